@@ -1,0 +1,190 @@
+//! The HTTP API's wire types, shared by the sync client and the server, so the two are
+//! compiled from one definition. `docs/PROTOCOL.md` describes the exchange; the server
+//! also serves an OpenAPI description at `/v1/openapi.json`.
+//!
+//! Rule for unknown fields in request and response bodies (which are *not* signed
+//! payloads): they are ignored, so a newer client can talk to an older server and back.
+//! Signed check-in payloads follow the stricter rule of [`crate::wire`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::envelope::Envelope;
+use crate::fix::FixPolicy;
+use crate::geofence::{GeofenceRule, Office};
+use crate::ids::{DeviceLabel, PersonId};
+
+/// Most envelopes accepted in one `POST /v1/checkins`.
+pub const MAX_BATCH: usize = 50;
+
+/// `GET /v1/time`: the server's clock (answered before enrollment, unauthenticated).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerTime {
+    /// The server's instant, Unix ms UTC.
+    pub server_time_ms: i64,
+}
+
+/// `POST /v1/enroll`: binds this device's public key to a person, using an enrollment
+/// code an admin issued for that person. Signed (request signature) by the key being
+/// enrolled, which proves possession of the private key. On an already enrolled device,
+/// the same request adds another person to it (a shared device).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    /// The one-time code issued by an admin for this person.
+    pub enrollment_code: String,
+    /// The person the code was issued for.
+    pub person: PersonId,
+    /// The device's 65-byte uncompressed P-256 public key, base64.
+    pub public_key: String,
+    /// A human label of the hardware: IMEI (Luhn-checked) or platform device id.
+    pub device_label: DeviceLabel,
+    /// `android`, `ios`, or `test`.
+    pub platform: String,
+    /// The app version.
+    pub app_version: String,
+}
+
+/// Answer to a successful enrollment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    /// The server-assigned device id; requests carry it in `Hadir-Device`.
+    pub device_id: String,
+    /// The person now enrolled on this device.
+    pub person: DevicePerson,
+}
+
+/// A person who may check in on this device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DevicePerson {
+    /// Their identifier.
+    pub person: PersonId,
+    /// Their name as the BKPSDM roster has it.
+    pub display_name: String,
+    /// The offices where they may check in.
+    pub office_ids: Vec<String>,
+    /// True for the device's owner; false for a colleague sharing it.
+    pub is_device_owner: bool,
+}
+
+/// Verification policy: the same numbers drive the phone's instant feedback and the
+/// server's authoritative decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    /// Fix checks (age, accuracy, speed).
+    pub fix: FixPolicy,
+    /// How the accuracy circle is taken into account at the geofence edge.
+    pub geofence: GeofenceRule,
+    /// Largest device-clock skew tolerated without a flag, ms.
+    pub skew_tolerance_ms: i64,
+    /// Hamming distance at or under which two selfies are near-duplicates.
+    pub near_duplicate_max_distance: u32,
+    /// How many days back a person's selfies are compared.
+    pub near_duplicate_window_days: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            fix: FixPolicy::default(),
+            geofence: GeofenceRule::default(),
+            skew_tolerance_ms: crate::clock::DEFAULT_SKEW_TOLERANCE_MS,
+            near_duplicate_max_distance: crate::photo::NEAR_DUPLICATE_MAX_DISTANCE,
+            near_duplicate_window_days: 30,
+        }
+    }
+}
+
+/// `GET /v1/config`: what the phone needs to decide locally. Served with an `ETag`;
+/// `If-None-Match` gets `304 Not Modified`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceConfig {
+    /// The device this config is for.
+    pub device_id: String,
+    /// The offices of every person on this device.
+    pub offices: Vec<Office>,
+    /// The people who may check in on this device.
+    pub people: Vec<DevicePerson>,
+    /// The verification policy.
+    pub policy: Policy,
+    /// The server's instant when it answered, Unix ms.
+    pub server_time_ms: i64,
+}
+
+/// `POST /v1/checkins`: a batch of signed check-ins, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckInBatch {
+    /// DSSE envelopes, each over a [`crate::wire::CheckInPayload`].
+    pub envelopes: Vec<Envelope>,
+}
+
+/// The outcome of one check-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckInStatus {
+    /// Recorded as attendance, nothing to review.
+    Accepted,
+    /// Recorded as attendance, with flags a supervisor reviews (shared device, skew,
+    /// near-duplicate selfie, ...).
+    AcceptedWithFlags,
+    /// Not attendance; final. The codes say why.
+    Rejected,
+    /// Not decided yet (e.g. the selfie has not arrived); send it again.
+    RetryLater,
+}
+
+impl CheckInStatus {
+    /// True for a final outcome the phone records and stops sending.
+    pub fn is_final(self) -> bool {
+        !matches!(self, CheckInStatus::RetryLater)
+    }
+}
+
+/// The server's decision on one check-in, in the order of the batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckInResult {
+    /// The check-in's id (empty when the envelope could not be read at all).
+    pub checkin_id: String,
+    /// The outcome.
+    pub status: CheckInStatus,
+    /// Stable reason and flag codes, e.g. `GEOFENCE_OUTSIDE`, `TIME_SKEW`.
+    pub codes: Vec<String>,
+    /// Indonesian explanation for the person.
+    pub message: String,
+    /// The trusted instant the server assigned, Unix ms.
+    pub trusted_time_ms: Option<i64>,
+    /// How that instant was derived (`anchored`, `device_clock`, `server_receipt`).
+    pub time_source: Option<String>,
+    /// Device clock skew in ms, when known.
+    pub device_skew_ms: Option<i64>,
+    /// The office the check-in counted for.
+    pub office_id: Option<String>,
+    /// Distance to the nearest office, metres, when outside.
+    pub distance_m: Option<f64>,
+}
+
+/// Answer to `POST /v1/checkins`: one result per envelope, same order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckInBatchResponse {
+    /// The results.
+    pub results: Vec<CheckInResult>,
+}
+
+/// `PUT /v1/selfies/{sha256}` answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SelfieStored {
+    /// The SHA-256 the server computed.
+    pub sha256: String,
+    /// False when the server already had it (uploading twice is harmless).
+    pub created: bool,
+}
+
+/// Every error response body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// Stable machine code, e.g. `AUTH_UNKNOWN_DEVICE`.
+    pub code: String,
+    /// Indonesian message suitable for staff.
+    pub message: String,
+    /// Developer detail (the JSON field at fault, ...), never secrets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}

@@ -1,0 +1,411 @@
+//! The device's HTTP client for the Hadir API: signs every request with the device key,
+//! speaks TLS through rustls (ring provider, bundled Mozilla roots, optional extra root
+//! and certificate pinning) and classifies failures as retryable or final.
+//!
+//! Why not the platform verifier: on Android it needs a JNI initialisation and a Kotlin
+//! component; bundled roots plus optional pinning work identically on every phone.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+
+use crate::api::{
+    ApiError, CheckInBatch, CheckInBatchResponse, DeviceConfig, EnrollRequest, EnrollResponse,
+    SelfieStored, ServerTime,
+};
+use crate::auth::{self, RequestToSign};
+use crate::envelope::DeviceKey;
+
+/// TLS options of the client.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsOptions {
+    /// An extra trust anchor (DER), e.g. a province's own CA or a self-signed server.
+    pub extra_root_der: Option<Vec<u8>>,
+    /// If not empty, the server's end-entity certificate must have one of these SHA-256
+    /// fingerprints (lowercase hex of the DER), on top of normal validation.
+    pub pinned_cert_sha256: Vec<String>,
+}
+
+/// Why a request failed, classified for the sync loop.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ClientError {
+    /// No answer: connection refused or dropped, DNS, TLS, timeout. Retry with backoff.
+    #[error("network error: {0}")]
+    Network(String),
+    /// The server answered 5xx or 429. Retry with backoff, after `retry_after` if given.
+    #[error("server unavailable ({status}): {code}")]
+    Unavailable {
+        /// HTTP status.
+        status: u16,
+        /// The error code from the body, if any.
+        code: String,
+        /// `Retry-After`, seconds.
+        retry_after_s: Option<u64>,
+    },
+    /// The server refused the request (4xx): final for this request as sent.
+    #[error("refused ({status}) {}: {}", .error.code, .error.message)]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// The server's error body.
+        error: ApiError,
+    },
+    /// The answer could not be read.
+    #[error("unreadable answer: {0}")]
+    BadAnswer(String),
+    /// The device key failed to sign.
+    #[error("signing failed: {0}")]
+    Signing(String),
+    /// The client could not be built (bad URL, bad certificate).
+    #[error("client configuration: {0}")]
+    Config(String),
+}
+
+impl ClientError {
+    /// True for failures worth retrying later (network, 5xx, 429).
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            ClientError::Network(_) | ClientError::Unavailable { .. }
+        )
+    }
+}
+
+/// A response to a conditional GET.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Conditional<T> {
+    /// The resource, with its ETag.
+    Fresh(T, Option<String>),
+    /// 304: what the device has is current.
+    NotModified,
+}
+
+/// The signed HTTP client.
+#[derive(Clone)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    base_url: String,
+}
+
+impl std::fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiClient")
+            .field("base_url", &self.base_url)
+            .finish()
+    }
+}
+
+/// Who signs a request and at what (server-anchored) time.
+pub struct Signer<'a> {
+    /// The device key.
+    pub key: &'a dyn DeviceKey,
+    /// `Hadir-Device` value.
+    pub device: &'a str,
+    /// Server-anchored now, Unix ms.
+    pub now_ms: i64,
+}
+
+fn install_ring_provider() {
+    // Installing twice is harmless: the second call reports the existing provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+#[derive(Debug)]
+struct PinningVerifier {
+    inner: Arc<rustls::client::WebPkiServerVerifier>,
+    pins: Vec<String>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for PinningVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp_response: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        let verified = self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        )?;
+        let fingerprint = crate::photo::sha256_hex(end_entity.as_ref());
+        if self
+            .pins
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(&fingerprint))
+        {
+            Ok(verified)
+        } else {
+            Err(rustls::Error::General(
+                "server certificate does not match the pinned fingerprint".into(),
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// Builds the rustls configuration for `tls`.
+pub fn tls_config(tls: &TlsOptions) -> Result<rustls::ClientConfig, ClientError> {
+    install_ring_provider();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(der) = &tls.extra_root_der {
+        roots
+            .add(rustls::pki_types::CertificateDer::from(der.clone()))
+            .map_err(|e| ClientError::Config(format!("extra root certificate: {e}")))?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ClientError::Config(e.to_string()))?;
+    let config = if tls.pinned_cert_sha256.is_empty() {
+        builder.with_root_certificates(roots).with_no_client_auth()
+    } else {
+        let inner =
+            rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .map_err(|e| ClientError::Config(e.to_string()))?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(PinningVerifier {
+                inner,
+                pins: tls.pinned_cert_sha256.clone(),
+            }))
+            .with_no_client_auth()
+    };
+    Ok(config)
+}
+
+fn network(e: reqwest::Error) -> ClientError {
+    // Walk the source chain: the useful part (refused, reset, certificate) is inside.
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    ClientError::Network(text)
+}
+
+impl ApiClient {
+    /// A client for the server at `base_url` (e.g. `https://hadir.bengkulukota.go.id`).
+    /// Plain `http://` is accepted for loopback tests and development.
+    pub fn new(base_url: &str, tls: &TlsOptions) -> Result<Self, ClientError> {
+        let base_url = base_url.trim_end_matches('/').to_string();
+        if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+            return Err(ClientError::Config(format!(
+                "server URL must start with https:// (got {base_url:?})"
+            )));
+        }
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls_config(tls)?)
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .user_agent(concat!("hadir-core/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::Config(e.to_string()))?;
+        Ok(ApiClient { http, base_url })
+    }
+
+    /// The server's base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        signer: Option<&Signer<'_>>,
+        if_none_match: Option<&str>,
+    ) -> Result<reqwest::Response, ClientError> {
+        let mut request = self
+            .http
+            .request(method.clone(), format!("{}{}", self.base_url, path));
+        if let Some(s) = signer {
+            let nonce = auth::new_nonce();
+            let signature = RequestToSign {
+                method: method.as_str(),
+                path_and_query: path,
+                timestamp_ms: s.now_ms,
+                nonce: &nonce,
+                device: s.device,
+                body: &body,
+            }
+            .sign(s.key)
+            .map_err(|e| ClientError::Signing(e.to_string()))?;
+            request = request
+                .header(auth::HEADER_DEVICE, s.device)
+                .header(auth::HEADER_TIMESTAMP, s.now_ms.to_string())
+                .header(auth::HEADER_NONCE, nonce)
+                .header(auth::HEADER_SIGNATURE, signature);
+        }
+        if let Some(tag) = if_none_match {
+            request = request.header(reqwest::header::IF_NONE_MATCH, tag);
+        }
+        if !body.is_empty() {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(body);
+        }
+        let response = request.send().await.map_err(network)?;
+        let status = response.status();
+        if status.is_success() || status == StatusCode::NOT_MODIFIED {
+            return Ok(response);
+        }
+        let retry_after_s = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let bytes = response.bytes().await.map_err(network)?;
+        let error: ApiError = serde_json::from_slice(&bytes).unwrap_or_else(|_| ApiError {
+            code: format!("HTTP_{}", status.as_u16()),
+            message: "Server menjawab dengan kesalahan.".into(),
+            detail: Some(String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into()),
+        });
+        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+            Err(ClientError::Unavailable {
+                status: status.as_u16(),
+                code: error.code,
+                retry_after_s,
+            })
+        } else {
+            Err(ClientError::Refused {
+                status: status.as_u16(),
+                error,
+            })
+        }
+    }
+
+    async fn json<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ClientError> {
+        let bytes = response.bytes().await.map_err(network)?;
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::BadAnswer(e.to_string()))
+    }
+
+    /// `GET /v1/time`.
+    pub async fn server_time(&self) -> Result<ServerTime, ClientError> {
+        let r = self
+            .send(reqwest::Method::GET, "/v1/time", vec![], "", None, None)
+            .await?;
+        Self::json(r).await
+    }
+
+    /// `POST /v1/enroll`, signed by the key being enrolled.
+    pub async fn enroll(
+        &self,
+        request: &EnrollRequest,
+        signer: &Signer<'_>,
+    ) -> Result<EnrollResponse, ClientError> {
+        let body = serde_json::to_vec(request).expect("serialisable");
+        let r = self
+            .send(
+                reqwest::Method::POST,
+                "/v1/enroll",
+                body,
+                "application/json",
+                Some(signer),
+                None,
+            )
+            .await?;
+        Self::json(r).await
+    }
+
+    /// `GET /v1/config`, conditional on `etag`.
+    pub async fn config(
+        &self,
+        etag: Option<&str>,
+        signer: &Signer<'_>,
+    ) -> Result<Conditional<DeviceConfig>, ClientError> {
+        let r = self
+            .send(
+                reqwest::Method::GET,
+                "/v1/config",
+                vec![],
+                "",
+                Some(signer),
+                etag,
+            )
+            .await?;
+        if r.status() == StatusCode::NOT_MODIFIED {
+            return Ok(Conditional::NotModified);
+        }
+        let tag = r
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        Ok(Conditional::Fresh(Self::json(r).await?, tag))
+    }
+
+    /// `PUT /v1/selfies/{sha256}`.
+    pub async fn put_selfie(
+        &self,
+        sha256_hex: &str,
+        jpeg: &[u8],
+        signer: &Signer<'_>,
+    ) -> Result<SelfieStored, ClientError> {
+        let r = self
+            .send(
+                reqwest::Method::PUT,
+                &format!("/v1/selfies/{sha256_hex}"),
+                jpeg.to_vec(),
+                "image/jpeg",
+                Some(signer),
+                None,
+            )
+            .await?;
+        Self::json(r).await
+    }
+
+    /// `POST /v1/checkins`.
+    pub async fn post_checkins(
+        &self,
+        batch: &CheckInBatch,
+        signer: &Signer<'_>,
+    ) -> Result<CheckInBatchResponse, ClientError> {
+        let body = serde_json::to_vec(batch).expect("serialisable");
+        let r = self
+            .send(
+                reqwest::Method::POST,
+                "/v1/checkins",
+                body,
+                "application/json",
+                Some(signer),
+                None,
+            )
+            .await?;
+        Self::json(r).await
+    }
+}

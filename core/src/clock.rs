@@ -1,0 +1,400 @@
+//! Time evidence: when a check-in really happened, whatever the phone's clock says.
+//!
+//! A phone's wall clock is evidence, never an authority. At every successful sync the
+//! device stores a [`ServerTimeAnchor`]: the server's instant together with the device's
+//! boot-elapsed milliseconds (a monotonic clock that counts deep sleep and that the user
+//! cannot set: Android `SystemClock.elapsedRealtime`, iOS `CLOCK_MONOTONIC_RAW`-based
+//! uptime / `clock_gettime(CLOCK_BOOTTIME)` on Linux) and the boot id. Each check-in
+//! carries a [`TimeEvidence`]: its own wall time, boot-elapsed time, boot id and the latest
+//! anchor. [`trusted_time`] — used by the phone and the server alike — turns that into a
+//! [`TrustedTime`]:
+//!
+//! * **Anchored**: the anchor is from the same boot and the elapsed clock has not gone
+//!   backwards, so `instant = anchor.server_time + (elapsed − anchor.elapsed)`. This is
+//!   exact up to the anchor's round-trip uncertainty and the drift of the monotonic
+//!   clock, however wrong the wall clock is, even for check-ins queued offline for days.
+//! * **DeviceClock**: no anchor yet, or the phone rebooted since (a new boot id), so the
+//!   wall clock is all there is. The instant is the device's wall time, marked as
+//!   unverified; the server bounds it by its own receipt time
+//!   ([`bound_by_receipt`]).
+//!
+//! The skew is `device wall time − trusted instant`; beyond the tolerance it is flagged.
+
+use serde::{Deserialize, Serialize};
+
+/// Default skew tolerance: two minutes.
+pub const DEFAULT_SKEW_TOLERANCE_MS: i64 = 2 * 60 * 1000;
+
+/// The server's clock as observed by the device at one moment of a sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerTimeAnchor {
+    /// The server's instant, Unix ms UTC (taken as the midpoint of the request).
+    pub server_time_ms: i64,
+    /// The device's boot-elapsed milliseconds at that moment.
+    pub boot_elapsed_ms: i64,
+    /// The device's boot id at that moment.
+    pub boot_id: String,
+    /// The device's wall clock at that moment, Unix ms (shows the skew at sync time).
+    pub device_wall_ms: i64,
+    /// Round-trip time of the request that fetched it: the anchor's uncertainty.
+    pub round_trip_ms: i64,
+}
+
+impl ServerTimeAnchor {
+    /// Builds an anchor from a server-time request: `server_time_ms` as answered, and
+    /// the device's readings taken before and after the request.
+    pub fn from_exchange(
+        server_time_ms: i64,
+        before: &ClockReading,
+        after: &ClockReading,
+    ) -> ServerTimeAnchor {
+        let round_trip = (after.boot_elapsed_ms - before.boot_elapsed_ms).max(0);
+        ServerTimeAnchor {
+            server_time_ms,
+            boot_elapsed_ms: before.boot_elapsed_ms + round_trip / 2,
+            boot_id: after.boot_id.clone(),
+            device_wall_ms: before.wall_ms + round_trip / 2,
+            round_trip_ms: round_trip,
+        }
+    }
+}
+
+/// One reading of the device's clocks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockReading {
+    /// Wall clock, Unix ms (settable by the user: evidence only).
+    pub wall_ms: i64,
+    /// Boot-elapsed monotonic milliseconds (counts deep sleep).
+    pub boot_elapsed_ms: i64,
+    /// Identifies the current boot; changes at every reboot.
+    pub boot_id: String,
+}
+
+/// The time evidence attached to every check-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeEvidence {
+    /// Device wall clock when the check-in was made, Unix ms.
+    pub device_wall_ms: i64,
+    /// Boot-elapsed ms when the check-in was made.
+    pub boot_elapsed_ms: i64,
+    /// Boot id when the check-in was made.
+    pub boot_id: String,
+    /// The latest server-time anchor the device held, if any.
+    pub anchor: Option<ServerTimeAnchor>,
+}
+
+impl TimeEvidence {
+    /// The evidence for a check-in made at `reading`, with the device's latest anchor.
+    pub fn new(reading: ClockReading, anchor: Option<ServerTimeAnchor>) -> TimeEvidence {
+        TimeEvidence {
+            device_wall_ms: reading.wall_ms,
+            boot_elapsed_ms: reading.boot_elapsed_ms,
+            boot_id: reading.boot_id,
+            anchor,
+        }
+    }
+}
+
+/// How a trusted instant was derived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeSource {
+    /// From a server anchor and the monotonic clock of the same boot.
+    Anchored,
+    /// From the device's wall clock alone (no anchor, or a reboot since): unverified.
+    DeviceClock,
+    /// The device's claim was later than the server's receipt and was cut to it.
+    ServerReceipt,
+}
+
+/// Why the anchor could not be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnanchoredReason {
+    /// The device never synchronised with the server.
+    NoAnchor,
+    /// The device rebooted since the anchor (different boot id).
+    Rebooted,
+    /// The monotonic clock is behind the anchor's reading: inconsistent evidence.
+    ElapsedWentBackwards,
+}
+
+/// The instant a check-in is taken to have happened, and how that was decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustedTime {
+    /// The trusted instant, Unix ms UTC.
+    pub instant_ms: i64,
+    /// How it was derived.
+    pub source: TimeSource,
+    /// Why the anchor was not used, when it was not.
+    pub unanchored_reason: Option<UnanchoredReason>,
+    /// Device wall clock minus the best estimate of true time, ms (positive: the phone
+    /// is ahead). For unanchored evidence this is the skew observed at the last anchor,
+    /// if there is one.
+    pub device_skew_ms: Option<i64>,
+    /// True when |skew| exceeds the tolerance.
+    pub skew_flagged: bool,
+}
+
+/// Computes the trusted instant of a check-in from its evidence (see the module doc).
+pub fn trusted_time(evidence: &TimeEvidence, skew_tolerance_ms: i64) -> TrustedTime {
+    let unanchored = |reason: UnanchoredReason| {
+        let skew = evidence
+            .anchor
+            .as_ref()
+            .map(|a| a.device_wall_ms - a.server_time_ms);
+        TrustedTime {
+            instant_ms: evidence.device_wall_ms,
+            source: TimeSource::DeviceClock,
+            unanchored_reason: Some(reason),
+            device_skew_ms: skew,
+            skew_flagged: skew.is_some_and(|s| s.abs() > skew_tolerance_ms),
+        }
+    };
+    let Some(anchor) = &evidence.anchor else {
+        return unanchored(UnanchoredReason::NoAnchor);
+    };
+    if anchor.boot_id != evidence.boot_id {
+        return unanchored(UnanchoredReason::Rebooted);
+    }
+    let since_anchor = evidence.boot_elapsed_ms - anchor.boot_elapsed_ms;
+    if since_anchor < 0 {
+        return unanchored(UnanchoredReason::ElapsedWentBackwards);
+    }
+    let instant = anchor.server_time_ms.saturating_add(since_anchor);
+    let skew = evidence.device_wall_ms - instant;
+    TrustedTime {
+        instant_ms: instant,
+        source: TimeSource::Anchored,
+        unanchored_reason: None,
+        device_skew_ms: Some(skew),
+        skew_flagged: skew.abs() > skew_tolerance_ms,
+    }
+}
+
+/// The server's version of [`trusted_time`]: a check-in cannot have happened after the
+/// server received it, so an instant later than `received_at_ms` (plus the tolerance)
+/// is cut to the receipt time and flagged.
+pub fn bound_by_receipt(
+    mut trusted: TrustedTime,
+    received_at_ms: i64,
+    skew_tolerance_ms: i64,
+) -> TrustedTime {
+    if trusted.instant_ms > received_at_ms + skew_tolerance_ms {
+        let skew = trusted.instant_ms - received_at_ms;
+        trusted.instant_ms = received_at_ms;
+        trusted.source = TimeSource::ServerReceipt;
+        trusted.device_skew_ms = Some(trusted.device_skew_ms.unwrap_or(0).max(skew));
+        trusted.skew_flagged = true;
+    }
+    trusted
+}
+
+/// The platform's clocks. The shells implement it (Android:
+/// `System.currentTimeMillis`, `SystemClock.elapsedRealtime`, the boot count or
+/// `/proc/sys/kernel/random/boot_id`); [`SystemClock`] serves Linux and tests.
+pub trait PlatformClock: Send + Sync {
+    /// Reads the wall clock, the boot-elapsed clock and the boot id together.
+    fn read(&self) -> ClockReading;
+}
+
+/// [`PlatformClock`] from the operating system: the wall clock, `/proc/uptime` (which
+/// counts suspend) and `/proc/sys/kernel/random/boot_id` where they exist. Elsewhere the
+/// elapsed clock starts at process start and the boot id is per process, which is
+/// conservative: a restart then counts as a reboot and the anchor is not reused.
+#[derive(Debug)]
+pub struct SystemClock {
+    process_start: std::time::Instant,
+    fallback_boot_id: String,
+}
+
+impl Default for SystemClock {
+    fn default() -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        SystemClock {
+            process_start: std::time::Instant::now(),
+            fallback_boot_id: format!("process-{}-{nanos}", std::process::id()),
+        }
+    }
+}
+
+/// The wall clock now, Unix ms.
+pub fn wall_clock_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+impl PlatformClock for SystemClock {
+    fn read(&self) -> ClockReading {
+        let uptime = std::fs::read_to_string("/proc/uptime")
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok());
+        let boot_id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+        match (uptime, boot_id) {
+            (Some(seconds), Some(boot_id)) => ClockReading {
+                wall_ms: wall_clock_ms(),
+                boot_elapsed_ms: (seconds * 1000.0) as i64,
+                boot_id,
+            },
+            _ => ClockReading {
+                wall_ms: wall_clock_ms(),
+                boot_elapsed_ms: self.process_start.elapsed().as_millis() as i64,
+                boot_id: self.fallback_boot_id.clone(),
+            },
+        }
+    }
+}
+
+/// "Now" on the server's timeline, as well as the device can tell: anchored when the
+/// anchor is from this boot, else the wall clock. Used for request signatures and QR
+/// windows, so a phone whose clock is hours off still talks to the server.
+pub fn anchored_now_ms(reading: &ClockReading, anchor: Option<&ServerTimeAnchor>) -> i64 {
+    let evidence = TimeEvidence::new(reading.clone(), anchor.cloned());
+    trusted_time(&evidence, i64::MAX).instant_ms
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: i64 = 3_600_000;
+    const T0: i64 = 1_795_000_000_000; // a morning in 2026
+
+    fn anchor(boot_id: &str, wall_offset: i64) -> ServerTimeAnchor {
+        ServerTimeAnchor {
+            server_time_ms: T0,
+            boot_elapsed_ms: 5_000_000,
+            boot_id: boot_id.into(),
+            device_wall_ms: T0 + wall_offset,
+            round_trip_ms: 120,
+        }
+    }
+
+    fn evidence(
+        after_ms: i64,
+        wall_offset: i64,
+        boot_id: &str,
+        a: Option<ServerTimeAnchor>,
+    ) -> TimeEvidence {
+        TimeEvidence {
+            device_wall_ms: T0 + after_ms + wall_offset,
+            boot_elapsed_ms: 5_000_000 + after_ms,
+            boot_id: boot_id.into(),
+            anchor: a,
+        }
+    }
+
+    #[test]
+    fn honest_phone_is_anchored_and_unflagged() {
+        let e = evidence(3 * HOUR, 800, "boot-a", Some(anchor("boot-a", 500)));
+        let t = trusted_time(&e, DEFAULT_SKEW_TOLERANCE_MS);
+        assert_eq!(t.source, TimeSource::Anchored);
+        assert_eq!(t.instant_ms, T0 + 3 * HOUR);
+        assert_eq!(t.device_skew_ms, Some(800));
+        assert!(!t.skew_flagged);
+    }
+
+    #[test]
+    fn clock_set_back_two_hours_is_corrected_and_flagged() {
+        // Synced honestly, then the wall clock was set back two hours; the check-in is
+        // made (and queued offline) four days later.
+        let after = 4 * 24 * HOUR;
+        let e = evidence(after, -2 * HOUR, "boot-a", Some(anchor("boot-a", 0)));
+        let t = trusted_time(&e, DEFAULT_SKEW_TOLERANCE_MS);
+        assert_eq!(t.source, TimeSource::Anchored);
+        assert_eq!(t.instant_ms, T0 + after);
+        assert_eq!(t.device_skew_ms, Some(-2 * HOUR));
+        assert!(t.skew_flagged);
+    }
+
+    #[test]
+    fn reboot_since_anchor_falls_back_to_device_clock() {
+        let e = evidence(HOUR, -2 * HOUR, "boot-b", Some(anchor("boot-a", -2 * HOUR)));
+        let t = trusted_time(&e, DEFAULT_SKEW_TOLERANCE_MS);
+        assert_eq!(t.source, TimeSource::DeviceClock);
+        assert_eq!(t.unanchored_reason, Some(UnanchoredReason::Rebooted));
+        assert_eq!(t.instant_ms, e.device_wall_ms);
+        // The skew known from the last sync is still reported and flagged.
+        assert_eq!(t.device_skew_ms, Some(-2 * HOUR));
+        assert!(t.skew_flagged);
+    }
+
+    #[test]
+    fn no_anchor_yet_uses_device_clock_unflagged() {
+        let e = evidence(0, 0, "boot-a", None);
+        let t = trusted_time(&e, DEFAULT_SKEW_TOLERANCE_MS);
+        assert_eq!(t.source, TimeSource::DeviceClock);
+        assert_eq!(t.unanchored_reason, Some(UnanchoredReason::NoAnchor));
+        assert_eq!(t.device_skew_ms, None);
+        assert!(!t.skew_flagged);
+    }
+
+    #[test]
+    fn elapsed_before_anchor_is_inconsistent() {
+        let e = evidence(-10_000, 0, "boot-a", Some(anchor("boot-a", 0)));
+        let t = trusted_time(&e, DEFAULT_SKEW_TOLERANCE_MS);
+        assert_eq!(
+            t.unanchored_reason,
+            Some(UnanchoredReason::ElapsedWentBackwards)
+        );
+    }
+
+    #[test]
+    fn server_cuts_future_claims_to_receipt_time() {
+        let e = evidence(0, 5 * HOUR, "boot-x", None);
+        let t = bound_by_receipt(
+            trusted_time(&e, DEFAULT_SKEW_TOLERANCE_MS),
+            T0,
+            DEFAULT_SKEW_TOLERANCE_MS,
+        );
+        assert_eq!(t.source, TimeSource::ServerReceipt);
+        assert_eq!(t.instant_ms, T0);
+        assert!(t.skew_flagged);
+        assert_eq!(t.device_skew_ms, Some(5 * HOUR));
+        // A claim in the past is left alone.
+        let e = evidence(0, -HOUR, "boot-x", None);
+        let t = bound_by_receipt(
+            trusted_time(&e, DEFAULT_SKEW_TOLERANCE_MS),
+            T0,
+            DEFAULT_SKEW_TOLERANCE_MS,
+        );
+        assert_eq!(t.source, TimeSource::DeviceClock);
+    }
+
+    #[test]
+    fn anchor_from_exchange_takes_the_midpoint() {
+        let before = ClockReading {
+            wall_ms: 1_000,
+            boot_elapsed_ms: 10_000,
+            boot_id: "b".into(),
+        };
+        let after = ClockReading {
+            wall_ms: 1_400,
+            boot_elapsed_ms: 10_400,
+            boot_id: "b".into(),
+        };
+        let a = ServerTimeAnchor::from_exchange(T0, &before, &after);
+        assert_eq!(a.boot_elapsed_ms, 10_200);
+        assert_eq!(a.round_trip_ms, 400);
+        assert_eq!(anchored_now_ms(&after, Some(&a)), T0 + 200);
+    }
+
+    #[test]
+    fn system_clock_reads_monotonically() {
+        let clock = SystemClock::default();
+        let a = clock.read();
+        let b = clock.read();
+        assert!(b.boot_elapsed_ms >= a.boot_elapsed_ms);
+        assert_eq!(a.boot_id, b.boot_id);
+        assert!(a.wall_ms > 1_700_000_000_000);
+    }
+}

@@ -1,0 +1,22 @@
+//! hadir-core: the rules a phone and the server share, and the device engine.
+//!
+//! The phone is not trusted: it collects evidence (a GPS fix, a selfie, its clocks),
+//! signs it, and keeps it in a durable outbox until the server has decided. The server
+//! uses the very same functions to decide again, so the two can never disagree about a
+//! geofence, a selfie hash or a trusted instant.
+//!
+//! Pure rules: [`geofence`], [`fix`], [`photo`], [`envelope`], [`clock`], [`ids`],
+//! [`wire`]. Device engine: [`store`] (the SQLite file on the phone) and [`device`].
+
+pub mod api;
+pub mod auth;
+pub mod client;
+pub mod clock;
+pub mod device;
+pub mod envelope;
+pub mod fix;
+pub mod geofence;
+pub mod ids;
+pub mod photo;
+pub mod store;
+pub mod wire;

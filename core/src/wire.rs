@@ -1,0 +1,368 @@
+//! The check-in payload: what a phone signs and the server verifies.
+//!
+//! The payload is JSON with an explicit `version`. Rule for unknown content: a signed
+//! payload of a known version must match that version's schema exactly (unknown fields
+//! are refused), because the version number *is* the schema; a new field means a new
+//! version. An unknown version is refused with [`WireError::UnsupportedVersion`], so an
+//! old server never half-reads a newer phone's evidence.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::clock::TimeEvidence;
+use crate::fix::GpsFix;
+use crate::ids::PersonId;
+
+/// The payload version this build writes and understands.
+pub const CHECKIN_PAYLOAD_VERSION: u32 = 1;
+
+/// Longest QR token accepted in a payload.
+pub const MAX_QR_TOKEN_LEN: usize = 512;
+
+/// Which of the day's attendance times a check-in is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttendanceKind {
+    /// Arrival ("masuk").
+    CheckIn,
+    /// Start of the break ("istirahat").
+    BreakStart,
+    /// Back from the break ("kembali").
+    BreakEnd,
+    /// Leaving ("pulang").
+    CheckOut,
+}
+
+impl AttendanceKind {
+    /// The stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttendanceKind::CheckIn => "check_in",
+            AttendanceKind::BreakStart => "break_start",
+            AttendanceKind::BreakEnd => "break_end",
+            AttendanceKind::CheckOut => "check_out",
+        }
+    }
+
+    /// Parses [`AttendanceKind::as_str`]'s output.
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            AttendanceKind::CheckIn,
+            AttendanceKind::BreakStart,
+            AttendanceKind::BreakEnd,
+            AttendanceKind::CheckOut,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
+    }
+
+    /// Indonesian label for screens.
+    pub fn label(self) -> &'static str {
+        match self {
+            AttendanceKind::CheckIn => "Masuk",
+            AttendanceKind::BreakStart => "Istirahat",
+            AttendanceKind::BreakEnd => "Kembali",
+            AttendanceKind::CheckOut => "Pulang",
+        }
+    }
+}
+
+/// The phone's own geofence decision, carried as evidence (the server decides again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LocalGeofenceStatus {
+    /// Inside an office zone.
+    Inside,
+    /// Outside every zone.
+    Outside,
+    /// The fix was too inaccurate to decide.
+    TooInaccurate,
+    /// The device had no office configuration.
+    NoOffices,
+}
+
+/// What the phone decided at the moment of the check-in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalVerdict {
+    /// The geofence outcome.
+    pub geofence: LocalGeofenceStatus,
+    /// The office inside which (or nearest to which) the fix lies.
+    pub office_id: Option<String>,
+    /// The zone inside which the fix lies.
+    pub zone_id: Option<String>,
+    /// Distance to the nearest office in metres, when outside.
+    pub distance_m: Option<f64>,
+    /// Codes of the fix checks that failed on the phone (e.g. `FIX_MOCK_LOCATION`).
+    pub issue_codes: Vec<String>,
+}
+
+/// A version-1 check-in, the exact JSON a phone signs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckInPayload {
+    /// Always [`CHECKIN_PAYLOAD_VERSION`] for this struct.
+    pub version: u32,
+    /// Unique, time-ordered id (UUID v7) chosen by the phone; the server refuses a second
+    /// use.
+    pub checkin_id: Uuid,
+    /// Who is checking in.
+    pub person: PersonId,
+    /// The server-assigned id of the device that carried it.
+    pub device_id: String,
+    /// Which attendance time this is.
+    pub kind: AttendanceKind,
+    /// The GPS fix.
+    pub fix: GpsFix,
+    /// The phone's decision.
+    pub local_verdict: LocalVerdict,
+    /// SHA-256 of the normalised selfie JPEG, lowercase hex.
+    pub selfie_sha256: String,
+    /// 64-bit perceptual hash (dHash) of the selfie, 16 lowercase hex digits.
+    pub selfie_phash: String,
+    /// Clocks at the moment of the check-in.
+    pub time: TimeEvidence,
+    /// The rotating office QR token scanned, where the office requires one.
+    pub qr_token: Option<String>,
+    /// The app's version, e.g. `1.4.2 (android)`.
+    pub app_version: String,
+}
+
+/// Why a payload was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    /// The payload's version is not one this build understands.
+    #[error("payload version {found} is not supported (this build reads {supported})")]
+    UnsupportedVersion {
+        /// The version in the payload.
+        found: u64,
+        /// The version this build reads.
+        supported: u32,
+    },
+    /// The bytes are not JSON of the expected schema; names the field where known.
+    #[error("invalid payload: {0}")]
+    Invalid(String),
+}
+
+impl WireError {
+    /// Stable machine code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            WireError::UnsupportedVersion { .. } => "PAYLOAD_UNSUPPORTED_VERSION",
+            WireError::Invalid(_) => "PAYLOAD_INVALID",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct VersionProbe {
+    version: Option<u64>,
+}
+
+fn is_lower_hex(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+impl CheckInPayload {
+    /// The exact bytes to sign.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a check-in payload always serialises")
+    }
+
+    /// Parses and checks a payload: version first, then the exact schema, then the
+    /// shape of each field (hashes, UUID version, fix ranges, QR token length).
+    pub fn parse(bytes: &[u8]) -> Result<CheckInPayload, WireError> {
+        let probe: VersionProbe = serde_json::from_slice(bytes)
+            .map_err(|e| WireError::Invalid(format!("not a JSON object: {e}")))?;
+        match probe.version {
+            Some(v) if v == u64::from(CHECKIN_PAYLOAD_VERSION) => {}
+            Some(found) => {
+                return Err(WireError::UnsupportedVersion {
+                    found,
+                    supported: CHECKIN_PAYLOAD_VERSION,
+                });
+            }
+            None => return Err(WireError::Invalid("missing field `version`".into())),
+        }
+        let payload: CheckInPayload =
+            serde_json::from_slice(bytes).map_err(|e| WireError::Invalid(e.to_string()))?;
+        payload.check_shape()?;
+        Ok(payload)
+    }
+
+    fn check_shape(&self) -> Result<(), WireError> {
+        let invalid = |m: &str| Err(WireError::Invalid(m.to_string()));
+        if self.checkin_id.get_version_num() != 7 {
+            return invalid("checkin_id: must be a UUID v7");
+        }
+        if !is_lower_hex(&self.selfie_sha256, 64) {
+            return invalid("selfie_sha256: must be 64 lowercase hex digits");
+        }
+        if !is_lower_hex(&self.selfie_phash, 16) {
+            return invalid("selfie_phash: must be 16 lowercase hex digits");
+        }
+        if self.device_id.is_empty() || self.device_id.len() > 64 {
+            return invalid("device_id: must be 1..=64 characters");
+        }
+        if self.app_version.len() > 64 {
+            return invalid("app_version: at most 64 characters");
+        }
+        if self
+            .qr_token
+            .as_ref()
+            .is_some_and(|t| t.len() > MAX_QR_TOKEN_LEN)
+        {
+            return invalid("qr_token: too long");
+        }
+        let f = &self.fix;
+        if !(f.latitude.is_finite() && (-90.0..=90.0).contains(&f.latitude)) {
+            return invalid("fix.latitude: out of range");
+        }
+        if !(f.longitude.is_finite() && (-180.0..=180.0).contains(&f.longitude)) {
+            return invalid("fix.longitude: out of range");
+        }
+        if !(f.accuracy_m.is_finite() && f.accuracy_m > 0.0) {
+            return invalid("fix.accuracy_m: must be a positive number");
+        }
+        Ok(())
+    }
+
+    /// The perceptual hash as a number.
+    pub fn selfie_phash_u64(&self) -> u64 {
+        u64::from_str_radix(&self.selfie_phash, 16).unwrap_or_default()
+    }
+}
+
+/// Formats a perceptual hash as it travels: 16 lowercase hex digits.
+pub fn phash_hex(hash: u64) -> String {
+    format!("{hash:016x}")
+}
+
+/// A new time-ordered check-in id (UUID v7).
+pub fn new_checkin_id() -> Uuid {
+    Uuid::now_v7()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::clock::ServerTimeAnchor;
+    use crate::fix::FixProvider;
+    use crate::ids::PersonIdKind;
+
+    pub(crate) fn sample_payload() -> CheckInPayload {
+        CheckInPayload {
+            version: CHECKIN_PAYLOAD_VERSION,
+            checkin_id: new_checkin_id(),
+            person: PersonId::parse(PersonIdKind::Nip, "198503122010011003").unwrap(),
+            device_id: "dev-01".into(),
+            kind: AttendanceKind::CheckIn,
+            fix: GpsFix {
+                latitude: -3.7956,
+                longitude: 102.2592,
+                accuracy_m: 12.0,
+                fix_time_ms: 1_795_000_000_000,
+                provider: FixProvider::Fused,
+                is_mock: false,
+            },
+            local_verdict: LocalVerdict {
+                geofence: LocalGeofenceStatus::Inside,
+                office_id: Some("kominfo".into()),
+                zone_id: Some("gedung-a".into()),
+                distance_m: None,
+                issue_codes: vec![],
+            },
+            selfie_sha256: "ab".repeat(32),
+            selfie_phash: phash_hex(0x0123_4567_89ab_cdef),
+            time: TimeEvidence {
+                device_wall_ms: 1_795_000_000_000,
+                boot_elapsed_ms: 9_000,
+                boot_id: "boot".into(),
+                anchor: Some(ServerTimeAnchor {
+                    server_time_ms: 1_795_000_000_000,
+                    boot_elapsed_ms: 8_000,
+                    boot_id: "boot".into(),
+                    device_wall_ms: 1_795_000_000_000,
+                    round_trip_ms: 80,
+                }),
+            },
+            qr_token: None,
+            app_version: "0.1.0 (test)".into(),
+        }
+    }
+
+    #[test]
+    fn round_trips_exactly() {
+        let p = sample_payload();
+        let bytes = p.to_bytes();
+        let back = CheckInPayload::parse(&bytes).unwrap();
+        assert_eq!(back, p);
+        assert_eq!(back.to_bytes(), bytes);
+        assert_eq!(back.selfie_phash_u64(), 0x0123_4567_89ab_cdef);
+    }
+
+    #[test]
+    fn unknown_versions_are_refused_clearly() {
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&sample_payload().to_bytes()).unwrap();
+        v["version"] = 2.into();
+        let err = CheckInPayload::parse(&serde_json::to_vec(&v).unwrap()).unwrap_err();
+        assert_eq!(
+            err,
+            WireError::UnsupportedVersion {
+                found: 2,
+                supported: 1
+            }
+        );
+        assert_eq!(err.code(), "PAYLOAD_UNSUPPORTED_VERSION");
+        v.as_object_mut().unwrap().remove("version");
+        assert_eq!(
+            CheckInPayload::parse(&serde_json::to_vec(&v).unwrap())
+                .unwrap_err()
+                .code(),
+            "PAYLOAD_INVALID"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_shapes_are_refused_with_the_field_named() {
+        let base: serde_json::Value = serde_json::from_slice(&sample_payload().to_bytes()).unwrap();
+        let refuse = |edit: &dyn Fn(&mut serde_json::Value), field: &str| {
+            let mut v = base.clone();
+            edit(&mut v);
+            let err = CheckInPayload::parse(&serde_json::to_vec(&v).unwrap()).unwrap_err();
+            assert!(err.to_string().contains(field), "{err} should name {field}");
+        };
+        refuse(&|v| v["extra"] = true.into(), "extra");
+        refuse(&|v| v["selfie_sha256"] = "XYZ".into(), "selfie_sha256");
+        refuse(&|v| v["selfie_phash"] = "123".into(), "selfie_phash");
+        refuse(&|v| v["fix"]["latitude"] = 91.0.into(), "fix.latitude");
+        refuse(&|v| v["fix"]["accuracy_m"] = 0.0.into(), "fix.accuracy_m");
+        refuse(
+            &|v| v["checkin_id"] = "67e55044-10b1-426f-9247-bb680e5fe0c8".into(),
+            "checkin_id",
+        );
+        refuse(
+            &|v| v["person"]["value"] = "198502302010011003".into(),
+            "birth date",
+        );
+        refuse(&|v| v["kind"] = "lunch".into(), "lunch");
+        assert!(CheckInPayload::parse(b"[1,2]").is_err());
+    }
+
+    #[test]
+    fn attendance_kinds_have_stable_names() {
+        for k in [
+            AttendanceKind::CheckIn,
+            AttendanceKind::BreakStart,
+            AttendanceKind::BreakEnd,
+            AttendanceKind::CheckOut,
+        ] {
+            assert_eq!(AttendanceKind::parse(k.as_str()), Some(k));
+            assert_eq!(
+                serde_json::to_string(&k).unwrap(),
+                format!("\"{}\"", k.as_str())
+            );
+        }
+    }
+}

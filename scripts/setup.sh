@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what building and testing Hadir needs, idempotently:
+#   - nasm: libjpeg-turbo's x86 SIMD (the mozjpeg crate) is assembled with it;
+#   - libjna-java: JNA for the Kotlin tests of the generated bindings;
+#   - kotlin-compiler (npm) into .tools/: kotlinc for those tests;
+#   - rustfmt and clippy components.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need_apt=()
+command -v nasm >/dev/null 2>&1 || need_apt+=(nasm)
+[ -f /usr/share/java/jna.jar ] || need_apt+=(libjna-java)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need_apt[@]}"
+fi
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+if [ -d bindings ] && [ ! -x .tools/node_modules/kotlin-compiler/bin/kotlinc ]; then
+  npm install --silent --no-audit --no-fund --prefix .tools kotlin-compiler@2.4.20
+fi
+echo "setup: done"
