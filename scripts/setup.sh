@@ -15,7 +15,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need_apt[@]}"
 fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
-if [ -d bindings ] && [ ! -x .tools/node_modules/kotlin-compiler/bin/kotlinc ]; then
+if [ "${1:-}" != "--no-kotlin" ] && [ -d bindings ] && [ ! -x .tools/node_modules/kotlin-compiler/bin/kotlinc ]; then
   npm install --silent --no-audit --no-fund --prefix .tools kotlin-compiler@2.4.20
 fi
 echo "setup: done"

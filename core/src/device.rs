@@ -131,6 +131,14 @@ pub enum DeviceError {
     /// The server could not be reached (retry later).
     #[error("server unreachable: {0}")]
     Network(String),
+    /// The server is overloaded or rate-limiting this device (retry later).
+    #[error("server unavailable: HTTP {status} {code}")]
+    Unavailable {
+        /// HTTP status (5xx or 429).
+        status: u16,
+        /// The server's code.
+        code: String,
+    },
     /// The server refused the request.
     #[error("server refused: {code}: {message}")]
     Refused {
@@ -149,7 +157,7 @@ impl From<ClientError> for DeviceError {
         match e {
             ClientError::Network(m) | ClientError::BadAnswer(m) => DeviceError::Network(m),
             ClientError::Unavailable { status, code, .. } => {
-                DeviceError::Network(format!("HTTP {status} {code}"))
+                DeviceError::Unavailable { status, code }
             }
             ClientError::Refused { error, .. } => DeviceError::Refused {
                 code: error.code,
@@ -177,6 +185,7 @@ impl DeviceError {
             DeviceError::Store(e) => e.code().into(),
             DeviceError::Key(e) => e.code().into(),
             DeviceError::Network(_) => "NETWORK".into(),
+            DeviceError::Unavailable { .. } => "SERVER_UNAVAILABLE".into(),
             DeviceError::Refused { code, .. } => code.clone(),
             DeviceError::Config(_) => "CLIENT_CONFIG".into(),
         }
@@ -205,6 +214,9 @@ impl DeviceError {
             DeviceError::Network(_) => {
                 "Server tidak dapat dihubungi. Absensi tetap tersimpan dan akan dikirim nanti."
                     .into()
+            }
+            DeviceError::Unavailable { .. } => {
+                "Server sedang sibuk. Absensi tetap tersimpan dan akan dikirim nanti.".into()
             }
             DeviceError::Refused { message, .. } => message.clone(),
             DeviceError::Config(_) => "Pengaturan aplikasi salah. Hubungi admin.".into(),
@@ -473,11 +485,6 @@ impl Device {
             message: e.message(),
         })?;
         self.sync_time().await?;
-        let previous = self.enrollment()?;
-        let device_header = previous
-            .as_ref()
-            .map(|e| e.device_id.clone())
-            .unwrap_or_else(|| auth::ENROLL_DEVICE.to_string());
         let request = EnrollRequest {
             enrollment_code: enrollment_code.trim().to_string(),
             person,
@@ -488,7 +495,7 @@ impl Device {
         };
         let answer = self
             .client
-            .enroll(&request, &self.signer(&device_header))
+            .enroll(&request, &self.signer(auth::ENROLL_DEVICE))
             .await?;
         let enrollment = Enrollment {
             device_id: answer.device_id.clone(),
@@ -762,7 +769,7 @@ impl Device {
         let mut n = 0;
         loop {
             match attempt().await {
-                Err(DeviceError::Network(_)) if n + 1 < tries => {
+                Err(DeviceError::Network(_) | DeviceError::Unavailable { .. }) if n + 1 < tries => {
                     let delay = backoff_delay_ms(self.settings.retry.in_pass_base_ms, 10_000, n, 0);
                     tokio::time::sleep(Duration::from_millis(delay)).await;
                     n += 1;

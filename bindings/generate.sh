@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Generates the Kotlin and Swift bindings (Swift: source, C header and modulemap) from
+# the built hadir-ffi library, with the bindgen built from the same uniffi version.
+# Usage: bindings/generate.sh [OUT_DIR]   (default: target/bindings)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out="${1:-target/bindings}"
+cargo build -p hadir-ffi --locked
+lib="target/debug/libhadir_ffi.so"
+for language in kotlin swift; do
+  rm -rf "$out/$language"
+  cargo run -q -p hadir-ffi --features cli --bin uniffi-bindgen --locked -- \
+    generate --no-format --config uniffi.toml "$lib" --language "$language" --out-dir "$out/$language"
+done
+echo "bindings in $out: $(find "$out" -type f | wc -l) files"

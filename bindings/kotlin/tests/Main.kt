@@ -1,0 +1,340 @@
+// Kotlin tests of the generated bindings, run on the JVM against a real hadir-server on
+// 127.0.0.1. The device key is a java.security EC P-256 key (what Android Keystore
+// exposes), so its DER signatures must verify on the server.
+// Run by bindings/kotlin-tests.sh; prints "N passed, N failed" last.
+
+import id.go.hadir.core.AttendanceKind
+import id.go.hadir.core.DecisionStatus
+import id.go.hadir.core.DeviceKeyProvider
+import id.go.hadir.core.DeviceLabelInput
+import id.go.hadir.core.DeviceLabelKind
+import id.go.hadir.core.EngineConfig
+import id.go.hadir.core.GeofenceStatus
+import id.go.hadir.core.HadirEngine
+import id.go.hadir.core.HadirException
+import id.go.hadir.core.LocationFix
+import id.go.hadir.core.LocationProvider
+import id.go.hadir.core.LogLevel
+import id.go.hadir.core.Logger
+import id.go.hadir.core.OutboxStatus
+import id.go.hadir.core.PersonKind
+import id.go.hadir.core.PersonRef
+import id.go.hadir.core.PlatformException
+import id.go.hadir.core.SyncListener
+import id.go.hadir.core.SyncReport
+import java.awt.Color
+import java.awt.image.BufferedImage
+import java.io.ByteArrayOutputStream
+import java.io.File
+import java.math.BigInteger
+import java.nio.file.Files
+import java.security.KeyPairGenerator
+import java.security.interfaces.ECPublicKey
+import java.security.spec.ECGenParameterSpec
+import java.util.Random
+import java.util.concurrent.ConcurrentLinkedQueue
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.TimeUnit
+import javax.imageio.ImageIO
+
+const val OFFICE_LAT = -3.7928
+const val OFFICE_LON = 102.2608
+const val OWNER_NIP = "198503122010011003"
+const val GUEST_ID = "THL-2024/017"
+
+/** A P-256 key from java.security, signing with SHA256withECDSA (DER), like Android Keystore. */
+class JavaSecurityDeviceKey : DeviceKeyProvider {
+    private val pair = KeyPairGenerator.getInstance("EC").apply {
+        initialize(ECGenParameterSpec("secp256r1"))
+    }.generateKeyPair()
+    @Volatile var signatures = 0
+
+    override fun publicKey(): ByteArray {
+        val w = (pair.public as ECPublicKey).w
+        return byteArrayOf(0x04) + fixed32(w.affineX) + fixed32(w.affineY)
+    }
+
+    override fun sign(message: ByteArray): ByteArray {
+        signatures++
+        val s = java.security.Signature.getInstance("SHA256withECDSA")
+        s.initSign(pair.private)
+        s.update(message)
+        return s.sign()
+    }
+
+    private fun fixed32(n: BigInteger): ByteArray {
+        val raw = n.toByteArray().dropWhile { it == 0.toByte() }.toByteArray()
+        return ByteArray(32 - raw.size) + raw
+    }
+}
+
+/** A key whose hardware is gone: every call throws, as a Keystore can. */
+class BrokenDeviceKey : DeviceKeyProvider {
+    override fun publicKey(): ByteArray = throw IllegalStateException("keystore unavailable")
+    override fun sign(message: ByteArray): ByteArray = throw IllegalStateException("keystore unavailable")
+}
+
+class CollectingLogger : Logger {
+    val lines = ConcurrentLinkedQueue<String>()
+    override fun log(level: LogLevel, message: String) { lines.add("$level $message") }
+}
+
+/** A camera-like JPEG: a face-like oval over a gradient, with sensor noise. */
+fun cameraJpeg(seed: Long): ByteArray {
+    val rnd = Random(seed)
+    val img = BufferedImage(1280, 960, BufferedImage.TYPE_INT_RGB)
+    val cx = 320 + rnd.nextInt(640); val cy = 280 + rnd.nextInt(400)
+    val rx = 150 + rnd.nextInt(120); val ry = 200 + rnd.nextInt(120)
+    for (y in 0 until 960) for (x in 0 until 1280) {
+        val d = Math.pow((x - cx) / rx.toDouble(), 2.0) + Math.pow((y - cy) / ry.toDouble(), 2.0)
+        val base = if (d < 1) 190 - 40 * d else 60 + 120.0 * x / 1280
+        val v = (base + rnd.nextInt(21) - 10).toInt().coerceIn(0, 255)
+        img.setRGB(x, y, Color(v, (v * 0.85).toInt(), (v * 0.7).toInt()).rgb)
+    }
+    val out = ByteArrayOutputStream()
+    ImageIO.write(img, "jpg", out)
+    return out.toByteArray()
+}
+
+class Server(val bin: String, val db: File, val selfies: File) {
+    var process: Process? = null
+    var address = ""
+
+    fun admin(vararg args: String): String {
+        val p = ProcessBuilder(listOf(bin) + args + listOf("--db", db.path)).redirectErrorStream(false).start()
+        val out = p.inputStream.bufferedReader().readText()
+        val err = p.errorStream.bufferedReader().readText()
+        check(p.waitFor() == 0) { "hadir-server ${args.toList()} failed: $err" }
+        return out
+    }
+
+    fun start(listen: String = "127.0.0.1:0") {
+        val p = ProcessBuilder(bin, "serve", "--db", db.path, "--selfie-dir", selfies.path, "--listen", listen)
+            .redirectError(ProcessBuilder.Redirect.INHERIT).start()
+        val reader = p.inputStream.bufferedReader()
+        while (true) {
+            val line = reader.readLine() ?: error("server exited before listening")
+            if (line.startsWith("listening on ")) { address = line.removePrefix("listening on ").trim(); break }
+        }
+        Thread { reader.lineSequence().forEach { } }.apply { isDaemon = true }.start()
+        process = p
+    }
+
+    fun stop() {
+        process?.destroyForcibly()?.waitFor(10, TimeUnit.SECONDS)
+        process = null
+    }
+
+    val url get() = "http://$address"
+}
+
+var passed = 0
+var failed = 0
+
+fun test(name: String, body: () -> Unit) {
+    try {
+        body()
+        passed++
+        println("ok   $name")
+    } catch (e: Throwable) {
+        failed++
+        println("FAIL $name: $e")
+        e.printStackTrace(System.out)
+    }
+}
+
+fun expect(condition: Boolean, message: () -> String) { if (!condition) throw AssertionError(message()) }
+
+inline fun <reified E : Throwable> expectThrows(body: () -> Unit): E {
+    try { body() } catch (e: Throwable) {
+        if (e is E) return e
+        throw AssertionError("expected ${E::class.simpleName}, got $e")
+    }
+    throw AssertionError("expected ${E::class.simpleName}, nothing thrown")
+}
+
+fun fixAt(lat: Double, lon: Double, mock: Boolean = false) =
+    LocationFix(lat, lon, 8.0, System.currentTimeMillis(), LocationProvider.FUSED, mock)
+
+fun main() {
+    val bin = System.getenv("HADIR_SERVER_BIN") ?: error("set HADIR_SERVER_BIN")
+    val work = Files.createTempDirectory("hadir-kotlin").toFile()
+    val server = Server(bin, File(work, "server.db"), File(work, "selfies"))
+    server.admin("office", "add", "--id", "kominfo", "--name", "Dinas Kominfo", "--utc-offset-minutes", "420",
+        "--lat", OFFICE_LAT.toString(), "--lon", OFFICE_LON.toString(), "--radius-m", "100")
+    server.admin("person", "add", "--kind", "nip", "--id", OWNER_NIP, "--name", "Budi Santoso", "--office", "kominfo")
+    server.admin("person", "add", "--kind", "non-asn", "--id", GUEST_ID, "--name", "Siti Aminah", "--office", "kominfo")
+    val ownerCode = server.admin("enroll-code", "issue", "--person", OWNER_NIP).trim()
+    val guestCode = server.admin("enroll-code", "issue", "--person", GUEST_ID).trim()
+    server.start()
+
+    val owner = PersonRef(PersonKind.NIP, OWNER_NIP)
+    val guest = PersonRef(PersonKind.NON_ASN, GUEST_ID)
+    val key = JavaSecurityDeviceKey()
+    val logger = CollectingLogger()
+    val config = EngineConfig(File(work, "phone.db").path, server.url, emptyList(), null, "0.1.0 (kotlin-test)", "android")
+    val engine = HadirEngine.open(config, key, null, logger)
+    val label = DeviceLabelInput(DeviceLabelKind.IMEI, "490154203237518")
+
+    test("a fresh engine is not enrolled and cannot check in") {
+        expect(engine.deviceId() == null) { "device id before enrollment" }
+        val e = expectThrows<HadirException.NotReady> {
+            engine.checkIn(owner, AttendanceKind.CHECK_IN, fixAt(OFFICE_LAT, OFFICE_LON), cameraJpeg(1), null)
+        }
+        expect(e.code == "DEVICE_NOT_ENROLLED") { e.code }
+        expect(e.staffMessage.contains("belum didaftarkan")) { e.staffMessage }
+    }
+
+    test("enroll with the java.security key: its DER signatures verify on the server") {
+        val before = key.signatures
+        val person = engine.enroll(ownerCode, owner, label)
+        expect(person.isDeviceOwner) { "owner" }
+        expect(person.displayName == "Budi Santoso") { person.displayName }
+        expect(person.officeIds == listOf("kominfo")) { person.officeIds.toString() }
+        expect(engine.deviceId() != null) { "device id after enrollment" }
+        expect(key.signatures > before) { "the Kotlin key signed the requests" }
+        expect(engine.publicKey().contentEquals(key.publicKey())) { "engine uses the Kotlin key" }
+    }
+
+    test("a colleague without a phone is added as a guest on the same device") {
+        val person = engine.enroll(guestCode, guest, label)
+        expect(!person.isDeviceOwner) { "guest" }
+        expect(engine.people().map { it.personId }.toSet() == setOf(OWNER_NIP, GUEST_ID)) { engine.people().toString() }
+    }
+
+    test("the verdict before the camera opens tells the distance in Indonesian") {
+        val outside = engine.checkLocation(owner, fixAt(OFFICE_LAT + 0.003, OFFICE_LON))
+        expect(outside.status == GeofenceStatus.OUTSIDE) { outside.toString() }
+        val d = outside.distanceM ?: error("distance")
+        expect(d > 200 && d < 260) { "distance $d" }
+        expect(outside.message.contains("Dinas Kominfo")) { outside.message }
+        expect(!outside.looksOk) { "outside does not look ok" }
+        val inside = engine.checkLocation(owner, fixAt(OFFICE_LAT, OFFICE_LON))
+        expect(inside.status == GeofenceStatus.INSIDE && inside.looksOk) { inside.toString() }
+        expect(inside.officeId == "kominfo") { inside.toString() }
+    }
+
+    test("check in inside is accepted, outside is rejected with the distance") {
+        val a = engine.checkIn(owner, AttendanceKind.CHECK_IN, fixAt(OFFICE_LAT, OFFICE_LON), cameraJpeg(2), null)
+        val b = engine.checkIn(owner, AttendanceKind.CHECK_OUT, fixAt(OFFICE_LAT + 0.003, OFFICE_LON), cameraJpeg(3), null)
+        expect(a.verdict.looksOk && a.timeAnchored) { a.toString() }
+        expect(b.verdict.status == GeofenceStatus.OUTSIDE) { b.toString() }
+        expect(engine.pendingCount() == 2u) { "pending ${engine.pendingCount()}" }
+        val report = engine.syncNow()
+        expect(report.errorCode == null) { report.toString() }
+        val byId = report.decisions.associateBy { it.checkinId }
+        expect(byId[a.checkinId]?.status == DecisionStatus.ACCEPTED) { report.toString() }
+        val rejected = byId[b.checkinId] ?: error("no decision for outside")
+        expect(rejected.status == DecisionStatus.REJECTED && "GEOFENCE_OUTSIDE" in rejected.codes) { rejected.toString() }
+        expect((rejected.distanceM ?: 0.0) > 200) { rejected.toString() }
+        expect(engine.pendingCount() == 0u) { "pending after sync" }
+        val history = engine.history(owner, 10u)
+        expect(history.any { it.checkinId == a.checkinId && it.status == OutboxStatus.ACCEPTED }) { history.toString() }
+        expect(history.any { it.checkinId == b.checkinId && it.status == OutboxStatus.REJECTED && it.resultCode == "GEOFENCE_OUTSIDE" }) { history.toString() }
+    }
+
+    test("a guest's check-in is accepted and flagged as made on a shared device") {
+        engine.checkIn(guest, AttendanceKind.CHECK_IN, fixAt(OFFICE_LAT, OFFICE_LON), cameraJpeg(4), null)
+        val d = engine.syncNow().decisions.single()
+        expect(d.status == DecisionStatus.ACCEPTED_WITH_FLAGS && "SHARED_DEVICE" in d.codes) { d.toString() }
+    }
+
+    test("bad input raises the Kotlin exception with the right code") {
+        val badNip = expectThrows<HadirException.InvalidInput> {
+            engine.checkLocation(PersonRef(PersonKind.NIP, "198502302010011003"), fixAt(OFFICE_LAT, OFFICE_LON))
+        }
+        expect(badNip.code == "ID_BAD_BIRTH_DATE") { badNip.code }
+        val notJpeg = expectThrows<HadirException.Photo> {
+            engine.checkIn(owner, AttendanceKind.CHECK_IN, fixAt(OFFICE_LAT, OFFICE_LON), "bukan foto".toByteArray(), null)
+        }
+        expect(notJpeg.code == "PHOTO_NOT_JPEG") { notJpeg.code }
+        val badFix = expectThrows<HadirException.InvalidInput> {
+            engine.checkLocation(owner, fixAt(123.0, OFFICE_LON))
+        }
+        expect(badFix.code.startsWith("GEOFENCE_")) { badFix.code }
+        val used = expectThrows<HadirException.Refused> { engine.enroll(ownerCode, owner, label) }
+        expect(used.code == "ENROLL_CODE_INVALID") { used.code }
+        val badImei = expectThrows<HadirException.InvalidInput> {
+            engine.enroll(ownerCode, owner, DeviceLabelInput(DeviceLabelKind.IMEI, "490154203237517"))
+        }
+        expect(badImei.code == "ID_BAD_IMEI") { badImei.code }
+        expect(engine.pendingCount() == 0u) { "nothing recorded by failed calls" }
+    }
+
+    test("a broken hardware key is a Platform exception, not a crash") {
+        val e = expectThrows<HadirException.Platform> {
+            HadirEngine.open(config.copy(databasePath = File(work, "broken.db").path), BrokenDeviceKey(), null, null)
+        }
+        expect(e.code == "KEY_UNAVAILABLE") { e.code }
+    }
+
+    test("check-ins queued while the server is down arrive once it is back") {
+        val port = server.address.substringAfterLast(':')
+        server.stop()
+        val ids = (0 until 3).map {
+            engine.checkIn(owner, AttendanceKind.BREAK_START, fixAt(OFFICE_LAT, OFFICE_LON), cameraJpeg(10L + it), null).checkinId
+        }
+        val offline = engine.syncNow()
+        expect(offline.errorCode == "NETWORK" && offline.pending == 3u) { offline.toString() }
+        expect(offline.errorMessage?.contains("tersimpan") == true) { offline.toString() }
+        server.start("127.0.0.1:$port")
+        val online = engine.syncNow()
+        expect(online.errorCode == null && online.pending == 0u) { online.toString() }
+        expect(online.decisions.map { it.checkinId } == ids) { "in order: ${online.decisions}" }
+        expect(online.decisions.all { it.status == DecisionStatus.ACCEPTED || it.status == DecisionStatus.ACCEPTED_WITH_FLAGS }) { online.toString() }
+    }
+
+    test("several Kotlin threads call the engine at once") {
+        val threads = 4
+        val perThread = 3
+        val errors = ConcurrentLinkedQueue<Throwable>()
+        val ids = ConcurrentLinkedQueue<String>()
+        val start = CountDownLatch(1)
+        val workers = (0 until threads).map { t ->
+            Thread {
+                start.await()
+                try {
+                    repeat(perThread) { i ->
+                        engine.checkLocation(owner, fixAt(OFFICE_LAT, OFFICE_LON))
+                        ids.add(engine.checkIn(owner, AttendanceKind.BREAK_END, fixAt(OFFICE_LAT, OFFICE_LON), cameraJpeg(100L + t * 10 + i), null).checkinId)
+                        engine.pendingCount()
+                        if (i == 1) engine.syncNow()
+                    }
+                } catch (e: Throwable) { errors.add(e) }
+            }.apply { start() }
+        }
+        start.countDown()
+        workers.forEach { it.join(120_000) }
+        expect(errors.isEmpty()) { "errors: ${errors.toList()}" }
+        expect(ids.toSet().size == threads * perThread) { "distinct ids ${ids.size}" }
+        engine.syncNow()
+        expect(engine.pendingCount() == 0u) { "all delivered" }
+        val history = engine.history(owner, 100u).map { it.checkinId }.toSet()
+        expect(history.containsAll(ids)) { "every check-in in history" }
+    }
+
+    test("the background sync delivers and can be cancelled") {
+        val reports = ConcurrentLinkedQueue<SyncReport>()
+        val got = CountDownLatch(1)
+        engine.checkIn(owner, AttendanceKind.CHECK_OUT, fixAt(OFFICE_LAT, OFFICE_LON), cameraJpeg(500), null)
+        val handle = engine.startBackgroundSync(5u, object : SyncListener {
+            override fun onSync(report: SyncReport) { reports.add(report); got.countDown() }
+        })
+        expect(got.await(30, TimeUnit.SECONDS)) { "a report arrived" }
+        expect(reports.first().accepted == 1u) { reports.toString() }
+        handle.cancel()
+        Thread.sleep(200)
+        expect(handle.isFinished()) { "cancelled" }
+        expect(engine.pendingCount() == 0u) { "delivered" }
+    }
+
+    test("the logger bridge receives the engine's lines") {
+        expect(logger.lines.any { it.contains("sync:") }) { logger.lines.toString() }
+        expect(logger.lines.none { it.contains(OFFICE_LAT.toString()) }) { "no coordinates in logs" }
+    }
+
+    server.stop()
+    work.deleteRecursively()
+    println("$passed passed, $failed failed")
+    if (failed > 0) kotlin.system.exitProcess(1)
+}

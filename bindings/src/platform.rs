@@ -1,0 +1,138 @@
+//! Platform features the shells implement as foreign traits, and their adapters to the
+//! core's traits. Every method is fallible: an exception thrown in Kotlin or Swift comes
+//! back as [`PlatformError`] instead of a panic.
+
+use std::sync::Arc;
+
+use hadir_core::clock::{ClockReading, PlatformClock, SystemClock};
+use hadir_core::envelope::{DeviceKey, KeyError};
+
+/// A failure inside a shell's implementation of a platform trait.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum PlatformError {
+    /// The platform call failed; `reason` is for logs.
+    #[error("platform failure: {reason}")]
+    Failed {
+        /// What the platform reported.
+        reason: String,
+    },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for PlatformError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        PlatformError::Failed { reason: e.reason }
+    }
+}
+
+/// The device's P-256 signing key, held by the platform: Android Keystore (StrongBox
+/// where present) or the iOS Secure Enclave.
+#[uniffi::export(with_foreign)]
+pub trait DeviceKeyProvider: Send + Sync {
+    /// The 65-byte uncompressed public point `04 || X || Y`.
+    fn public_key(&self) -> Result<Vec<u8>, PlatformError>;
+    /// ECDSA P-256 with SHA-256 over `message` (the platform hashes), ASN.1 DER
+    /// (`SHA256withECDSA` on Android, `ecdsaSignatureMessageX962SHA256` on iOS).
+    fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, PlatformError>;
+}
+
+/// Adapts a shell's key to the core's [`DeviceKey`]; the public key is read once.
+pub(crate) struct ForeignDeviceKey {
+    provider: Arc<dyn DeviceKeyProvider>,
+    public_key: Vec<u8>,
+}
+
+impl ForeignDeviceKey {
+    pub(crate) fn new(provider: Arc<dyn DeviceKeyProvider>) -> Result<Self, PlatformError> {
+        let public_key = provider.public_key()?;
+        Ok(ForeignDeviceKey {
+            provider,
+            public_key,
+        })
+    }
+}
+
+impl DeviceKey for ForeignDeviceKey {
+    fn public_key(&self) -> Vec<u8> {
+        self.public_key.clone()
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        self.provider.sign(message.to_vec()).map_err(|e| KeyError {
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// One reading of the phone's clocks.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ClockSample {
+    /// `System.currentTimeMillis()` / `Date().timeIntervalSince1970 * 1000`.
+    pub wall_ms: i64,
+    /// `SystemClock.elapsedRealtime()` (counts deep sleep) / the boot-time clock.
+    pub boot_elapsed_ms: i64,
+    /// Changes at every reboot (`/proc/sys/kernel/random/boot_id`, or the boot count).
+    pub boot_id: String,
+}
+
+/// The phone's clocks, where the platform knows better than `/proc`.
+#[uniffi::export(with_foreign)]
+pub trait ClockProvider: Send + Sync {
+    /// Reads the wall clock, the boot-elapsed clock and the boot id together.
+    fn read(&self) -> Result<ClockSample, PlatformError>;
+}
+
+/// Adapts a shell's clock; if it fails, falls back to the operating system's clocks.
+pub(crate) struct ForeignClock {
+    provider: Arc<dyn ClockProvider>,
+    fallback: SystemClock,
+}
+
+impl ForeignClock {
+    pub(crate) fn new(provider: Arc<dyn ClockProvider>) -> Self {
+        ForeignClock {
+            provider,
+            fallback: SystemClock::default(),
+        }
+    }
+}
+
+impl PlatformClock for ForeignClock {
+    fn read(&self) -> ClockReading {
+        match self.provider.read() {
+            Ok(s) => ClockReading {
+                wall_ms: s.wall_ms,
+                boot_elapsed_ms: s.boot_elapsed_ms,
+                boot_id: s.boot_id,
+            },
+            Err(_) => self.fallback.read(),
+        }
+    }
+}
+
+/// Severity of a log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum LogLevel {
+    /// Detail for developers.
+    Debug,
+    /// Normal operation.
+    Info,
+    /// Something worth a look.
+    Warn,
+    /// A failure.
+    Error,
+}
+
+/// Receives the library's log lines (to Logcat / os_log). Lines never contain selfie
+/// bytes, keys or exact coordinates.
+#[uniffi::export(with_foreign)]
+pub trait Logger: Send + Sync {
+    /// One log line.
+    fn log(&self, level: LogLevel, message: String) -> Result<(), PlatformError>;
+}
+
+/// Receives the outcome of each background sync pass.
+#[uniffi::export(with_foreign)]
+pub trait SyncListener: Send + Sync {
+    /// Called after every pass of the background sync.
+    fn on_sync(&self, report: crate::types::SyncReport) -> Result<(), PlatformError>;
+}

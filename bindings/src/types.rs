@@ -1,0 +1,464 @@
+//! Records and enums that cross the FFI, with their conversions to and from the core's
+//! types. No rule is decided here.
+
+use hadir_core::api::{CheckInResult, CheckInStatus};
+use hadir_core::device;
+use hadir_core::fix::{FixProvider, GpsFix};
+use hadir_core::geofence::GeofenceVerdict;
+use hadir_core::ids::{DeviceLabel, PersonId, PersonIdKind};
+use hadir_core::store::{EnrolledPerson, HistoryEntry, OutboxState};
+use hadir_core::wire;
+
+use crate::error::HadirError;
+
+/// How to open the engine.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct EngineConfig {
+    /// Path of the SQLite file in the app's private storage.
+    pub database_path: String,
+    /// The server's base URL, e.g. `https://hadir.bengkulukota.go.id`.
+    pub server_url: String,
+    /// SHA-256 fingerprints (hex) of the server certificate to pin; empty: no pinning.
+    pub pinned_cert_sha256: Vec<String>,
+    /// An extra trusted root certificate (DER), e.g. the province's own CA.
+    pub extra_root_cert_der: Option<Vec<u8>>,
+    /// The app's version, e.g. `1.0.3 (android)`.
+    pub app_version: String,
+    /// `android` or `ios`.
+    pub platform: String,
+}
+
+/// The kind of a person identifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PersonKind {
+    /// NIP of a PNS (18 digits).
+    Nip,
+    /// NI PPPK of a contract ASN (18 digits).
+    NiPppk,
+    /// Regency-issued id of honorer / non-ASN staff.
+    NonAsn,
+}
+
+/// A person identifier as typed or stored by the shell.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PersonRef {
+    /// Its kind.
+    pub kind: PersonKind,
+    /// The identifier as issued.
+    pub value: String,
+}
+
+impl PersonRef {
+    pub(crate) fn to_core(&self) -> Result<PersonId, HadirError> {
+        let kind = match self.kind {
+            PersonKind::Nip => PersonIdKind::Nip,
+            PersonKind::NiPppk => PersonIdKind::NiPppk,
+            PersonKind::NonAsn => PersonIdKind::NonAsn,
+        };
+        Ok(PersonId::parse(kind, &self.value)?)
+    }
+}
+
+/// The kind of a device label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum DeviceLabelKind {
+    /// An IMEI (MDM-managed phones only; checked with Luhn).
+    Imei,
+    /// The platform's per-app device id (`ANDROID_ID`, `identifierForVendor`).
+    PlatformId,
+}
+
+/// A human label for the phone, recorded by the server (never a secret).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DeviceLabelInput {
+    /// Its kind.
+    pub kind: DeviceLabelKind,
+    /// Its value.
+    pub value: String,
+}
+
+impl DeviceLabelInput {
+    pub(crate) fn to_core(&self) -> Result<DeviceLabel, HadirError> {
+        let label = match self.kind {
+            DeviceLabelKind::Imei => DeviceLabel::Imei(self.value.trim().to_string()),
+            DeviceLabelKind::PlatformId => DeviceLabel::PlatformId(self.value.trim().to_string()),
+        };
+        label.validate()?;
+        Ok(label)
+    }
+}
+
+/// Which location provider produced a fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum LocationProvider {
+    /// Satellites.
+    Gps,
+    /// Cell towers / Wi-Fi.
+    Network,
+    /// The platform's fused provider.
+    Fused,
+    /// Not reported.
+    Unknown,
+}
+
+/// A GPS fix from the platform.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct LocationFix {
+    /// Latitude, WGS84 degrees.
+    pub latitude: f64,
+    /// Longitude, WGS84 degrees.
+    pub longitude: f64,
+    /// Horizontal accuracy radius in metres.
+    pub accuracy_m: f64,
+    /// When the fix was taken, Unix ms (the platform's fix time).
+    pub fix_time_ms: i64,
+    /// Provider.
+    pub provider: LocationProvider,
+    /// The OS mock-location flag (`Location.isMock`, `isSimulatedBySoftware`).
+    pub is_mock: bool,
+}
+
+impl LocationFix {
+    pub(crate) fn to_core(&self) -> GpsFix {
+        GpsFix {
+            latitude: self.latitude,
+            longitude: self.longitude,
+            accuracy_m: self.accuracy_m,
+            fix_time_ms: self.fix_time_ms,
+            provider: match self.provider {
+                LocationProvider::Gps => FixProvider::Gps,
+                LocationProvider::Network => FixProvider::Network,
+                LocationProvider::Fused => FixProvider::Fused,
+                LocationProvider::Unknown => FixProvider::Unknown,
+            },
+            is_mock: self.is_mock,
+        }
+    }
+}
+
+/// Which of the day's attendance times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum AttendanceKind {
+    /// Arrival ("Masuk").
+    CheckIn,
+    /// Start of the break ("Istirahat").
+    BreakStart,
+    /// Back from the break ("Kembali").
+    BreakEnd,
+    /// Leaving ("Pulang").
+    CheckOut,
+}
+
+impl AttendanceKind {
+    pub(crate) fn to_core(self) -> wire::AttendanceKind {
+        match self {
+            AttendanceKind::CheckIn => wire::AttendanceKind::CheckIn,
+            AttendanceKind::BreakStart => wire::AttendanceKind::BreakStart,
+            AttendanceKind::BreakEnd => wire::AttendanceKind::BreakEnd,
+            AttendanceKind::CheckOut => wire::AttendanceKind::CheckOut,
+        }
+    }
+
+    pub(crate) fn from_core(kind: wire::AttendanceKind) -> Self {
+        match kind {
+            wire::AttendanceKind::CheckIn => AttendanceKind::CheckIn,
+            wire::AttendanceKind::BreakStart => AttendanceKind::BreakStart,
+            wire::AttendanceKind::BreakEnd => AttendanceKind::BreakEnd,
+            wire::AttendanceKind::CheckOut => AttendanceKind::CheckOut,
+        }
+    }
+}
+
+/// The geofence outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum GeofenceStatus {
+    /// Inside an office zone.
+    Inside,
+    /// Outside; see the distance.
+    Outside,
+    /// The fix is too inaccurate to decide; wait for a better one.
+    TooInaccurate,
+    /// No office is configured for this person.
+    NoOffices,
+}
+
+/// A failed fix check.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FixProblem {
+    /// Stable code, e.g. `FIX_MOCK_LOCATION`.
+    pub code: String,
+    /// Indonesian message.
+    pub message: String,
+}
+
+/// What the phone concludes from a fix, to tell the person before the camera opens.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct LocationVerdict {
+    /// The geofence outcome.
+    pub status: GeofenceStatus,
+    /// The office inside which, or nearest to which, the fix lies.
+    pub office_id: Option<String>,
+    /// Its name.
+    pub office_name: Option<String>,
+    /// The zone inside which the fix lies.
+    pub zone_id: Option<String>,
+    /// Metres to the nearest office when outside.
+    pub distance_m: Option<f64>,
+    /// The accuracy limit broken, when too inaccurate.
+    pub accuracy_limit_m: Option<f64>,
+    /// Failed fix checks.
+    pub problems: Vec<FixProblem>,
+    /// True when the phone expects the server to accept.
+    pub looks_ok: bool,
+    /// Indonesian sentence(s) for the screen, e.g. "Anda berada 240 m dari Kantor...".
+    pub message: String,
+}
+
+impl LocationVerdict {
+    pub(crate) fn from_core(check: &device::LocalCheck) -> Self {
+        let (status, office_id, office_name, zone_id, distance_m, accuracy_limit_m) = match &check
+            .verdict
+        {
+            GeofenceVerdict::Inside {
+                office_id,
+                office_name,
+                zone_id,
+                ..
+            } => (
+                GeofenceStatus::Inside,
+                Some(office_id.clone()),
+                Some(office_name.clone()),
+                Some(zone_id.clone()),
+                None,
+                None,
+            ),
+            GeofenceVerdict::Outside {
+                nearest_office_id,
+                nearest_office_name,
+                distance_m,
+            } => (
+                GeofenceStatus::Outside,
+                Some(nearest_office_id.clone()),
+                Some(nearest_office_name.clone()),
+                None,
+                Some(*distance_m),
+                None,
+            ),
+            GeofenceVerdict::TooInaccurate { limit_m, .. } => (
+                GeofenceStatus::TooInaccurate,
+                None,
+                None,
+                None,
+                None,
+                Some(*limit_m),
+            ),
+            GeofenceVerdict::NoOffices => (GeofenceStatus::NoOffices, None, None, None, None, None),
+        };
+        LocationVerdict {
+            status,
+            office_id,
+            office_name,
+            zone_id,
+            distance_m,
+            accuracy_limit_m,
+            problems: check
+                .issues
+                .iter()
+                .map(|i| FixProblem {
+                    code: i.code().to_string(),
+                    message: i.staff_message(),
+                })
+                .collect(),
+            looks_ok: check.looks_ok(),
+            message: check.staff_message(),
+        }
+    }
+}
+
+/// Proof that a check-in is safely recorded on the phone.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct CheckInReceipt {
+    /// The check-in's id.
+    pub checkin_id: String,
+    /// Its trusted instant, Unix ms.
+    pub recorded_at_ms: i64,
+    /// Whether that instant is anchored to the server's clock.
+    pub time_anchored: bool,
+    /// What the phone concluded.
+    pub verdict: LocationVerdict,
+    /// SHA-256 of the normalised selfie.
+    pub selfie_sha256: String,
+    /// Check-ins waiting to be sent, this one included.
+    pub pending_count: u32,
+}
+
+impl CheckInReceipt {
+    pub(crate) fn from_core(r: &device::CheckInReceipt) -> Self {
+        CheckInReceipt {
+            checkin_id: r.checkin_id.clone(),
+            recorded_at_ms: r.recorded_at_ms,
+            time_anchored: r.time_anchored,
+            verdict: LocationVerdict::from_core(&r.local),
+            selfie_sha256: r.selfie_sha256.clone(),
+            pending_count: r.pending_count,
+        }
+    }
+}
+
+/// The server's decision status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum DecisionStatus {
+    /// Attendance recorded.
+    Accepted,
+    /// Recorded, with flags for a supervisor.
+    AcceptedWithFlags,
+    /// Not attendance (final).
+    Rejected,
+    /// Not decided yet; the phone sends it again later.
+    RetryLater,
+}
+
+/// The server's decision on one check-in.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ServerDecision {
+    /// The check-in's id.
+    pub checkin_id: String,
+    /// The outcome.
+    pub status: DecisionStatus,
+    /// Reason and flag codes.
+    pub codes: Vec<String>,
+    /// Indonesian explanation.
+    pub message: String,
+    /// The trusted instant the server assigned, Unix ms.
+    pub trusted_time_ms: Option<i64>,
+    /// Distance to the nearest office when outside, metres.
+    pub distance_m: Option<f64>,
+}
+
+impl ServerDecision {
+    pub(crate) fn from_core(r: &CheckInResult) -> Self {
+        ServerDecision {
+            checkin_id: r.checkin_id.clone(),
+            status: match r.status {
+                CheckInStatus::Accepted => DecisionStatus::Accepted,
+                CheckInStatus::AcceptedWithFlags => DecisionStatus::AcceptedWithFlags,
+                CheckInStatus::Rejected => DecisionStatus::Rejected,
+                CheckInStatus::RetryLater => DecisionStatus::RetryLater,
+            },
+            codes: r.codes.clone(),
+            message: r.message.clone(),
+            trusted_time_ms: r.trusted_time_ms,
+            distance_m: r.distance_m,
+        }
+    }
+}
+
+/// The outcome of a sync pass.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SyncReport {
+    /// Accepted in this pass (with or without flags).
+    pub accepted: u32,
+    /// Of those, accepted with flags.
+    pub flagged: u32,
+    /// Rejected in this pass.
+    pub rejected: u32,
+    /// Still waiting.
+    pub pending: u32,
+    /// Each decision of this pass, in order.
+    pub decisions: Vec<ServerDecision>,
+    /// Why the pass stopped early, if it did.
+    pub error_code: Option<String>,
+    /// Indonesian message for that.
+    pub error_message: Option<String>,
+}
+
+impl SyncReport {
+    pub(crate) fn from_core(r: &device::SyncReport) -> Self {
+        SyncReport {
+            accepted: r.accepted,
+            flagged: r.flagged,
+            rejected: r.rejected,
+            pending: r.pending,
+            decisions: r.results.iter().map(ServerDecision::from_core).collect(),
+            error_code: r.error.as_ref().map(|e| e.0.clone()),
+            error_message: r.error.as_ref().map(|e| e.1.clone()),
+        }
+    }
+}
+
+/// Upload state of a check-in on the phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum OutboxStatus {
+    /// Waiting to be sent or decided.
+    Pending,
+    /// The server accepted it.
+    Accepted,
+    /// The server rejected it.
+    Rejected,
+}
+
+/// One check-in in the history screen.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct HistoryItem {
+    /// The check-in's id.
+    pub checkin_id: String,
+    /// Whose.
+    pub person_id: String,
+    /// Which attendance time.
+    pub kind: AttendanceKind,
+    /// Trusted instant, Unix ms.
+    pub recorded_at_ms: i64,
+    /// Upload state.
+    pub status: OutboxStatus,
+    /// The server's result code once decided.
+    pub result_code: Option<String>,
+    /// The server's message (rejections).
+    pub result_message: Option<String>,
+    /// Failed upload attempts so far.
+    pub attempts: u32,
+}
+
+impl HistoryItem {
+    pub(crate) fn from_core(h: &HistoryEntry) -> Self {
+        HistoryItem {
+            checkin_id: h.checkin_id.clone(),
+            person_id: h.person_id.clone(),
+            kind: wire::AttendanceKind::parse(&h.kind)
+                .map(AttendanceKind::from_core)
+                .unwrap_or(AttendanceKind::CheckIn),
+            recorded_at_ms: h.recorded_at_ms,
+            status: match h.state {
+                OutboxState::Pending => OutboxStatus::Pending,
+                OutboxState::Accepted => OutboxStatus::Accepted,
+                OutboxState::Rejected => OutboxStatus::Rejected,
+            },
+            result_code: h.result_code.clone(),
+            result_message: h.result_message.clone(),
+            attempts: h.attempts,
+        }
+    }
+}
+
+/// A person who may check in on this phone.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct EnrolledPersonInfo {
+    /// Their identifier.
+    pub person_id: String,
+    /// Their name.
+    pub display_name: String,
+    /// True for the phone's owner; false for a colleague sharing it.
+    pub is_device_owner: bool,
+    /// Offices where they may check in (from the last config).
+    pub office_ids: Vec<String>,
+}
+
+impl EnrolledPersonInfo {
+    pub(crate) fn from_core(p: &EnrolledPerson, office_ids: Vec<String>) -> Self {
+        EnrolledPersonInfo {
+            person_id: p.person_id.clone(),
+            display_name: p.display_name.clone(),
+            is_device_owner: p.is_device_owner,
+            office_ids,
+        }
+    }
+}

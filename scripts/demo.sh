@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The main job: builds and starts hadir-server on SQLite with a demo office and person,
+# then runs the demo phone (the real core client) against it: enroll, check in inside
+# and outside the geofence, one check-in queued offline and synced later. The server
+# keeps running afterwards for you to try; Ctrl-C stops it. HADIR_DEMO_EXIT=1 stops it
+# after the demo instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --no-kotlin
+cargo build --locked -p hadir-server -p hadir-e2e --bins
+dir="${HADIR_DEMO_DIR:-$(mktemp -d -t hadir-demo.XXXXXX)}"
+mkdir -p "$dir"
+db="$dir/hadir.db"
+code=$(target/debug/hadir-server demo-setup --db "$db")
+target/debug/hadir-server serve --db "$db" --selfie-dir "$dir/selfies" \
+  --listen "${HADIR_LISTEN:-127.0.0.1:8470}" > "$dir/server.out" &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  grep -q '^listening on ' "$dir/server.out" 2>/dev/null && break
+  kill -0 $server 2>/dev/null || { echo "the server did not start" >&2; exit 1; }
+  sleep 0.1
+done
+addr=$(sed -n 's/^listening on //p' "$dir/server.out" | head -1)
+echo "hadir-server listening on http://$addr (database $db)"
+echo
+target/debug/demo-phone --server "http://$addr" --code "$code" --nip 198503122010011003
+echo
+if [ "${HADIR_DEMO_EXIT:-0}" = 1 ]; then
+  exit 0
+fi
+echo "The server is still running at http://$addr (OpenAPI: http://$addr/v1/openapi.json)."
+echo "Press Ctrl-C to stop it."
+wait $server

@@ -1,0 +1,525 @@
+//! End to end: the real `hadir-server` binary on 127.0.0.1 (random port, temp dir) and
+//! the real core client (`hadir_core::device::Device`), over loopback.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hadir_core::api::{CheckInBatch, CheckInStatus};
+use hadir_core::client::{ApiClient, ClientError, Signer, TlsOptions};
+use hadir_core::clock::PlatformClock;
+use hadir_core::device::{CheckInRequest, Device, DeviceSettings, RetrySettings};
+use hadir_core::envelope::{DeviceKey, Envelope, SoftwareDeviceKey};
+use hadir_core::fix::{FixProvider, GpsFix};
+use hadir_core::ids::{DeviceLabel, PersonId, PersonIdKind};
+use hadir_core::wire::AttendanceKind;
+use hadir_e2e::{
+    FaultPlan, FaultProxy, ServerProcess, TestClock, admin, camera_jpeg, unused_loopback_addr,
+};
+
+const LAT: f64 = -3.7928;
+const LON: f64 = 102.2608;
+const NIP: &str = "198503122010011003";
+const NIP_2: &str = "199001152015032002";
+
+/// A server with one office (100 m circle) and two people, and a temp dir.
+struct World {
+    dir: tempfile::TempDir,
+    server: Option<ServerProcess>,
+}
+
+impl World {
+    fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("server.db");
+        admin(
+            &db,
+            &[
+                "office",
+                "add",
+                "--id",
+                "kominfo",
+                "--name",
+                "Dinas Kominfo",
+                "--utc-offset-minutes",
+                "420",
+                "--lat",
+                &LAT.to_string(),
+                "--lon",
+                &LON.to_string(),
+                "--radius-m",
+                "100",
+            ],
+        );
+        admin(
+            &db,
+            &[
+                "person",
+                "add",
+                "--kind",
+                "nip",
+                "--id",
+                NIP,
+                "--name",
+                "Budi Santoso",
+                "--office",
+                "kominfo",
+            ],
+        );
+        admin(
+            &db,
+            &[
+                "person",
+                "add",
+                "--kind",
+                "nip",
+                "--id",
+                NIP_2,
+                "--name",
+                "Rina Marlina",
+                "--office",
+                "kominfo",
+            ],
+        );
+        let server = ServerProcess::start(&db, &dir.path().join("selfies"), "127.0.0.1:0");
+        World {
+            dir,
+            server: Some(server),
+        }
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("server.db")
+    }
+
+    fn server(&self) -> &ServerProcess {
+        self.server.as_ref().expect("server running")
+    }
+
+    fn stop(&mut self) -> std::net::SocketAddr {
+        let s = self.server.take().expect("running");
+        let addr = s.addr;
+        s.kill();
+        addr
+    }
+
+    fn start_on(&mut self, addr: &str) {
+        self.server = Some(ServerProcess::start(
+            &self.db(),
+            &self.dir.path().join("selfies"),
+            addr,
+        ));
+    }
+
+    fn code(&self, person: &str) -> String {
+        admin(&self.db(), &["enroll-code", "issue", "--person", person])
+            .trim()
+            .to_string()
+    }
+
+    /// Check-ins the server has stored, by id (read straight from its SQLite file).
+    fn stored_checkins(&self) -> Vec<(String, String)> {
+        let conn = rusqlite::Connection::open_with_flags(
+            self.db(),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        let mut stmt = conn
+            .prepare("SELECT checkin_id, status FROM checkins")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+}
+
+fn person(nip: &str) -> PersonId {
+    PersonId::parse(PersonIdKind::Nip, nip).unwrap()
+}
+
+struct Phone {
+    device: Device,
+    key: Arc<SoftwareDeviceKey>,
+    clock: Arc<TestClock>,
+}
+
+fn phone_at(path: &Path, url: &str, key: Arc<SoftwareDeviceKey>, clock: Arc<TestClock>) -> Phone {
+    let mut settings = DeviceSettings::new(path, url);
+    settings.retry = RetrySettings {
+        attempts_per_pass: 3,
+        in_pass_base_ms: 20,
+        backoff_base_ms: 50,
+        backoff_cap_ms: 200,
+    };
+    let device = Device::open(
+        settings,
+        Some(key.clone() as Arc<dyn DeviceKey>),
+        clock.clone(),
+    )
+    .unwrap();
+    Phone { device, key, clock }
+}
+
+async fn enrolled_phone(world: &World, name: &str, nip: &str, clock: Arc<TestClock>) -> Phone {
+    let key = Arc::new(SoftwareDeviceKey::generate().unwrap());
+    let phone = phone_at(
+        &world.dir.path().join(name),
+        &world.server().url(),
+        key,
+        clock,
+    );
+    phone
+        .device
+        .enroll(
+            &world.code(nip),
+            person(nip),
+            DeviceLabel::PlatformId(format!("{name}-id")),
+        )
+        .await
+        .unwrap();
+    phone
+}
+
+fn fix(phone: &Phone, lat: f64, lon: f64) -> GpsFix {
+    GpsFix {
+        latitude: lat,
+        longitude: lon,
+        accuracy_m: 8.0,
+        fix_time_ms: phone.device.anchored_now_ms(),
+        provider: FixProvider::Fused,
+        is_mock: false,
+    }
+}
+
+fn check_in(phone: &Phone, nip: &str, fix: GpsFix, selfie: Vec<u8>) -> String {
+    phone
+        .device
+        .check_in(CheckInRequest {
+            person: person(nip),
+            kind: AttendanceKind::CheckIn,
+            fix,
+            selfie_jpeg: selfie,
+            qr_token: None,
+        })
+        .unwrap()
+        .checkin_id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inside_accepted_outside_rejected_mock_rejected() {
+    let world = World::new();
+    let phone = enrolled_phone(&world, "a.db", NIP, TestClock::new()).await;
+    let inside = check_in(&phone, NIP, fix(&phone, LAT, LON), camera_jpeg(1));
+    // ~240 m north of the office centre.
+    let outside = check_in(&phone, NIP, fix(&phone, LAT + 0.003, LON), camera_jpeg(2));
+    let mut mock_fix = fix(&phone, LAT, LON);
+    mock_fix.is_mock = true;
+    let mock = check_in(&phone, NIP, mock_fix, camera_jpeg(3));
+
+    let report = phone.device.sync_now(false).await.unwrap();
+    assert_eq!(report.error, None);
+    assert_eq!(report.pending, 0);
+    let result = |id: &str| {
+        report
+            .results
+            .iter()
+            .find(|r| r.checkin_id == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        result(&inside).status,
+        CheckInStatus::Accepted,
+        "{:?}",
+        result(&inside)
+    );
+    let out = result(&outside);
+    assert_eq!(out.status, CheckInStatus::Rejected);
+    assert!(
+        out.codes.contains(&"GEOFENCE_OUTSIDE".to_string()),
+        "{out:?}"
+    );
+    let distance = out.distance_m.unwrap();
+    assert!((200.0..260.0).contains(&distance), "distance {distance}");
+    let m = result(&mock);
+    assert_eq!(m.status, CheckInStatus::Rejected);
+    assert!(m.codes.contains(&"FIX_MOCK_LOCATION".to_string()), "{m:?}");
+    // The phone's outbox holds the decisions.
+    let stored = phone.device.store().get(&outside).unwrap().unwrap();
+    assert_eq!(stored.result_code.as_deref(), Some("GEOFENCE_OUTSIDE"));
+    assert_eq!(world.stored_checkins().len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edited_payload_replayed_envelope_and_foreign_key_are_refused() {
+    let world = World::new();
+    let phone = enrolled_phone(&world, "a.db", NIP, TestClock::new()).await;
+    let other = enrolled_phone(&world, "b.db", NIP_2, TestClock::new()).await;
+    let id = check_in(&phone, NIP, fix(&phone, LAT, LON), camera_jpeg(4));
+    let report = phone.device.sync_now(false).await.unwrap();
+    assert_eq!(report.results[0].status, CheckInStatus::Accepted);
+
+    let client = ApiClient::new(&world.server().url(), &TlsOptions::default()).unwrap();
+    let device_id = phone.device.device_id().unwrap().unwrap();
+    let item = phone.device.store().get(&id).unwrap().unwrap();
+    let original = Envelope::from_json(&item.envelope_json).unwrap();
+
+    // An identical retry gets the original result.
+    let (k, d, now) = (
+        &phone.key,
+        device_id.as_str(),
+        phone.device.anchored_now_ms(),
+    );
+    let again = client
+        .post_checkins(
+            &CheckInBatch {
+                envelopes: vec![original.clone()],
+            },
+            &Signer {
+                key: k.as_ref(),
+                device: d,
+                now_ms: now,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.results[0], report.results[0]);
+
+    // The payload edited after signing (the check-in moved 1 km): refused.
+    let mut edited = original.clone();
+    let text = String::from_utf8(edited.payload.clone()).unwrap();
+    edited.payload = text
+        .replacen("\"latitude\":-3.79", "\"latitude\":-3.78", 1)
+        .into_bytes();
+    assert_ne!(edited.payload, original.payload);
+    let r = client
+        .post_checkins(
+            &CheckInBatch {
+                envelopes: vec![edited],
+            },
+            &Signer {
+                key: k.as_ref(),
+                device: d,
+                now_ms: now,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.results[0].status, CheckInStatus::Rejected);
+    assert!(
+        r.results[0]
+            .codes
+            .contains(&"ENVELOPE_BAD_SIGNATURE".to_string()),
+        "{r:?}"
+    );
+
+    // The captured envelope replayed through another enrolled device: refused.
+    let other_id = other.device.device_id().unwrap().unwrap();
+    let r = client
+        .post_checkins(
+            &CheckInBatch {
+                envelopes: vec![original.clone()],
+            },
+            &Signer {
+                key: other.key.as_ref(),
+                device: &other_id,
+                now_ms: now,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.results[0].status, CheckInStatus::Rejected, "{r:?}");
+
+    // A request signed by another device's key in this device's name: 401.
+    let err = client
+        .post_checkins(
+            &CheckInBatch {
+                envelopes: vec![original],
+            },
+            &Signer {
+                key: other.key.as_ref(),
+                device: &device_id,
+                now_ms: now,
+            },
+        )
+        .await
+        .unwrap_err();
+    match err {
+        ClientError::Refused { status, error } => {
+            assert_eq!(status, 401);
+            assert_eq!(error.code, "AUTH_BAD_SIGNATURE");
+        }
+        e => panic!("expected 401, got {e:?}"),
+    }
+    // Exactly one check-in stored, accepted.
+    let stored = world.stored_checkins();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(stored[0].0, id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_offline_check_ins_arrive_exactly_once_when_the_server_returns() {
+    let mut world = World::new();
+    let phone = enrolled_phone(&world, "a.db", NIP, TestClock::new()).await;
+    let addr = world.stop();
+    let mut ids = Vec::new();
+    for i in 0..50 {
+        ids.push(check_in(
+            &phone,
+            NIP,
+            fix(&phone, LAT, LON),
+            camera_jpeg(1000 + i),
+        ));
+    }
+    let offline = phone.device.sync_now(true).await.unwrap();
+    assert_eq!(offline.pending, 50);
+    assert_eq!(offline.error.as_ref().unwrap().0, "NETWORK");
+    assert!(world.server.is_none());
+
+    world.start_on(&addr.to_string());
+    let report = phone.device.sync_now(true).await.unwrap();
+    assert_eq!(report.error, None, "{report:?}");
+    assert_eq!(report.pending, 0);
+    assert_eq!(report.accepted, 50);
+    let delivered: Vec<_> = report
+        .results
+        .iter()
+        .map(|r| r.checkin_id.clone())
+        .collect();
+    assert_eq!(delivered, ids, "delivered in recording order");
+    let stored = world.stored_checkins();
+    assert_eq!(stored.len(), 50);
+    let unique: std::collections::HashSet<_> = stored.iter().map(|s| &s.0).collect();
+    assert_eq!(unique.len(), 50);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_cut_after_the_server_answered_still_yield_exactly_once() {
+    let world = World::new();
+    let enrolled = enrolled_phone(&world, "a.db", NIP, TestClock::new()).await;
+    let proxy = FaultProxy::start(
+        world.server().addr,
+        FaultPlan {
+            cut_after_response_probability: 0.35,
+        },
+        42,
+    )
+    .await;
+    // The same phone (same file, same key) now talks through the proxy.
+    let path = world.dir.path().join("a.db");
+    let Phone { key, clock, device } = enrolled;
+    drop(device);
+    let phone = phone_at(&path, &proxy.url(), key, clock);
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        ids.push(check_in(
+            &phone,
+            NIP,
+            fix(&phone, LAT, LON),
+            camera_jpeg(2000 + i),
+        ));
+    }
+    let mut passes = 0;
+    while phone.device.pending_count().unwrap() > 0 {
+        passes += 1;
+        assert!(passes < 200, "did not converge");
+        let _ = phone.device.sync_now(true).await.unwrap();
+    }
+    assert!(proxy.cuts() > 0, "the proxy cut some answers");
+    let stored = world.stored_checkins();
+    assert_eq!(stored.len(), 30, "exactly once: {stored:?}");
+    for id in &ids {
+        let item = phone.device.store().get(id).unwrap().unwrap();
+        assert_eq!(item.state.as_str(), "accepted", "{id}: {item:?}");
+        assert!(stored.iter().any(|s| &s.0 == id));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_selfie_used_again_is_flagged() {
+    let world = World::new();
+    let phone = enrolled_phone(&world, "a.db", NIP, TestClock::new()).await;
+    let selfie = camera_jpeg(77);
+    let day_one = check_in(&phone, NIP, fix(&phone, LAT, LON), selfie.clone());
+    phone.device.sync_now(false).await.unwrap();
+    // The next day: the very same photo, and the same scene saved again at another
+    // quality (a different file, a near-identical picture).
+    let same = check_in(&phone, NIP, fix(&phone, LAT, LON), selfie.clone());
+    let img = image::load_from_memory(&selfie).unwrap();
+    let mut resaved = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut resaved, 70)
+        .encode_image(&img)
+        .unwrap();
+    let near = check_in(&phone, NIP, fix(&phone, LAT, LON), resaved);
+    let report = phone.device.sync_now(false).await.unwrap();
+    let result = |id: &str| {
+        report
+            .results
+            .iter()
+            .find(|r| r.checkin_id == id)
+            .unwrap()
+            .clone()
+    };
+    let s = result(&same);
+    assert_eq!(s.status, CheckInStatus::AcceptedWithFlags, "{s:?}");
+    assert!(s.codes.contains(&"SELFIE_REUSED".to_string()), "{s:?}");
+    let n = result(&near);
+    assert_eq!(n.status, CheckInStatus::AcceptedWithFlags, "{n:?}");
+    assert!(
+        n.codes.contains(&"SELFIE_NEAR_DUPLICATE".to_string()),
+        "{n:?}"
+    );
+    assert_ne!(day_one, same);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_two_hours_behind_gets_true_time_and_a_skew_flag() {
+    let world = World::new();
+    let clock = TestClock::new();
+    clock.set_wall_offset_ms(-2 * 3_600_000);
+    let phone = enrolled_phone(&world, "a.db", NIP, clock).await;
+    let id = check_in(&phone, NIP, fix(&phone, LAT, LON), camera_jpeg(9));
+    let report = phone.device.sync_now(false).await.unwrap();
+    let r = report.results.iter().find(|r| r.checkin_id == id).unwrap();
+    assert_eq!(r.status, CheckInStatus::AcceptedWithFlags, "{r:?}");
+    assert!(r.codes.contains(&"TIME_SKEW".to_string()), "{r:?}");
+    let now = hadir_core::clock::wall_clock_ms();
+    let trusted = r.trusted_time_ms.unwrap();
+    assert!(
+        (now - trusted).abs() < 60_000,
+        "trusted {trusted} vs now {now}"
+    );
+    let skew = r.device_skew_ms.unwrap();
+    assert!((skew + 7_200_000).abs() < 5_000, "skew {skew}");
+    assert_eq!(r.time_source.as_deref(), Some("anchored"));
+    // Its wall clock is still wrong; nothing on the phone trusted it.
+    assert!(phone.clock.read().wall_ms < now - 3_600_000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_never_started_leaves_check_ins_pending_with_backoff() {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = unused_loopback_addr();
+    let key = Arc::new(SoftwareDeviceKey::generate().unwrap());
+    let phone = phone_at(
+        &dir.path().join("p.db"),
+        &format!("http://{addr}"),
+        key,
+        TestClock::new(),
+    );
+    let err = phone.device.sync_now(false).await.unwrap_err();
+    assert_eq!(err.code(), "DEVICE_NOT_ENROLLED");
+    let err = phone
+        .device
+        .enroll(
+            "ABCD-EFGH",
+            person(NIP),
+            DeviceLabel::PlatformId("x".into()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "NETWORK");
+    assert!(err.staff_message().contains("tersimpan"));
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}
