@@ -1,0 +1,321 @@
+//! `hadir-server`: runs the HTTP API (`serve`) and the admin bootstrap commands.
+//!
+//! ```text
+//! hadir-server [--config FILE] [--db PATH] [--selfie-dir DIR] serve [--listen ADDR]
+//! hadir-server office add --id kominfo --name "Dinas Kominfo" --utc-offset-minutes 420 \
+//!     --lat -3.79 --lon 102.26 --radius-m 80 [--max-accuracy-m 50]
+//! hadir-server office add --id kominfo --name "Dinas Kominfo" --utc-offset-minutes 420 \
+//!     --polygon-file zone.geojson
+//! hadir-server person add --kind nip --id 198503122010011003 --name "Budi" --office kominfo
+//! hadir-server enroll-code issue --person 198503122010011003 [--valid-hours 72]
+//! hadir-server device revoke --device dev-0123456789abcdef0123
+//! hadir-server demo-setup
+//! ```
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use hadir_core::geofence::{DEFAULT_MAX_ACCURACY_M, LatLon, Office};
+use hadir_core::ids::{PersonId, PersonIdKind};
+use hadir_server::admin::{self, AdminError};
+use hadir_server::storage::sqlite::SqliteStorage;
+use hadir_server::storage::{PersonRecord, Storage};
+use hadir_server::{ServerConfig, serve};
+
+/// Hadir attendance server.
+#[derive(Debug, Parser)]
+#[command(name = "hadir-server", version, about)]
+struct Cli {
+    /// TOML configuration file.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// SQLite database file (overrides the file and HADIR_DB).
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Selfie folder (overrides the file and HADIR_SELFIE_DIR).
+    #[arg(long, global = true, value_name = "DIR")]
+    selfie_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP API; prints `listening on ADDR` once bound.
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:0 (overrides the file and HADIR_LISTEN).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Offices.
+    Office {
+        #[command(subcommand)]
+        command: OfficeCommand,
+    },
+    /// People.
+    Person {
+        #[command(subcommand)]
+        command: PersonCommand,
+    },
+    /// Enrollment codes.
+    EnrollCode {
+        #[command(subcommand)]
+        command: CodeCommand,
+    },
+    /// Devices.
+    Device {
+        #[command(subcommand)]
+        command: DeviceCommand,
+    },
+    /// Create a demo office in Bengkulu and a demo person; print an enrollment code.
+    DemoSetup,
+}
+
+#[derive(Debug, Subcommand)]
+enum OfficeCommand {
+    /// Add or replace an office with a circle or GeoJSON polygon zone.
+    Add(OfficeAdd),
+}
+
+#[derive(Debug, Args)]
+struct OfficeAdd {
+    /// Office id, e.g. kominfo.
+    #[arg(long)]
+    id: String,
+    /// Name shown to staff.
+    #[arg(long)]
+    name: String,
+    /// Offset of local time from UTC: 420 WIB, 480 WITA, 540 WIT.
+    #[arg(long, allow_hyphen_values = true)]
+    utc_offset_minutes: i32,
+    /// Circle centre latitude.
+    #[arg(long, allow_hyphen_values = true, requires_all = ["lon", "radius_m"], conflicts_with = "polygon_file")]
+    lat: Option<f64>,
+    /// Circle centre longitude.
+    #[arg(long, allow_hyphen_values = true)]
+    lon: Option<f64>,
+    /// Circle radius in metres.
+    #[arg(long)]
+    radius_m: Option<f64>,
+    /// GeoJSON file with the zone polygon(s).
+    #[arg(long)]
+    polygon_file: Option<PathBuf>,
+    /// Worst GPS accuracy accepted, metres.
+    #[arg(long, default_value_t = DEFAULT_MAX_ACCURACY_M)]
+    max_accuracy_m: f64,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Kind {
+    Nip,
+    NiPppk,
+    NonAsn,
+}
+
+#[derive(Debug, Subcommand)]
+enum PersonCommand {
+    /// Add or replace a person.
+    Add {
+        /// Identifier kind.
+        #[arg(long, value_enum)]
+        kind: Kind,
+        /// Identifier (NIP, NI PPPK or the regency's id).
+        #[arg(long)]
+        id: String,
+        /// Name as on the roster.
+        #[arg(long)]
+        name: String,
+        /// Office id (repeat for several).
+        #[arg(long = "office", required = true)]
+        offices: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CodeCommand {
+    /// Issue a single-use code; prints only the code.
+    Issue {
+        /// The person: `kind:value` or the bare id.
+        #[arg(long)]
+        person: String,
+        /// Hours until it expires.
+        #[arg(long, default_value_t = 72)]
+        valid_hours: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DeviceCommand {
+    /// Revoke a device: its requests get 401 AUTH_DEVICE_REVOKED.
+    Revoke {
+        /// Device id.
+        #[arg(long)]
+        device: String,
+    },
+}
+
+fn config_from(cli: &Cli) -> Result<ServerConfig, String> {
+    let mut config = ServerConfig::load(cli.config.as_deref()).map_err(|e| e.to_string())?;
+    if let Some(db) = &cli.db {
+        config.db = db.clone();
+    }
+    if let Some(dir) = &cli.selfie_dir {
+        config.selfie_dir = Some(dir.clone());
+    }
+    Ok(config)
+}
+
+fn open_storage(config: &ServerConfig) -> Result<Arc<dyn Storage>, String> {
+    SqliteStorage::open(&config.db, config.write_queue)
+        .map(|s| Arc::new(s) as Arc<dyn Storage>)
+        .map_err(|e| format!("cannot open {}: {e}", config.db.display()))
+}
+
+fn office_from(args: &OfficeAdd) -> Result<Office, String> {
+    if let Some(path) = &args.polygon_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let zones = admin::zones_from_geojson(&text).map_err(|e| e.to_string())?;
+        return Ok(Office {
+            id: args.id.clone(),
+            name: args.name.clone(),
+            utc_offset_minutes: args.utc_offset_minutes,
+            zones,
+            max_accuracy_m: args.max_accuracy_m,
+        });
+    }
+    match (args.lat, args.lon, args.radius_m) {
+        (Some(lat), Some(lon), Some(r)) => Ok(admin::circle_office(
+            &args.id,
+            &args.name,
+            args.utc_offset_minutes,
+            LatLon::new(lat, lon),
+            r,
+            args.max_accuracy_m,
+        )),
+        _ => Err("give --lat, --lon and --radius-m, or --polygon-file".into()),
+    }
+}
+
+fn run_admin(cli: &Cli, config: &ServerConfig) -> Result<(), String> {
+    let storage = open_storage(config)?;
+    let s = storage.as_ref();
+    let admin_err = |e: AdminError| e.to_string();
+    match &cli.command {
+        Command::Serve { .. } => unreachable!("handled by main"),
+        Command::Office {
+            command: OfficeCommand::Add(args),
+        } => {
+            let office = office_from(args)?;
+            let id = office.id.clone();
+            admin::add_office(s, office).map_err(admin_err)?;
+            eprintln!("office {id} saved");
+        }
+        Command::Person {
+            command:
+                PersonCommand::Add {
+                    kind,
+                    id,
+                    name,
+                    offices,
+                },
+        } => {
+            let kind = match kind {
+                Kind::Nip => PersonIdKind::Nip,
+                Kind::NiPppk => PersonIdKind::NiPppk,
+                Kind::NonAsn => PersonIdKind::NonAsn,
+            };
+            let pid = PersonId::parse(kind, id).map_err(|e| format!("{}: {e}", e.code()))?;
+            admin::add_person(
+                s,
+                PersonRecord {
+                    id: pid.clone(),
+                    display_name: name.trim().to_string(),
+                    office_ids: offices.clone(),
+                },
+            )
+            .map_err(admin_err)?;
+            eprintln!("person {} saved", pid.value());
+        }
+        Command::EnrollCode {
+            command:
+                CodeCommand::Issue {
+                    person,
+                    valid_hours,
+                },
+        } => {
+            let pid = admin::find_person(s, person).map_err(admin_err)?;
+            let code = admin::issue_code(s, &pid, *valid_hours).map_err(admin_err)?;
+            println!("{code}");
+        }
+        Command::Device {
+            command: DeviceCommand::Revoke { device },
+        } => {
+            if !s
+                .revoke_device(device, hadir_server::now_ms())
+                .map_err(|e| e.to_string())?
+            {
+                return Err(format!("no device {device}"));
+            }
+            eprintln!("device {device} revoked");
+        }
+        Command::DemoSetup => {
+            let (office, person, code) = admin::demo_setup(s).map_err(admin_err)?;
+            eprintln!(
+                "demo office {} ({}) and person {} ({}) ready; enrollment code:",
+                office.id,
+                office.name,
+                person.id.value(),
+                person.display_name
+            );
+            println!("{code}");
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let mut config = match config_from(&cli) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match &cli.command {
+        Command::Serve { listen } => {
+            if let Some(l) = listen {
+                config.listen = l.clone();
+            }
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            runtime.block_on(serve(config)).map_err(|e| e.to_string())
+        }
+        _ => run_admin(&cli, &config),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! Storage behind a small trait, so handlers never see SQL: the embedded default is
+//! [`sqlite::SqliteStorage`] (one file, one writer thread with group commit); a
+//! PostgreSQL implementation can be added beside it without touching the handlers.
+//!
+//! The check-in decision steps that need the ledger (idempotency, selfie presence and
+//! reuse, previous fix, recent selfies) are written once in [`crate::verify::decide`]
+//! against the [`crate::verify::Ledger`] trait; a storage implements that trait over
+//! its own transaction and calls `decide` inside it, so the decision and its record are
+//! one atomic step keyed on the check-in id's uniqueness.
+
+pub mod sqlite;
+
+use hadir_core::api::{CheckInResult, Policy};
+use hadir_core::geofence::Office;
+use hadir_core::ids::{DeviceLabel, PersonId};
+
+use crate::verify::PreparedCheckIn;
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The database reported an error.
+    #[error("database: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// A file operation failed.
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    /// The write queue is full: the caller should answer 503 with `Retry-After`.
+    #[error("write queue full")]
+    Overloaded,
+    /// The writer stopped (shutting down, or it failed).
+    #[error("storage closed")]
+    Closed,
+    /// Stored data that cannot be read back (a bug or manual edits).
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+    /// The database file was written by a newer server.
+    #[error("database schema version {found} is newer than this server's {supported}")]
+    TooNew {
+        /// `user_version` found.
+        found: i64,
+        /// Newest known to this build.
+        supported: i64,
+    },
+    /// An admin request that cannot be carried out (unknown office, ...).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The key of a person in storage and caches: `kind:value`, e.g. `nip:1985...`.
+pub fn person_key(id: &PersonId) -> String {
+    format!("{}:{}", id.kind().as_str(), id.value())
+}
+
+/// A person as an admin registered them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonRecord {
+    /// Their identifier.
+    pub id: PersonId,
+    /// Name as on the roster.
+    pub display_name: String,
+    /// Offices where they may check in.
+    pub office_ids: Vec<String>,
+}
+
+/// A person's membership on a device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceMember {
+    /// [`person_key`] of the person.
+    pub person_key: String,
+    /// True for the device's owner, false for a guest on a shared device.
+    pub is_owner: bool,
+}
+
+/// An enrolled device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRecord {
+    /// Server-assigned id (`Hadir-Device`).
+    pub device_id: String,
+    /// 65-byte uncompressed P-256 public key.
+    pub public_key: Vec<u8>,
+    /// True once an admin revoked it.
+    pub revoked: bool,
+    /// People on the device, owner first.
+    pub members: Vec<DeviceMember>,
+}
+
+/// Everything the in-memory directory holds, read in one go.
+#[derive(Debug, Clone, Default)]
+pub struct DirectorySnapshot {
+    /// The directory version this snapshot reflects.
+    pub version: i64,
+    /// All offices.
+    pub offices: Vec<Office>,
+    /// All people.
+    pub people: Vec<PersonRecord>,
+    /// All devices (revoked ones too, so they get their own error).
+    pub devices: Vec<DeviceRecord>,
+}
+
+/// An enrollment to carry out atomically (code consumed, device created or joined).
+#[derive(Debug, Clone)]
+pub struct NewEnrollment {
+    /// SHA-256 hex of the normalised code.
+    pub code_hash: String,
+    /// The person the request names.
+    pub person: PersonId,
+    /// The device's public key.
+    pub public_key: Vec<u8>,
+    /// Its label.
+    pub label: DeviceLabel,
+    /// `android`, `ios`, `test`.
+    pub platform: String,
+    /// App version.
+    pub app_version: String,
+    /// Id to give the device if the key is new.
+    pub new_device_id: String,
+    /// Server time.
+    pub now_ms: i64,
+}
+
+/// A successful enrollment.
+#[derive(Debug, Clone)]
+pub struct Enrolled {
+    /// The device as it now is.
+    pub device: DeviceRecord,
+    /// Whether the person is its owner.
+    pub is_owner: bool,
+    /// The directory version after the change.
+    pub version: i64,
+}
+
+/// Why an enrollment was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnrollRefusal {
+    /// Unknown, used, expired or another person's code.
+    CodeInvalid,
+    /// The person is already on that device.
+    AlreadyOnDevice,
+    /// The key belongs to a revoked device.
+    DeviceRevoked,
+}
+
+/// What the server knows about an uploaded selfie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelfieMeta {
+    /// SHA-256 hex of the JPEG.
+    pub sha256: String,
+    /// The server's own perceptual hash.
+    pub phash: u64,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Pixels.
+    pub width: u32,
+    /// Pixels.
+    pub height: u32,
+    /// Device that uploaded it first.
+    pub uploaded_by: String,
+    /// When, Unix ms.
+    pub uploaded_ms: i64,
+}
+
+/// A stored check-in as an admin or a test reads it back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredCheckIn {
+    /// The result returned to the phone.
+    pub result: CheckInResult,
+    /// Device that carried it.
+    pub device_id: String,
+    /// [`person_key`] of the person.
+    pub person_key: String,
+    /// The envelope JSON as received (the evidence).
+    pub envelope_json: Vec<u8>,
+    /// Server receipt time, Unix ms.
+    pub received_ms: i64,
+}
+
+/// The storage the handlers and the admin CLI use. All methods block; the HTTP layer
+/// calls them on the blocking pool.
+pub trait Storage: Send + Sync + 'static {
+    /// Everything the in-memory directory needs.
+    fn load_directory(&self) -> Result<DirectorySnapshot, StorageError>;
+    /// A counter bumped by every change to offices, people or devices (cheap to read).
+    fn directory_version(&self) -> Result<i64, StorageError>;
+    /// Adds or replaces an office (validated by the caller).
+    fn upsert_office(&self, office: Office) -> Result<(), StorageError>;
+    /// Adds or replaces a person and their offices (which must exist).
+    fn upsert_person(&self, person: PersonRecord) -> Result<(), StorageError>;
+    /// Stores a new enrollment code (hashed) for a registered person.
+    fn issue_enrollment_code(
+        &self,
+        person: &PersonId,
+        code_hash: String,
+        issued_ms: i64,
+        expires_ms: i64,
+    ) -> Result<(), StorageError>;
+    /// Marks a device revoked; false if there is no such device.
+    fn revoke_device(&self, device_id: &str, now_ms: i64) -> Result<bool, StorageError>;
+    /// Consumes a code and binds the key to the person, atomically.
+    fn enroll(&self, e: NewEnrollment) -> Result<Result<Enrolled, EnrollRefusal>, StorageError>;
+    /// Metadata of an uploaded selfie.
+    fn selfie(&self, sha256: &str) -> Result<Option<SelfieMeta>, StorageError>;
+    /// Records an uploaded selfie; false if it was already known.
+    fn put_selfie(&self, meta: SelfieMeta) -> Result<bool, StorageError>;
+    /// Decides (with [`crate::verify::decide`]) and stores a batch of verified
+    /// check-ins in one transaction; results in the same order.
+    fn ingest(
+        &self,
+        items: Vec<PreparedCheckIn>,
+        policy: &Policy,
+    ) -> Result<Vec<CheckInResult>, StorageError>;
+    /// A stored check-in by id.
+    fn checkin(&self, checkin_id: &str) -> Result<Option<StoredCheckIn>, StorageError>;
+    /// Number of stored check-ins (for tests and the CLI).
+    fn checkin_count(&self) -> Result<u64, StorageError>;
+    /// Whether the database answers.
+    fn ping(&self) -> Result<(), StorageError>;
+}

@@ -1,0 +1,945 @@
+//! The embedded default storage: one SQLite file in WAL mode.
+//!
+//! * **Migrations** are versioned with `PRAGMA user_version` and run at open, all
+//!   pending ones in one transaction.
+//! * **One writer.** A dedicated thread owns the only write connection and receives
+//!   work over a bounded channel. It takes every job waiting in the queue (up to
+//!   [`MAX_JOBS_PER_TX`]) and runs them in ONE transaction, each inside its own
+//!   savepoint so a failing job does not undo its neighbours, then commits once and
+//!   answers them all (group commit). Callers block until their job is committed, so a
+//!   result is never returned before it is durable. A full queue answers
+//!   [`StorageError::Overloaded`] at once (the HTTP layer turns it into 503 +
+//!   `Retry-After`).
+//! * **Durability choice**: `synchronous = NORMAL` in WAL mode. A commit is durable
+//!   against a crash of the server process (the WAL is written before the commit
+//!   returns); only a power loss or kernel crash can lose the last transactions, which
+//!   the phones' outboxes then resend (uploads are idempotent), so nothing is lost for
+//!   the user. `FULL` would fsync each group commit; set `HADIR_SQLITE_SYNC_FULL=1` to
+//!   choose it.
+//! * **Readers** use separate connections from a small pool; WAL lets them read while
+//!   the writer writes.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::thread::JoinHandle;
+
+use hadir_core::api::{CheckInResult, CheckInStatus, Policy};
+use hadir_core::fix::GpsFix;
+use hadir_core::geofence::Office;
+use hadir_core::ids::{DeviceLabel, PersonId, PersonIdKind};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+
+use super::{
+    DeviceMember, DeviceRecord, DirectorySnapshot, EnrollRefusal, Enrolled, NewEnrollment,
+    PersonRecord, SelfieMeta, Storage, StorageError, StoredCheckIn, person_key,
+};
+use crate::verify::{Ledger, PreparedCheckIn, RecentSelfie, SelfieInLedger, decide, is_accepted};
+
+/// Most jobs committed in one transaction.
+pub const MAX_JOBS_PER_TX: usize = 256;
+/// Default capacity of the write queue (jobs).
+pub const DEFAULT_QUEUE: usize = 1024;
+/// Most people whose last fix / recent selfies the writer keeps in memory.
+const MAX_CACHED_PEOPLE: usize = 200_000;
+/// Idle read connections kept.
+const MAX_IDLE_READERS: usize = 8;
+
+/// The schema, one entry per version. Never edit a shipped entry; append.
+const MIGRATIONS: &[&str] = &[
+    // 1: initial schema.
+    r#"
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
+    INSERT INTO meta (key, value) VALUES ('directory_version', 1);
+    CREATE TABLE offices (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        office_json TEXT NOT NULL,
+        updated_ms INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE people (
+        person_key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        updated_ms INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE person_offices (
+        person_key TEXT NOT NULL REFERENCES people(person_key) ON DELETE CASCADE,
+        office_id TEXT NOT NULL REFERENCES offices(id),
+        position INTEGER NOT NULL,
+        PRIMARY KEY (person_key, office_id)
+    ) STRICT;
+    CREATE TABLE devices (
+        device_id TEXT PRIMARY KEY,
+        public_key BLOB NOT NULL UNIQUE,
+        label_kind TEXT NOT NULL,
+        label_value TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        app_version TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        revoked_ms INTEGER
+    ) STRICT;
+    CREATE TABLE device_people (
+        device_id TEXT NOT NULL REFERENCES devices(device_id),
+        person_key TEXT NOT NULL REFERENCES people(person_key),
+        is_owner INTEGER NOT NULL,
+        enrolled_ms INTEGER NOT NULL,
+        PRIMARY KEY (device_id, person_key)
+    ) STRICT;
+    CREATE TABLE enrollment_codes (
+        code_hash TEXT PRIMARY KEY,
+        person_key TEXT NOT NULL REFERENCES people(person_key),
+        issued_ms INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL,
+        used_ms INTEGER,
+        used_by_device TEXT
+    ) STRICT;
+    CREATE TABLE selfies (
+        sha256 TEXT PRIMARY KEY,
+        phash INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        uploaded_by TEXT NOT NULL,
+        uploaded_ms INTEGER NOT NULL,
+        first_checkin TEXT
+    ) STRICT;
+    CREATE TABLE checkins (
+        checkin_id TEXT PRIMARY KEY,
+        payload_sha256 TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        person_key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        codes TEXT NOT NULL,
+        trusted_ms INTEGER,
+        office_id TEXT,
+        selfie_sha256 TEXT NOT NULL,
+        selfie_phash INTEGER NOT NULL,
+        fix_json TEXT NOT NULL,
+        received_ms INTEGER NOT NULL,
+        result_json TEXT NOT NULL,
+        envelope_json BLOB NOT NULL
+    ) STRICT;
+    CREATE INDEX checkins_person ON checkins (person_key, trusted_ms);
+    "#,
+];
+
+/// Runs the pending migrations in one transaction.
+fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let newest = MIGRATIONS.len() as i64;
+    if current > newest {
+        return Err(StorageError::TooNew {
+            found: current,
+            supported: newest,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        tx.execute_batch(sql)?;
+        tracing::info!(version = i + 1, "database migrated");
+    }
+    tx.pragma_update(None, "user_version", newest)?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn configure(conn: &Connection) -> Result<(), StorageError> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    let _: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    let full = std::env::var("HADIR_SQLITE_SYNC_FULL").is_ok_and(|v| v == "1");
+    conn.pragma_update(None, "synchronous", if full { "FULL" } else { "NORMAL" })?;
+    Ok(())
+}
+
+type AnyBox = Box<dyn Any + Send>;
+type ExecFn = Box<dyn FnOnce(&Connection, &mut WriterCache) -> Result<AnyBox, StorageError> + Send>;
+type Reply = std::sync::mpsc::Sender<Result<AnyBox, StorageError>>;
+
+struct Job {
+    run: ExecFn,
+    reply: Reply,
+}
+
+/// What the writer remembers between transactions (never ahead of committed data: it
+/// is cleared whenever a transaction or job fails).
+#[derive(Default)]
+pub struct WriterCache {
+    last_fix: HashMap<String, Option<GpsFix>>,
+    recent: HashMap<String, Vec<RecentSelfie>>,
+}
+
+impl WriterCache {
+    fn clear(&mut self) {
+        self.last_fix.clear();
+        self.recent.clear();
+    }
+
+    fn bound(&mut self) {
+        if self.last_fix.len() > MAX_CACHED_PEOPLE || self.recent.len() > MAX_CACHED_PEOPLE {
+            self.clear();
+        }
+    }
+}
+
+/// SQLite storage (see the module docs).
+pub struct SqliteStorage {
+    path: PathBuf,
+    jobs: Option<SyncSender<Job>>,
+    writer: Option<JoinHandle<()>>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStorage")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) the database, runs migrations and starts the writer.
+    /// `queue` is the write queue's capacity in jobs.
+    pub fn open(path: &Path, queue: usize) -> Result<Self, StorageError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut conn = Connection::open(path)?;
+        configure(&conn)?;
+        migrate(&mut conn)?;
+        let (tx, rx) = sync_channel::<Job>(queue.max(1));
+        let writer = std::thread::Builder::new()
+            .name("hadir-sqlite-writer".into())
+            .spawn(move || writer_loop(conn, rx))?;
+        Ok(SqliteStorage {
+            path: path.to_path_buf(),
+            jobs: Some(tx),
+            writer: Some(writer),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let conn = self.readers.lock().expect("reader pool").pop();
+        let conn = match conn {
+            Some(c) => c,
+            None => {
+                let c = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                c.busy_timeout(std::time::Duration::from_secs(10))?;
+                c
+            }
+        };
+        let out = f(&conn);
+        let mut pool = self.readers.lock().expect("reader pool");
+        if pool.len() < MAX_IDLE_READERS {
+            pool.push(conn);
+        }
+        out
+    }
+
+    fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection, &mut WriterCache) -> Result<T, StorageError> + Send + 'static,
+    ) -> Result<T, StorageError> {
+        let (reply, answer) = std::sync::mpsc::channel();
+        let job = Job {
+            run: Box::new(move |c, cache| f(c, cache).map(|v| Box::new(v) as AnyBox)),
+            reply,
+        };
+        let jobs = self.jobs.as_ref().ok_or(StorageError::Closed)?;
+        match jobs.try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => return Err(StorageError::Overloaded),
+            Err(TrySendError::Disconnected(_)) => return Err(StorageError::Closed),
+        }
+        let boxed = answer.recv().map_err(|_| StorageError::Closed)??;
+        boxed
+            .downcast::<T>()
+            .map(|b| *b)
+            .map_err(|_| StorageError::Corrupt("writer answered the wrong type".into()))
+    }
+}
+
+impl Drop for SqliteStorage {
+    fn drop(&mut self) {
+        self.jobs.take();
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+fn writer_loop(mut conn: Connection, rx: Receiver<Job>) {
+    let mut cache = WriterCache::default();
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_JOBS_PER_TX {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut answers: Vec<(Reply, Result<AnyBox, StorageError>)> =
+            Vec::with_capacity(batch.len());
+        let committed = (|| -> Result<(), StorageError> {
+            let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for job in batch.drain(..) {
+                let sp = tx.savepoint()?;
+                let outcome = (job.run)(&sp, &mut cache);
+                match outcome {
+                    Ok(v) => {
+                        sp.commit()?;
+                        answers.push((job.reply, Ok(v)));
+                    }
+                    Err(e) => {
+                        drop(sp); // rolls back this job only
+                        cache.clear();
+                        answers.push((job.reply, Err(e)));
+                    }
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })();
+        match committed {
+            Ok(()) => {
+                for (reply, answer) in answers {
+                    let _ = reply.send(answer);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "group commit failed");
+                cache.clear();
+                for (reply, _) in answers {
+                    let _ = reply.send(Err(StorageError::Corrupt(format!(
+                        "transaction failed: {e}"
+                    ))));
+                }
+                for job in batch {
+                    let _ = job.reply.send(Err(StorageError::Closed));
+                }
+            }
+        }
+        cache.bound();
+    }
+}
+
+fn bump_version(conn: &Connection) -> Result<i64, StorageError> {
+    Ok(conn.query_row(
+        "UPDATE meta SET value = value + 1 WHERE key = 'directory_version' RETURNING value",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+fn label_parts(label: &DeviceLabel) -> (&'static str, &str) {
+    match label {
+        DeviceLabel::Imei(v) => ("imei", v),
+        DeviceLabel::PlatformId(v) => ("platform_id", v),
+    }
+}
+
+fn load_device(conn: &Connection, device_id: &str) -> Result<Option<DeviceRecord>, StorageError> {
+    let row = conn
+        .prepare_cached("SELECT public_key, revoked_ms FROM devices WHERE device_id = ?1")?
+        .query_row([device_id], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Option<i64>>(1)?))
+        })
+        .optional()?;
+    let Some((public_key, revoked)) = row else {
+        return Ok(None);
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT person_key, is_owner FROM device_people WHERE device_id = ?1 \
+         ORDER BY is_owner DESC, enrolled_ms, person_key",
+    )?;
+    let members = stmt
+        .query_map([device_id], |r| {
+            Ok(DeviceMember {
+                person_key: r.get(0)?,
+                is_owner: r.get(1)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(DeviceRecord {
+        device_id: device_id.to_string(),
+        public_key,
+        revoked: revoked.is_some(),
+        members,
+    }))
+}
+
+fn status_str(status: CheckInStatus) -> &'static str {
+    match status {
+        CheckInStatus::Accepted => "accepted",
+        CheckInStatus::AcceptedWithFlags => "accepted_with_flags",
+        CheckInStatus::Rejected => "rejected",
+        CheckInStatus::RetryLater => "retry_later",
+    }
+}
+
+struct SqliteLedger<'a> {
+    conn: &'a Connection,
+    cache: &'a mut WriterCache,
+    window_ms: i64,
+}
+
+impl Ledger for SqliteLedger<'_> {
+    fn stored(
+        &mut self,
+        checkin_id: &str,
+    ) -> Result<Option<(String, CheckInResult)>, StorageError> {
+        let row = self
+            .conn
+            .prepare_cached(
+                "SELECT payload_sha256, result_json FROM checkins WHERE checkin_id = ?1",
+            )?
+            .query_row([checkin_id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .optional()?;
+        row.map(|(sha, json)| {
+            serde_json::from_str(&json)
+                .map(|res| (sha, res))
+                .map_err(|e| StorageError::Corrupt(format!("result of {checkin_id}: {e}")))
+        })
+        .transpose()
+    }
+
+    fn selfie(&mut self, sha256: &str) -> Result<Option<SelfieInLedger>, StorageError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT phash, first_checkin FROM selfies WHERE sha256 = ?1")?
+            .query_row([sha256], |r| {
+                Ok(SelfieInLedger {
+                    phash: r.get::<_, i64>(0)? as u64,
+                    first_checkin: r.get(1)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn previous_accepted_fix(&mut self, person_key: &str) -> Result<Option<GpsFix>, StorageError> {
+        if let Some(fix) = self.cache.last_fix.get(person_key) {
+            return Ok(fix.clone());
+        }
+        let json: Option<String> = self
+            .conn
+            .prepare_cached(
+                "SELECT fix_json FROM checkins WHERE person_key = ?1 \
+                 AND status IN ('accepted', 'accepted_with_flags') \
+                 ORDER BY received_ms DESC, rowid DESC LIMIT 1",
+            )?
+            .query_row([person_key], |r| r.get(0))
+            .optional()?;
+        let fix = json
+            .map(|j| serde_json::from_str::<GpsFix>(&j))
+            .transpose()
+            .map_err(|e| StorageError::Corrupt(format!("stored fix: {e}")))?;
+        self.cache
+            .last_fix
+            .insert(person_key.to_string(), fix.clone());
+        Ok(fix)
+    }
+
+    fn recent_selfies(
+        &mut self,
+        person_key: &str,
+        since_ms: i64,
+    ) -> Result<Vec<RecentSelfie>, StorageError> {
+        if !self.cache.recent.contains_key(person_key) {
+            // Load a generous span (two windows back from now) so offline check-ins
+            // that arrive late are compared too.
+            let from = crate::now_ms() - 2 * self.window_ms;
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT trusted_ms, selfie_phash, selfie_sha256 FROM checkins \
+                 WHERE person_key = ?1 AND status IN ('accepted', 'accepted_with_flags') \
+                 AND trusted_ms >= ?2",
+            )?;
+            let rows = stmt
+                .query_map(params![person_key, from.min(since_ms)], |r| {
+                    Ok(RecentSelfie {
+                        trusted_ms: r.get(0)?,
+                        phash: r.get::<_, i64>(1)? as u64,
+                        sha256: r.get(2)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            self.cache.recent.insert(person_key.to_string(), rows);
+        }
+        let list = self
+            .cache
+            .recent
+            .get_mut(person_key)
+            .expect("just inserted");
+        let horizon = crate::now_ms() - 2 * self.window_ms;
+        list.retain(|s| s.trusted_ms >= horizon.min(since_ms));
+        Ok(list
+            .iter()
+            .filter(|s| s.trusted_ms >= since_ms)
+            .cloned()
+            .collect())
+    }
+
+    fn record(
+        &mut self,
+        item: &PreparedCheckIn,
+        result: &CheckInResult,
+        server_phash: u64,
+    ) -> Result<(), StorageError> {
+        let result_json = serde_json::to_string(result).expect("a result serialises");
+        let fix_json = serde_json::to_string(&item.payload.fix).expect("a fix serialises");
+        self.conn
+            .prepare_cached(
+                "INSERT INTO checkins (checkin_id, payload_sha256, device_id, person_key, kind, \
+                 status, codes, trusted_ms, office_id, selfie_sha256, selfie_phash, fix_json, \
+                 received_ms, result_json, envelope_json) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )?
+            .execute(params![
+                item.checkin_id,
+                item.payload_sha256,
+                item.device_id,
+                item.person_key,
+                item.payload.kind.as_str(),
+                status_str(result.status),
+                result.codes.join(","),
+                result.trusted_time_ms,
+                result.office_id,
+                item.payload.selfie_sha256,
+                server_phash as i64,
+                fix_json,
+                item.received_ms,
+                result_json,
+                item.envelope_json,
+            ])?;
+        if item.early_rejection.is_none() {
+            // Only a check-in that reached the selfie checks "uses" its selfie.
+            self.conn
+                .prepare_cached(
+                    "UPDATE selfies SET first_checkin = ?1 \
+                     WHERE sha256 = ?2 AND first_checkin IS NULL",
+                )?
+                .execute(params![item.checkin_id, item.payload.selfie_sha256])?;
+        }
+        if is_accepted(result.status) {
+            self.cache
+                .last_fix
+                .insert(item.person_key.clone(), Some(item.payload.fix.clone()));
+            if let Some(list) = self.cache.recent.get_mut(&item.person_key) {
+                list.push(RecentSelfie {
+                    trusted_ms: item.trusted.instant_ms,
+                    phash: server_phash,
+                    sha256: item.payload.selfie_sha256.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn parse_person(kind: &str, value: &str) -> Result<PersonId, StorageError> {
+    let k = PersonIdKind::parse(kind)
+        .ok_or_else(|| StorageError::Corrupt(format!("person kind {kind:?}")))?;
+    PersonId::parse(k, value).map_err(|e| StorageError::Corrupt(format!("person {value}: {e}")))
+}
+
+impl Storage for SqliteStorage {
+    fn load_directory(&self) -> Result<DirectorySnapshot, StorageError> {
+        self.read(|c| {
+            let tx = c.unchecked_transaction()?; // one consistent snapshot
+            let version: i64 = tx.query_row(
+                "SELECT value FROM meta WHERE key = 'directory_version'",
+                [],
+                |r| r.get(0),
+            )?;
+            let offices = tx
+                .prepare("SELECT office_json FROM offices ORDER BY id")?
+                .query_map([], |r| r.get::<_, String>(0))?
+                .map(|j| {
+                    let j = j?;
+                    serde_json::from_str::<Office>(&j)
+                        .map_err(|e| StorageError::Corrupt(format!("office: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut memberships: HashMap<String, Vec<String>> = HashMap::new();
+            let mut stmt = tx.prepare(
+                "SELECT person_key, office_id FROM person_offices ORDER BY person_key, position",
+            )?;
+            for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))? {
+                let (p, o) = row?;
+                memberships.entry(p).or_default().push(o);
+            }
+            drop(stmt);
+            let mut people = Vec::new();
+            let mut stmt =
+                tx.prepare("SELECT person_key, kind, value, display_name FROM people")?;
+            for row in stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })? {
+                let (key, kind, value, name) = row?;
+                people.push(PersonRecord {
+                    id: parse_person(&kind, &value)?,
+                    display_name: name,
+                    office_ids: memberships.remove(&key).unwrap_or_default(),
+                });
+            }
+            drop(stmt);
+            let mut members: HashMap<String, Vec<DeviceMember>> = HashMap::new();
+            let mut stmt = tx.prepare(
+                "SELECT device_id, person_key, is_owner FROM device_people \
+                 ORDER BY device_id, is_owner DESC, enrolled_ms, person_key",
+            )?;
+            for row in stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, bool>(2)?,
+                ))
+            })? {
+                let (d, p, owner) = row?;
+                members.entry(d).or_default().push(DeviceMember {
+                    person_key: p,
+                    is_owner: owner,
+                });
+            }
+            drop(stmt);
+            let mut devices = Vec::new();
+            let mut stmt = tx.prepare("SELECT device_id, public_key, revoked_ms FROM devices")?;
+            for row in stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                ))
+            })? {
+                let (id, key, revoked) = row?;
+                devices.push(DeviceRecord {
+                    members: members.remove(&id).unwrap_or_default(),
+                    device_id: id,
+                    public_key: key,
+                    revoked: revoked.is_some(),
+                });
+            }
+            Ok(DirectorySnapshot {
+                version,
+                offices,
+                people,
+                devices,
+            })
+        })
+    }
+
+    fn directory_version(&self) -> Result<i64, StorageError> {
+        self.read(|c| {
+            Ok(
+                c.prepare_cached("SELECT value FROM meta WHERE key = 'directory_version'")?
+                    .query_row([], |r| r.get(0))?,
+            )
+        })
+    }
+
+    fn upsert_office(&self, office: Office) -> Result<(), StorageError> {
+        self.write(move |c, _| {
+            let json = serde_json::to_string(&office).expect("an office serialises");
+            c.execute(
+                "INSERT INTO offices (id, name, office_json, updated_ms) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
+                 office_json = excluded.office_json, updated_ms = excluded.updated_ms",
+                params![office.id, office.name, json, crate::now_ms()],
+            )?;
+            bump_version(c)?;
+            Ok(())
+        })
+    }
+
+    fn upsert_person(&self, person: PersonRecord) -> Result<(), StorageError> {
+        self.write(move |c, _| {
+            let key = person_key(&person.id);
+            for office in &person.office_ids {
+                let known: bool = c.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM offices WHERE id = ?1)",
+                    [office],
+                    |r| r.get(0),
+                )?;
+                if !known {
+                    return Err(StorageError::Invalid(format!(
+                        "no office with id {office:?}"
+                    )));
+                }
+            }
+            c.execute(
+                "INSERT INTO people (person_key, kind, value, display_name, updated_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (person_key) DO UPDATE SET \
+                 display_name = excluded.display_name, updated_ms = excluded.updated_ms",
+                params![
+                    key,
+                    person.id.kind().as_str(),
+                    person.id.value(),
+                    person.display_name,
+                    crate::now_ms()
+                ],
+            )?;
+            c.execute("DELETE FROM person_offices WHERE person_key = ?1", [&key])?;
+            for (i, office) in person.office_ids.iter().enumerate() {
+                c.execute(
+                    "INSERT OR IGNORE INTO person_offices (person_key, office_id, position) \
+                     VALUES (?1, ?2, ?3)",
+                    params![key, office, i as i64],
+                )?;
+            }
+            bump_version(c)?;
+            Ok(())
+        })
+    }
+
+    fn issue_enrollment_code(
+        &self,
+        person: &PersonId,
+        code_hash: String,
+        issued_ms: i64,
+        expires_ms: i64,
+    ) -> Result<(), StorageError> {
+        let key = person_key(person);
+        self.write(move |c, _| {
+            let known: bool = c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM people WHERE person_key = ?1)",
+                [&key],
+                |r| r.get(0),
+            )?;
+            if !known {
+                return Err(StorageError::Invalid(format!("no person {key}")));
+            }
+            c.execute(
+                "INSERT INTO enrollment_codes (code_hash, person_key, issued_ms, expires_ms) \
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![code_hash, key, issued_ms, expires_ms],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn revoke_device(&self, device_id: &str, now_ms: i64) -> Result<bool, StorageError> {
+        let id = device_id.to_string();
+        self.write(move |c, _| {
+            let n = c.execute(
+                "UPDATE devices SET revoked_ms = ?2 WHERE device_id = ?1 AND revoked_ms IS NULL",
+                params![id, now_ms],
+            )?;
+            let exists: bool = c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM devices WHERE device_id = ?1)",
+                [&id],
+                |r| r.get(0),
+            )?;
+            if n > 0 {
+                bump_version(c)?;
+            }
+            Ok(exists)
+        })
+    }
+
+    fn enroll(&self, e: NewEnrollment) -> Result<Result<Enrolled, EnrollRefusal>, StorageError> {
+        self.write(move |c, _| {
+            let key = person_key(&e.person);
+            let code: Option<(String, i64, Option<i64>)> = c
+                .query_row(
+                    "SELECT person_key, expires_ms, used_ms FROM enrollment_codes \
+                     WHERE code_hash = ?1",
+                    [&e.code_hash],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            match code {
+                Some((p, expires, None)) if p == key && expires > e.now_ms => {}
+                _ => return Ok(Err(EnrollRefusal::CodeInvalid)),
+            }
+            let existing: Option<(String, Option<i64>)> = c
+                .query_row(
+                    "SELECT device_id, revoked_ms FROM devices WHERE public_key = ?1",
+                    [&e.public_key],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let (device_id, is_owner) = match existing {
+                Some((_, Some(_))) => return Ok(Err(EnrollRefusal::DeviceRevoked)),
+                Some((id, None)) => {
+                    let already: bool = c.query_row(
+                        "SELECT EXISTS (SELECT 1 FROM device_people \
+                         WHERE device_id = ?1 AND person_key = ?2)",
+                        params![id, key],
+                        |r| r.get(0),
+                    )?;
+                    if already {
+                        return Ok(Err(EnrollRefusal::AlreadyOnDevice));
+                    }
+                    (id, false)
+                }
+                None => {
+                    let (kind, value) = label_parts(&e.label);
+                    c.execute(
+                        "INSERT INTO devices (device_id, public_key, label_kind, label_value, \
+                         platform, app_version, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        params![
+                            e.new_device_id,
+                            e.public_key,
+                            kind,
+                            value,
+                            e.platform,
+                            e.app_version,
+                            e.now_ms
+                        ],
+                    )?;
+                    (e.new_device_id.clone(), true)
+                }
+            };
+            c.execute(
+                "INSERT INTO device_people (device_id, person_key, is_owner, enrolled_ms) \
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![device_id, key, is_owner, e.now_ms],
+            )?;
+            c.execute(
+                "UPDATE enrollment_codes SET used_ms = ?2, used_by_device = ?3 WHERE code_hash = ?1",
+                params![e.code_hash, e.now_ms, device_id],
+            )?;
+            let version = bump_version(c)?;
+            let device = load_device(c, &device_id)?
+                .ok_or_else(|| StorageError::Corrupt("device vanished".into()))?;
+            Ok(Ok(Enrolled {
+                device,
+                is_owner,
+                version,
+            }))
+        })
+    }
+
+    fn selfie(&self, sha256: &str) -> Result<Option<SelfieMeta>, StorageError> {
+        self.read(|c| {
+            Ok(c.prepare_cached(
+                "SELECT sha256, phash, bytes, width, height, uploaded_by, uploaded_ms \
+                 FROM selfies WHERE sha256 = ?1",
+            )?
+            .query_row([sha256], |r| {
+                Ok(SelfieMeta {
+                    sha256: r.get(0)?,
+                    phash: r.get::<_, i64>(1)? as u64,
+                    bytes: r.get::<_, i64>(2)? as u64,
+                    width: r.get(3)?,
+                    height: r.get(4)?,
+                    uploaded_by: r.get(5)?,
+                    uploaded_ms: r.get(6)?,
+                })
+            })
+            .optional()?)
+        })
+    }
+
+    fn put_selfie(&self, meta: SelfieMeta) -> Result<bool, StorageError> {
+        self.write(move |c, _| {
+            let n = c
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO selfies (sha256, phash, bytes, width, height, \
+                     uploaded_by, uploaded_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![
+                    meta.sha256,
+                    meta.phash as i64,
+                    meta.bytes as i64,
+                    meta.width,
+                    meta.height,
+                    meta.uploaded_by,
+                    meta.uploaded_ms
+                ])?;
+            Ok(n > 0)
+        })
+    }
+
+    fn ingest(
+        &self,
+        items: Vec<PreparedCheckIn>,
+        policy: &Policy,
+    ) -> Result<Vec<CheckInResult>, StorageError> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let policy = policy.clone();
+        self.write(move |c, cache| {
+            let mut ledger = SqliteLedger {
+                conn: c,
+                cache,
+                window_ms: i64::from(policy.near_duplicate_window_days) * 86_400_000,
+            };
+            items
+                .iter()
+                .map(|item| decide(item, &mut ledger, &policy))
+                .collect()
+        })
+    }
+
+    fn checkin(&self, checkin_id: &str) -> Result<Option<StoredCheckIn>, StorageError> {
+        self.read(|c| {
+            let row = c
+                .prepare_cached(
+                    "SELECT result_json, device_id, person_key, envelope_json, received_ms \
+                     FROM checkins WHERE checkin_id = ?1",
+                )?
+                .query_row([checkin_id], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Vec<u8>>(3)?,
+                        r.get::<_, i64>(4)?,
+                    ))
+                })
+                .optional()?;
+            row.map(
+                |(json, device_id, person_key, envelope_json, received_ms)| {
+                    Ok(StoredCheckIn {
+                        result: serde_json::from_str(&json)
+                            .map_err(|e| StorageError::Corrupt(e.to_string()))?,
+                        device_id,
+                        person_key,
+                        envelope_json,
+                        received_ms,
+                    })
+                },
+            )
+            .transpose()
+        })
+    }
+
+    fn checkin_count(&self) -> Result<u64, StorageError> {
+        self.read(|c| {
+            Ok(c.query_row("SELECT COUNT(*) FROM checkins", [], |r| r.get::<_, i64>(0))? as u64)
+        })
+    }
+
+    fn ping(&self) -> Result<(), StorageError> {
+        self.read(|c| {
+            Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+                .map(|_| ())?)
+        })
+    }
+}

@@ -1,0 +1,394 @@
+//! Through real sockets: the `hadir-server` binary (admin CLI, `serve` printing its
+//! address, restart on the same database) and the in-process `app` on a real listener
+//! (overload answered with 503), driven by a real HTTP client (reqwest).
+
+mod common;
+
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use hadir_core::api::{CheckInBatch, CheckInBatchResponse, CheckInStatus, EnrollRequest};
+use hadir_core::auth::new_nonce;
+use hadir_core::envelope::{DeviceKey as _, base64_encode};
+use hadir_server::{AppState, app, now_ms};
+
+const BIN: &str = env!("CARGO_BIN_EXE_hadir-server");
+
+fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+fn cli(db: &Path, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(db: &Path) -> Server {
+    let mut child = Command::new(BIN)
+        .arg("--db")
+        .arg(db)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    assert!(addr.starts_with("127.0.0.1:"), "{addr}");
+    Server {
+        child,
+        base: format!("http://{addr}"),
+    }
+}
+
+async fn call(
+    http: &reqwest::Client,
+    base: &str,
+    phone: &Phone,
+    device: &str,
+    method: &str,
+    path: &str,
+    body: Vec<u8>,
+) -> reqwest::Response {
+    let headers = sign_headers(
+        &phone.key,
+        device,
+        method,
+        path,
+        &body,
+        now_ms(),
+        &new_nonce(),
+    );
+    let mut req = http.request(method.parse().unwrap(), format!("{base}{path}"));
+    for (k, v) in headers {
+        req = req.header(k, v);
+    }
+    req.body(body).send().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_serves_enrolls_checks_in_and_survives_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hadir.db");
+    // Admin CLI.
+    let demo_code = cli(&db, &["demo-setup"]).trim().to_string();
+    assert!(demo_code.len() >= 8, "{demo_code}");
+    cli(
+        &db,
+        &[
+            "office",
+            "add",
+            "--id",
+            "kominfo",
+            "--name",
+            "Dinas Kominfo",
+            "--utc-offset-minutes",
+            "420",
+            "--lat",
+            "-3.7956",
+            "--lon",
+            "102.2592",
+            "--radius-m",
+            "80",
+            "--max-accuracy-m",
+            "50",
+        ],
+    );
+    let zone = dir.path().join("zone.geojson");
+    std::fs::write(
+        &zone,
+        r#"{"type":"Polygon","coordinates":[[[102.30,-3.80],[102.31,-3.80],[102.31,-3.81],[102.30,-3.81],[102.30,-3.80]]]}"#,
+    )
+    .unwrap();
+    cli(
+        &db,
+        &[
+            "office",
+            "add",
+            "--id",
+            "bkd",
+            "--name",
+            "BKD",
+            "--utc-offset-minutes",
+            "420",
+            "--polygon-file",
+            zone.to_str().unwrap(),
+        ],
+    );
+    cli(
+        &db,
+        &[
+            "person", "add", "--kind", "nip", "--id", NIP_B, "--name", "Siti", "--office",
+            "kominfo", "--office", "bkd",
+        ],
+    );
+    let code = cli(
+        &db,
+        &[
+            "enroll-code",
+            "issue",
+            "--person",
+            NIP_B,
+            "--valid-hours",
+            "1",
+        ],
+    )
+    .trim()
+    .to_string();
+    assert_eq!(code.lines().count(), 1);
+
+    let server = start(&db);
+    let http = client();
+    let t: serde_json::Value = http
+        .get(format!("{}/v1/time", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!((t["server_time_ms"].as_i64().unwrap() - now_ms()).abs() < 5_000);
+
+    // Enroll over HTTP.
+    let mut phone = Phone::new();
+    let person = nip(NIP_B);
+    let body = serde_json::to_vec(&EnrollRequest {
+        enrollment_code: code,
+        person: person.clone(),
+        public_key: base64_encode(&phone.key.public_key()),
+        device_label: imei_label(),
+        platform: "test".into(),
+        app_version: "0.1.0".into(),
+    })
+    .unwrap();
+    let r = call(
+        &http,
+        &server.base,
+        &phone,
+        "enroll",
+        "POST",
+        "/v1/enroll",
+        body,
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let enrolled: serde_json::Value = r.json().await.unwrap();
+    phone.device_id = enrolled["device_id"].as_str().unwrap().to_string();
+    assert_eq!(
+        enrolled["person"]["office_ids"],
+        serde_json::json!(["kominfo", "bkd"])
+    );
+
+    // Selfie, check-in.
+    let s = selfie(77, 1);
+    let path = format!("/v1/selfies/{}", s.sha256_hex());
+    let r = call(
+        &http,
+        &server.base,
+        &phone,
+        &phone.device_id,
+        "PUT",
+        &path,
+        s.jpeg.clone(),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let p = payload(&phone.device_id, &person, north_of_center(0.0), &s);
+    let batch = serde_json::to_vec(&CheckInBatch {
+        envelopes: vec![phone.envelope(&p)],
+    })
+    .unwrap();
+    let r = call(
+        &http,
+        &server.base,
+        &phone,
+        &phone.device_id,
+        "POST",
+        "/v1/checkins",
+        batch.clone(),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let first: CheckInBatchResponse = r.json().await.unwrap();
+    assert_eq!(
+        first.results[0].status,
+        CheckInStatus::Accepted,
+        "{:?}",
+        first.results[0]
+    );
+
+    // Restart on the same database: everything is still there.
+    drop(server);
+    let server = start(&db);
+    let r = call(
+        &http,
+        &server.base,
+        &phone,
+        &phone.device_id,
+        "POST",
+        "/v1/checkins",
+        batch,
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let again: CheckInBatchResponse = r.json().await.unwrap();
+    assert_eq!(again, first);
+    let r = call(
+        &http,
+        &server.base,
+        &phone,
+        &phone.device_id,
+        "PUT",
+        &path,
+        s.jpeg.clone(),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let r = call(
+        &http,
+        &server.base,
+        &phone,
+        &phone.device_id,
+        "GET",
+        "/v1/config",
+        vec![],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().contains_key("etag"));
+    let config: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(config["offices"].as_array().unwrap().len(), 2);
+
+    // Revoked by the CLI while the server runs: refused within the refresh interval.
+    cli(&db, &["device", "revoke", "--device", &phone.device_id]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let r = call(
+            &http,
+            &server.base,
+            &phone,
+            &phone.device_id,
+            "GET",
+            "/v1/config",
+            vec![],
+        )
+        .await;
+        if r.status() == 401 {
+            let e: serde_json::Value = r.json().await.unwrap();
+            assert_eq!(e["code"], "AUTH_DEVICE_REVOKED");
+            break;
+        }
+        assert!(Instant::now() < deadline, "revocation not seen");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_process_listener_sheds_load_with_503() {
+    let env = Env::with(|c| {
+        c.max_in_flight = 1;
+        c.rate_limit_per_second = 0.0; // unlimited
+    });
+    let router = env.router();
+    let mut phone = Phone::new();
+    phone.enroll(&env, &router, &nip(NIP_A)).await;
+    let s = selfie(3, 3);
+    phone.upload(&router, &s).await;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state: AppState = env.state.clone();
+    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+    let base = format!("http://{addr}");
+    let http = client();
+
+    let health = http.get(format!("{base}/v1/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+
+    let envelopes: Vec<_> = (0..50)
+        .map(|_| {
+            phone.envelope(&payload(
+                &phone.device_id,
+                &nip(NIP_A),
+                north_of_center(0.0),
+                &s,
+            ))
+        })
+        .collect();
+    let body = serde_json::to_vec(&CheckInBatch { envelopes }).unwrap();
+    let phone = std::sync::Arc::new(phone);
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let (http, base, phone, body) = (http.clone(), base.clone(), phone.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = call(
+                &http,
+                &base,
+                &phone,
+                &phone.device_id,
+                "POST",
+                "/v1/checkins",
+                body,
+            )
+            .await;
+            let status = r.status().as_u16();
+            let retry = r.headers().get("retry-after").is_some();
+            let json: serde_json::Value = r.json().await.unwrap();
+            (status, retry, json)
+        }));
+    }
+    let mut ok = 0;
+    let mut shed = 0;
+    for t in tasks {
+        let (status, retry, json) = t.await.unwrap();
+        match status {
+            200 => ok += 1,
+            503 => {
+                assert!(retry);
+                assert_eq!(json["code"], "OVERLOADED");
+                shed += 1;
+            }
+            other => panic!("unexpected {other}: {json}"),
+        }
+    }
+    assert!(ok >= 1 && shed >= 1, "ok {ok}, shed {shed}");
+    // Every accepted batch stored the same 50 check-ins exactly once.
+    assert_eq!(env.state.storage().checkin_count().unwrap(), 50);
+}
