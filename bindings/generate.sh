@@ -12,4 +12,10 @@ for language in kotlin swift; do
   cargo run -q -p hadir-ffi --features cli --bin uniffi-bindgen --locked -- \
     generate --no-format --config uniffi.toml "$lib" --language "$language" --out-dir "$out/$language"
 done
+# The Swift package's sources (bindings/swift/Package.swift) come from the same output.
+pkg=bindings/swift/Sources
+rm -rf "$pkg" && mkdir -p "$pkg/HadirCoreFFI" "$pkg/HadirCore"
+cp "$out/swift/HadirCoreFFI.h" "$pkg/HadirCoreFFI/"
+cp "$out/swift/HadirCoreFFI.modulemap" "$pkg/HadirCoreFFI/module.modulemap"
+cp "$out/swift/HadirCore.swift" "$pkg/HadirCore/"
 echo "bindings in $out: $(find "$out" -type f | wc -l) files"

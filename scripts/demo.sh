@@ -6,7 +6,7 @@
 # after the demo instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh --no-kotlin
+scripts/setup.sh --minimal
 cargo build --locked -p hadir-server -p hadir-e2e --bins
 dir="${HADIR_DEMO_DIR:-$(mktemp -d -t hadir-demo.XXXXXX)}"
 mkdir -p "$dir"

@@ -2,6 +2,8 @@
 # Installs what building and testing Hadir needs, idempotently:
 #   - nasm: libjpeg-turbo's x86 SIMD (the mozjpeg crate) is assembled with it;
 #   - libjna-java: JNA for the Kotlin tests of the generated bindings;
+#   - clang, llvm, libc6-dev-arm64-cross and the aarch64-linux-android target: the
+#     Android type check (scripts/check-android.sh);
 #   - kotlin-compiler (npm) into .tools/: kotlinc for those tests;
 #   - rustfmt and clippy components.
 set -euo pipefail
@@ -9,13 +11,19 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v nasm >/dev/null 2>&1 || need_apt+=(nasm)
 [ -f /usr/share/java/jna.jar ] || need_apt+=(libjna-java)
+if [ "${1:-}" != "--minimal" ]; then
+  command -v clang >/dev/null 2>&1 || need_apt+=(clang)
+  command -v llvm-ar >/dev/null 2>&1 || need_apt+=(llvm)
+  [ -d /usr/aarch64-linux-gnu/include ] || need_apt+=(libc6-dev-arm64-cross)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get -o DPkg::Lock::Timeout=600 update -qq
   apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need_apt[@]}"
 fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
-if [ "${1:-}" != "--no-kotlin" ] && [ -d bindings ] && [ ! -x .tools/node_modules/kotlin-compiler/bin/kotlinc ]; then
+[ "${1:-}" = "--minimal" ] || rustup target add aarch64-linux-android >/dev/null
+if [ "${1:-}" != "--minimal" ] && [ -d bindings ] && [ ! -x .tools/node_modules/kotlin-compiler/bin/kotlinc ]; then
   npm install --silent --no-audit --no-fund --prefix .tools kotlin-compiler@2.4.20
 fi
 echo "setup: done"

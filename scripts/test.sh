@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The test command: formatting, lints, every Rust test (unit, integration, end-to-end
-# against the real server binary) and, once the bindings exist, the Kotlin tests.
+# against the real server binary), the Kotlin tests of the generated bindings against a
+# real server, and the Android arm64 type check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/setup.sh
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+scripts/check-android.sh
 cargo test --workspace --locked
-if [ -x bindings/kotlin-tests.sh ]; then
-  bindings/kotlin-tests.sh
-fi
+bindings/kotlin-tests.sh

@@ -357,6 +357,9 @@ pub struct Device {
     client: ApiClient,
     config: RwLock<Option<Arc<LoadedConfig>>>,
     sync_lock: tokio::sync::Mutex<()>,
+    /// Selfies the server confirmed it holds (content-addressed, so a retry after a
+    /// dropped connection skips them and progress accumulates on a flaky network).
+    uploaded_selfies: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl std::fmt::Debug for Device {
@@ -402,6 +405,7 @@ impl Device {
             client,
             config: RwLock::new(None),
             sync_lock: tokio::sync::Mutex::new(()),
+            uploaded_selfies: Default::default(),
         };
         if let Some(bytes) = device.store.value(store::keys::CONFIG)? {
             // A cache that no longer parses is dropped; the next refresh replaces it.
@@ -822,7 +826,12 @@ impl Device {
     ) -> Result<Vec<CheckInResult>, ClientError> {
         let mut envelopes = Vec::with_capacity(items.len());
         for item in items {
-            if !item.selfie_jpeg.is_empty() {
+            let known = self
+                .uploaded_selfies
+                .lock()
+                .expect("selfie set")
+                .contains(&item.selfie_sha256_hex);
+            if !item.selfie_jpeg.is_empty() && !known {
                 self.client
                     .put_selfie(
                         &item.selfie_sha256_hex,
@@ -830,6 +839,10 @@ impl Device {
                         &self.signer(device_id),
                     )
                     .await?;
+                self.uploaded_selfies
+                    .lock()
+                    .expect("selfie set")
+                    .insert(item.selfie_sha256_hex.clone());
             }
             envelopes.push(
                 Envelope::from_json(&item.envelope_json)
@@ -877,6 +890,11 @@ impl Device {
                 report.rejected += 1;
             }
             CheckInStatus::RetryLater => {
+                // The server does not have the selfie after all: upload it again.
+                self.uploaded_selfies
+                    .lock()
+                    .expect("selfie set")
+                    .remove(&item.selfie_sha256_hex);
                 let delay = backoff_delay_ms(
                     self.settings.retry.backoff_base_ms,
                     self.settings.retry.backoff_cap_ms,

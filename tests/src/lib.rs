@@ -12,21 +12,24 @@ use std::time::Duration;
 
 use hadir_core::clock::{ClockReading, PlatformClock, SystemClock};
 
-/// Path of a workspace binary, building it first if it is missing (integration tests of
-/// one package cannot depend on another package's binary).
+/// Path of a workspace binary, built (or found up to date) once per test process:
+/// integration tests of one package cannot depend on another package's binary, and a
+/// stale binary would test old code.
 pub fn workspace_binary(name: &str, package: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
     let path = target.join("debug").join(name);
-    static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-    if !path.exists() {
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if !built.iter().any(|b| b == name) {
         let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", package, "--bin", name])
+            .args(["build", "--quiet", "-p", package, "--bin", name])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
             .expect("cargo runs");
         assert!(status.success(), "building {name} failed");
+        built.push(name.to_string());
     }
     path
 }

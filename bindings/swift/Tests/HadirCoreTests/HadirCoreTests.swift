@@ -1,0 +1,188 @@
+// XCTest for the generated Swift bindings on macOS, mirroring the Kotlin tests: a real
+// hadir-server on 127.0.0.1 (HADIR_SERVER_BIN), a CryptoKit P-256 key standing in for the
+// Secure Enclave (same curve, same DER signatures), check-ins inside and outside the
+// geofence, error codes, and an offline queue delivered later.
+// No Swift toolchain exists on the CI machines; run with `swift test` on a Mac after
+// `cargo build -p hadir-ffi && bindings/generate.sh`.
+
+import CryptoKit
+import Foundation
+import XCTest
+@testable import HadirCore
+
+let officeLat = -3.7928
+let officeLon = 102.2608
+let ownerNip = "198503122010011003"
+
+/// A P-256 key from CryptoKit; on a device, SecureEnclave.P256.Signing.PrivateKey has the
+/// same interface and produces the same DER signatures.
+final class CryptoKitDeviceKey: DeviceKeyProvider, @unchecked Sendable {
+    let key = P256.Signing.PrivateKey()
+    func publicKey() throws -> Data { key.publicKey.x963Representation }
+    func sign(message: Data) throws -> Data { try key.signature(for: message).derRepresentation }
+}
+
+/// A server process on loopback with its own database.
+final class TestServer {
+    let bin: String
+    let dir: URL
+    var process: Process?
+    var address = ""
+
+    init() throws {
+        guard let bin = ProcessInfo.processInfo.environment["HADIR_SERVER_BIN"] else {
+            throw XCTSkip("set HADIR_SERVER_BIN to target/debug/hadir-server")
+        }
+        self.bin = bin
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    var db: String { dir.appendingPathComponent("server.db").path }
+    var url: String { "http://\(address)" }
+
+    @discardableResult
+    func admin(_ args: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: bin)
+        p.arguments = args + ["--db", db]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, "hadir-server \(args)")
+        return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func start(listen: String = "127.0.0.1:0") throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: bin)
+        p.arguments = ["serve", "--db", db, "--selfie-dir", dir.appendingPathComponent("selfies").path, "--listen", listen]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        var buffer = ""
+        while !buffer.contains("\n") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { throw XCTSkip("server exited") }
+            buffer += String(decoding: chunk, as: UTF8.self)
+        }
+        let line = buffer.split(separator: "\n").first { $0.hasPrefix("listening on ") }!
+        address = String(line.dropFirst("listening on ".count))
+        process = p
+    }
+
+    func stop() {
+        process?.terminate()
+        process?.waitUntilExit()
+        process = nil
+    }
+}
+
+/// A camera-like JPEG made with CoreGraphics: an oval over a gradient, with noise.
+func cameraJpeg(seed: UInt64) -> Data {
+    var state = seed &* 6364136223846793005 &+ 1442695040888963407
+    func next() -> UInt64 { state ^= state << 13; state ^= state >> 7; state ^= state << 17; return state }
+    let (w, h) = (1280, 960)
+    var pixels = [UInt8](repeating: 255, count: w * h * 4)
+    let cx = 320 + Int(next() % 640), cy = 280 + Int(next() % 400)
+    for y in 0..<h {
+        for x in 0..<w {
+            let d = pow(Double(x - cx) / 180, 2) + pow(Double(y - cy) / 240, 2)
+            let base = d < 1 ? 190 - 40 * d : 60 + 120 * Double(x) / Double(w)
+            let v = UInt8(max(0, min(255, base + Double(next() % 21) - 10)))
+            let i = (y * w + x) * 4
+            pixels[i] = v; pixels[i + 1] = UInt8(Double(v) * 0.85); pixels[i + 2] = UInt8(Double(v) * 0.7)
+        }
+    }
+    let space = CGColorSpaceCreateDeviceRGB()
+    let ctx = CGContext(data: &pixels, width: w, height: h, bitsPerComponent: 8, bytesPerRow: w * 4,
+                        space: space, bitmapInfo: CGImageAlphaInfo.noneSkipLast.rawValue)!
+    let image = ctx.makeImage()!
+    let data = NSMutableData()
+    let dest = CGImageDestinationCreateWithData(data, "public.jpeg" as CFString, 1, nil)!
+    CGImageDestinationAddImage(dest, image, [kCGImageDestinationLossyCompressionQuality: 0.9] as CFDictionary)
+    CGImageDestinationFinalize(dest)
+    return data as Data
+}
+
+func fix(_ lat: Double, _ lon: Double, mock: Bool = false) -> LocationFix {
+    LocationFix(latitude: lat, longitude: lon, accuracyM: 8, fixTimeMs: Int64(Date().timeIntervalSince1970 * 1000),
+                provider: .fused, isMock: mock)
+}
+
+final class HadirCoreTests: XCTestCase {
+    var server: TestServer!
+    var engine: HadirEngine!
+    let owner = PersonRef(kind: .nip, value: ownerNip)
+    let key = CryptoKitDeviceKey()
+
+    override func setUpWithError() throws {
+        server = try TestServer()
+        try server.admin(["office", "add", "--id", "kominfo", "--name", "Dinas Kominfo", "--utc-offset-minutes", "420",
+                          "--lat", "\(officeLat)", "--lon", "\(officeLon)", "--radius-m", "100"])
+        try server.admin(["person", "add", "--kind", "nip", "--id", ownerNip, "--name", "Budi Santoso", "--office", "kominfo"])
+        let code = try server.admin(["enroll-code", "issue", "--person", ownerNip])
+        try server.start()
+        let config = EngineConfig(databasePath: server.dir.appendingPathComponent("phone.db").path, serverUrl: server.url,
+                                  pinnedCertSha256: [], extraRootCertDer: nil, appVersion: "0.1.0 (xctest)", platform: "ios")
+        engine = try HadirEngine.open(config: config, deviceKey: key, clock: nil, logger: nil)
+        let person = try engine.enroll(enrollmentCode: code, person: owner,
+                                       deviceLabel: DeviceLabelInput(kind: .platformId, value: "xctest-device"))
+        XCTAssertTrue(person.isDeviceOwner)
+    }
+
+    override func tearDown() {
+        server?.stop()
+    }
+
+    func testInsideAcceptedOutsideRejectedWithDistance() throws {
+        let inside = try engine.checkIn(person: owner, kind: .checkIn, fix: fix(officeLat, officeLon),
+                                        selfieJpeg: cameraJpeg(seed: 1), qrToken: nil)
+        let outside = try engine.checkIn(person: owner, kind: .checkOut, fix: fix(officeLat + 0.003, officeLon),
+                                         selfieJpeg: cameraJpeg(seed: 2), qrToken: nil)
+        XCTAssertTrue(inside.verdict.looksOk)
+        XCTAssertEqual(outside.verdict.status, .outside)
+        let report = try engine.syncNow()
+        XCTAssertNil(report.errorCode)
+        let byId = Dictionary(uniqueKeysWithValues: report.decisions.map { ($0.checkinId, $0) })
+        XCTAssertEqual(byId[inside.checkinId]?.status, .accepted)
+        XCTAssertEqual(byId[outside.checkinId]?.status, .rejected)
+        XCTAssertTrue(byId[outside.checkinId]?.codes.contains("GEOFENCE_OUTSIDE") ?? false)
+        XCTAssertGreaterThan(byId[outside.checkinId]?.distanceM ?? 0, 200)
+    }
+
+    func testTheVerdictBeforeTheCameraNamesTheOffice() throws {
+        let verdict = try engine.checkLocation(person: owner, fix: fix(officeLat + 0.003, officeLon))
+        XCTAssertEqual(verdict.status, .outside)
+        XCTAssertTrue(verdict.message.contains("Dinas Kominfo"))
+    }
+
+    func testBadInputThrowsWithAStableCode() throws {
+        XCTAssertThrowsError(try engine.checkLocation(person: PersonRef(kind: .nip, value: "198502302010011003"),
+                                                      fix: fix(officeLat, officeLon))) { error in
+            guard case HadirError.InvalidInput(let code, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(code, "ID_BAD_BIRTH_DATE")
+        }
+        XCTAssertThrowsError(try engine.checkIn(person: owner, kind: .checkIn, fix: fix(officeLat, officeLon),
+                                                selfieJpeg: Data("bukan foto".utf8), qrToken: nil)) { error in
+            guard case HadirError.Photo(let code, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(code, "PHOTO_NOT_JPEG")
+        }
+    }
+
+    func testOfflineCheckInsArriveWhenTheServerIsBack() throws {
+        let port = server.address.split(separator: ":").last!
+        server.stop()
+        let receipt = try engine.checkIn(person: owner, kind: .breakStart, fix: fix(officeLat, officeLon),
+                                         selfieJpeg: cameraJpeg(seed: 3), qrToken: nil)
+        let offline = try engine.syncNow()
+        XCTAssertEqual(offline.errorCode, "NETWORK")
+        XCTAssertEqual(offline.pending, 1)
+        try server.start(listen: "127.0.0.1:\(port)")
+        let online = try engine.syncNow()
+        XCTAssertEqual(online.pending, 0)
+        XCTAssertEqual(online.decisions.map(\.checkinId), [receipt.checkinId])
+    }
+}
