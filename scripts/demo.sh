@@ -11,9 +11,9 @@ cargo build --locked -p hadir-server -p hadir-e2e --bins
 dir="${HADIR_DEMO_DIR:-$(mktemp -d -t hadir-demo.XXXXXX)}"
 mkdir -p "$dir"
 db="$dir/hadir.db"
-code=$(target/debug/hadir-server demo-setup --db "$db")
+code=$(target/debug/hadir-server demo-setup --db "$db" 2> "$dir/setup.log")
 target/debug/hadir-server serve --db "$db" --selfie-dir "$dir/selfies" \
-  --listen "${HADIR_LISTEN:-127.0.0.1:8470}" > "$dir/server.out" &
+  --listen "${HADIR_LISTEN:-127.0.0.1:8470}" > "$dir/server.out" 2> "$dir/server.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
@@ -22,7 +22,7 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 addr=$(sed -n 's/^listening on //p' "$dir/server.out" | head -1)
-echo "hadir-server listening on http://$addr (database $db)"
+echo "hadir-server listening on http://$addr (database $db, log $dir/server.log)"
 echo
 target/debug/demo-phone --server "http://$addr" --code "$code" --nip 198503122010011003
 echo

@@ -161,20 +161,24 @@ impl PlatformClock for TestClock {
     }
 }
 
-/// A camera-like JPEG (1280×960, baseline, q90): a face-like shape whose position and
-/// shading depend on `seed`, over a gradient, with sensor noise. Different seeds give
-/// perceptually different pictures; the same seed gives the same bytes.
+/// A camera-like JPEG (1280×960, baseline, q90): a face-like oval over a background of
+/// blocks whose tones, layout and gradient all depend on `seed`, with sensor noise.
+/// Different seeds give perceptually different pictures (far apart in dHash); the same
+/// seed gives the same bytes.
 pub fn camera_jpeg(seed: u64) -> Vec<u8> {
     let (w, h) = (1280u32, 960u32);
     let mut state = seed
         .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
+        .wrapping_add(1442695040888963407)
+        | 1;
     let mut next = move || {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
         state
     };
+    // A 6×4 grid of background blocks with independent tones.
+    let blocks: Vec<f32> = (0..24).map(|_| 40.0 + (next() % 180) as f32).collect();
     let cx = 320.0 + (next() % 640) as f32;
     let cy = 280.0 + (next() % 400) as f32;
     let (rx, ry) = (150.0 + (next() % 120) as f32, 200.0 + (next() % 120) as f32);
@@ -183,7 +187,8 @@ pub fn camera_jpeg(seed: u64) -> Vec<u8> {
     let mut img = image::RgbImage::new(w, h);
     for (x, y, p) in img.enumerate_pixels_mut() {
         let (fx, fy) = (x as f32, y as f32);
-        let bg = 60.0 + 120.0 * (fx / w as f32) + 40.0 * slope * (fy / h as f32);
+        let block = blocks[(y * 4 / h * 6 + x * 6 / w) as usize];
+        let bg = block + 30.0 * slope * (fx / w as f32 - 0.5);
         let d = ((fx - cx) / rx).powi(2) + ((fy - cy) / ry).powi(2);
         let base = if d < 1.0 { tone - 40.0 * d } else { bg };
         let noise = (next() % 21) as f32 - 10.0;

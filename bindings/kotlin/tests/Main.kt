@@ -79,15 +79,16 @@ class CollectingLogger : Logger {
     override fun log(level: LogLevel, message: String) { lines.add("$level $message") }
 }
 
-/** A camera-like JPEG: a face-like oval over a gradient, with sensor noise. */
+/** A camera-like JPEG: a face-like oval over seed-dependent background blocks, with noise. */
 fun cameraJpeg(seed: Long): ByteArray {
     val rnd = Random(seed)
     val img = BufferedImage(1280, 960, BufferedImage.TYPE_INT_RGB)
+    val blocks = IntArray(24) { 40 + rnd.nextInt(180) }
     val cx = 320 + rnd.nextInt(640); val cy = 280 + rnd.nextInt(400)
     val rx = 150 + rnd.nextInt(120); val ry = 200 + rnd.nextInt(120)
     for (y in 0 until 960) for (x in 0 until 1280) {
         val d = Math.pow((x - cx) / rx.toDouble(), 2.0) + Math.pow((y - cy) / ry.toDouble(), 2.0)
-        val base = if (d < 1) 190 - 40 * d else 60 + 120.0 * x / 1280
+        val base = if (d < 1) 190 - 40 * d else blocks[(y * 4 / 960) * 6 + x * 6 / 1280].toDouble()
         val v = (base + rnd.nextInt(21) - 10).toInt().coerceIn(0, 255)
         img.setRGB(x, y, Color(v, (v * 0.85).toInt(), (v * 0.7).toInt()).rgb)
     }

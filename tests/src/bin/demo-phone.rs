@@ -43,7 +43,12 @@ fn print_report(report: &SyncReport) {
             CheckInStatus::Rejected => "DITOLAK",
             CheckInStatus::RetryLater => "BELUM DIPUTUSKAN",
         };
-        println!("   server: {verdict} {:?} — {}", r.codes, r.message);
+        let codes = if r.codes.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", r.codes.join(", "))
+        };
+        println!("   server: {verdict}{codes} — {}", r.message);
     }
     if let Some((code, message)) = &report.error {
         println!("   sync berhenti: {code} — {message}");
@@ -100,11 +105,14 @@ async fn main() {
         ZoneShape::Circle { center, .. } => *center,
         ZoneShape::Polygon { rings } => LatLon::new(rings[0][0][1], rings[0][0][0]),
     };
-    let fix_at = |phone: &Device, lat: f64, lon: f64| GpsFix {
+    // The steps happen seconds apart here but minutes apart in a real morning: the fixes
+    // are dated a minute apart (within the two minutes a fix stays fresh) so walking
+    // 300 m between them is not impossible travel.
+    let fix_at = |phone: &Device, lat: f64, lon: f64, minutes_ago: i64| GpsFix {
         latitude: lat,
         longitude: lon,
         accuracy_m: 9.0,
-        fix_time_ms: phone.anchored_now_ms(),
+        fix_time_ms: phone.anchored_now_ms() - minutes_ago * 55_000,
         provider: FixProvider::Fused,
         is_mock: false,
     };
@@ -131,7 +139,7 @@ async fn main() {
     println!("2. Absen masuk di dalam area {}", office.name);
     check_in(
         &phone,
-        fix_at(&phone, centre.latitude, centre.longitude),
+        fix_at(&phone, centre.latitude, centre.longitude, 2),
         AttendanceKind::CheckIn,
         1,
     );
@@ -140,7 +148,7 @@ async fn main() {
     println!("3. Absen dari luar area (sekitar 330 m di utara kantor)");
     check_in(
         &phone,
-        fix_at(&phone, centre.latitude + 0.003, centre.longitude),
+        fix_at(&phone, centre.latitude + 0.003, centre.longitude, 1),
         AttendanceKind::BreakStart,
         2,
     );
@@ -151,7 +159,7 @@ async fn main() {
     let offline = open(&db, &format!("http://{}", unused_loopback_addr()));
     check_in(
         &offline,
-        fix_at(&offline, centre.latitude, centre.longitude),
+        fix_at(&offline, centre.latitude, centre.longitude, 0),
         AttendanceKind::BreakEnd,
         3,
     );
