@@ -314,15 +314,15 @@ pub fn normalise_selfie(
     }
 
     let scale = dct_scale(header.width, header.height, tw, th);
-    let decoded = decode(camera_jpeg, scale, Channels::Rgb)?;
-    let rgb = if (decoded.width, decoded.height) == (tw, th) {
+    let decoded = decode(camera_jpeg, scale, Channels::Rgbx)?;
+    let rgbx = if (decoded.width, decoded.height) == (tw, th) {
         decoded.pixels
     } else {
-        resize_rgb(decoded.pixels, decoded.width, decoded.height, tw, th)?
+        resize_rgbx(decoded.pixels, decoded.width, decoded.height, tw, th)?
     };
-    let (rgb, width, height) = apply_orientation(rgb, tw, th, header.orientation);
-    let jpeg = encode_rgb(&rgb, width, height, limits.jpeg_quality)?;
-    drop(rgb);
+    let (rgbx, width, height) = apply_orientation(rgbx, tw, th, header.orientation);
+    let jpeg = encode_rgbx(&rgbx, width, height, limits.jpeg_quality)?;
+    drop(rgbx);
 
     // Uniformity and dHash come from the encoded bytes, exactly as the server computes
     // them, so phone and server agree bit for bit (costs one small greyscale decode).
@@ -647,7 +647,7 @@ fn swaps_axes(orientation: Orientation) -> bool {
     )
 }
 
-/// Applies the EXIF orientation to packed RGB; returns the pixels and the new size.
+/// Applies the EXIF orientation to packed RGBX; returns the pixels and the new size.
 fn apply_orientation(
     rgb: Vec<u8>,
     width: u32,
@@ -680,7 +680,7 @@ fn apply_orientation(
     }
 }
 
-/// Builds a `dw`×`dh` RGB image whose pixel (x, y) is source pixel `src_of(x, y)` of a
+/// Builds a `dw`×`dh` RGBX image whose pixel (x, y) is source pixel `src_of(x, y)` of a
 /// source `src_w` pixels wide. Generic so each orientation gets its own tight loop.
 #[inline(always)]
 fn remap(
@@ -690,18 +690,24 @@ fn remap(
     dh: usize,
     src_of: impl Fn(usize, usize) -> (usize, usize),
 ) -> Vec<u8> {
-    let mut out = vec![0u8; dw * dh * 3];
-    for (y, row) in out.chunks_exact_mut(dw * 3).enumerate() {
-        for (x, px) in row.chunks_exact_mut(3).enumerate() {
+    let mut out = vec![0u8; dw * dh * BYTES_PER_PIXEL];
+    for (y, row) in out.chunks_exact_mut(dw * BYTES_PER_PIXEL).enumerate() {
+        for (x, px) in row.chunks_exact_mut(BYTES_PER_PIXEL).enumerate() {
             let (sx, sy) = src_of(x, y);
-            let s = (sy * src_w + sx) * 3;
-            px.copy_from_slice(&src[s..s + 3]);
+            let s = (sy * src_w + sx) * BYTES_PER_PIXEL;
+            px.copy_from_slice(&src[s..s + BYTES_PER_PIXEL]);
         }
     }
     out
 }
 
-fn resize_rgb(
+/// Colour pixels are handled as RGBX (4 bytes, the 4th unused): libjpeg-turbo decodes and
+/// encodes that layout directly, and fast_image_resize is built with only its U8x4
+/// kernels (`only_u8x4`), which keeps 2.4 MB of unused pixel-format code out of the
+/// phone library at the cost of resizing one padding byte per pixel.
+const BYTES_PER_PIXEL: usize = 4;
+
+fn resize_rgbx(
     rgb: Vec<u8>,
     width: u32,
     height: u32,
@@ -711,11 +717,13 @@ fn resize_rgb(
     let encode_err = |e: &dyn fmt::Display| PhotoError::Encode {
         detail: format!("resize: {e}"),
     };
-    let src = fir::images::Image::from_vec_u8(width, height, rgb, fir::PixelType::U8x3)
+    let src = fir::images::Image::from_vec_u8(width, height, rgb, fir::PixelType::U8x4)
         .map_err(|e| encode_err(&e))?;
-    let mut dst = fir::images::Image::new(target_w, target_h, fir::PixelType::U8x3);
+    let mut dst = fir::images::Image::new(target_w, target_h, fir::PixelType::U8x4);
+    // The 4th byte is padding, not alpha: no premultiplication.
     let options = fir::ResizeOptions::new()
-        .resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Lanczos3));
+        .resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Lanczos3))
+        .use_alpha(false);
     fir::Resizer::new()
         .resize(&src, &mut dst, &options)
         .map_err(|e| encode_err(&e))?;
@@ -897,7 +905,7 @@ fn contained<T>(
 
 #[derive(Clone, Copy, PartialEq)]
 enum Channels {
-    Rgb,
+    Rgbx,
     Luma,
 }
 
@@ -915,7 +923,7 @@ fn decode(data: &[u8], scale_num: u8, channels: Channels) -> Result<Decoded, Pho
                 .from_mem(data)?;
             dec.scale(scale_num);
             let mut started = match channels {
-                Channels::Rgb => dec.rgb()?,
+                Channels::Rgbx => dec.rgba()?,
                 Channels::Luma => dec.grayscale()?,
             };
             let (width, height) = (started.width() as u32, started.height() as u32);
@@ -931,10 +939,10 @@ fn decode(data: &[u8], scale_num: u8, channels: Channels) -> Result<Decoded, Pho
     )
 }
 
-fn encode_rgb(rgb: &[u8], width: u32, height: u32, quality: u8) -> Result<Vec<u8>, PhotoError> {
+fn encode_rgbx(rgb: &[u8], width: u32, height: u32, quality: u8) -> Result<Vec<u8>, PhotoError> {
     let jpeg = contained(
         || {
-            let mut comp = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
+            let mut comp = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_EXT_RGBX);
             comp.set_fastest_defaults(); // baseline, libjpeg-turbo speed
             comp.set_quality(f32::from(quality.clamp(1, 100)));
             comp.set_size(width as usize, height as usize);
