@@ -322,17 +322,18 @@ impl ApiClient {
         Self::json(r).await
     }
 
-    /// `POST /v1/enroll`, signed by the key being enrolled.
-    pub async fn enroll(
+    /// A signed `POST` of a JSON body, answered with JSON.
+    async fn post_json<B: serde::Serialize, T: DeserializeOwned>(
         &self,
-        request: &EnrollRequest,
+        path: &str,
+        body: &B,
         signer: &Signer<'_>,
-    ) -> Result<EnrollResponse, ClientError> {
-        let body = serde_json::to_vec(request).expect("serialisable");
+    ) -> Result<T, ClientError> {
+        let body = serde_json::to_vec(body).expect("API bodies always serialise");
         let r = self
             .send(
                 reqwest::Method::POST,
-                "/v1/enroll",
+                path,
                 body,
                 "application/json",
                 Some(signer),
@@ -340,6 +341,15 @@ impl ApiClient {
             )
             .await?;
         Self::json(r).await
+    }
+
+    /// `POST /v1/enroll`, signed by the key being enrolled.
+    pub async fn enroll(
+        &self,
+        request: &EnrollRequest,
+        signer: &Signer<'_>,
+    ) -> Result<EnrollResponse, ClientError> {
+        self.post_json("/v1/enroll", request, signer).await
     }
 
     /// `GET /v1/config`, conditional on `etag`.
@@ -395,17 +405,6 @@ impl ApiClient {
         batch: &CheckInBatch,
         signer: &Signer<'_>,
     ) -> Result<CheckInBatchResponse, ClientError> {
-        let body = serde_json::to_vec(batch).expect("serialisable");
-        let r = self
-            .send(
-                reqwest::Method::POST,
-                "/v1/checkins",
-                body,
-                "application/json",
-                Some(signer),
-                None,
-            )
-            .await?;
-        Self::json(r).await
+        self.post_json("/v1/checkins", batch, signer).await
     }
 }

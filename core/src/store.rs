@@ -205,47 +205,27 @@ impl std::fmt::Display for OutboxState {
     }
 }
 
-/// One outbox row with everything needed to upload it.
+/// One outbox row with everything needed to upload it: its [`HistoryEntry`] (reachable
+/// directly through `Deref`, e.g. `item.checkin_id`) plus the envelope and selfie bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxItem {
-    /// Insertion order on this device (monotonic, never reused).
-    pub seq: i64,
-    /// The check-in's unique id.
-    pub checkin_id: String,
-    /// Whose check-in it is.
-    pub person_id: String,
-    /// Which attendance time.
-    pub kind: String,
-    /// When it was recorded, Unix ms UTC.
-    pub recorded_at_ms: i64,
+    /// Everything but the bytes.
+    pub entry: HistoryEntry,
     /// The exact signed envelope bytes as recorded.
     pub envelope_json: Vec<u8>,
     /// The selfie bytes; empty once [`Store::purge_decided_selfies`] freed them.
     pub selfie_jpeg: Vec<u8>,
-    /// Hex SHA-256 of the selfie (kept after a purge).
-    pub selfie_sha256_hex: String,
-    /// The phone's own verdict as JSON.
-    pub local_verdict_json: String,
-    /// Upload state.
-    pub state: OutboxState,
-    /// How many uploads failed without a decision.
-    pub attempts: u32,
-    /// The last upload failure, if any.
-    pub last_error: Option<String>,
-    /// Not to be sent before this instant (Unix ms); 0 when never failed.
-    pub next_attempt_at_ms: i64,
-    /// The server's result code once decided.
-    pub result_code: Option<String>,
-    /// The server's reason message (rejections).
-    pub result_message: Option<String>,
-    /// The server's full answer as JSON once decided.
-    pub result_json: Option<String>,
-    /// When the decision was recorded on the device (Unix ms).
-    pub decided_at_ms: Option<i64>,
 }
 
-/// An outbox row for the history screen: an [`OutboxItem`] without the envelope and
-/// selfie bytes.
+impl std::ops::Deref for OutboxItem {
+    type Target = HistoryEntry;
+    fn deref(&self) -> &HistoryEntry {
+        &self.entry
+    }
+}
+
+/// An outbox row for the history screen (an [`OutboxItem`] without the envelope and
+/// selfie bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryEntry {
     /// Insertion order on this device.
@@ -458,25 +438,10 @@ fn history_from_row(row: &Row<'_>) -> rusqlite::Result<HistoryEntry> {
 }
 
 fn item_from_row(row: &Row<'_>) -> rusqlite::Result<OutboxItem> {
-    let h = history_from_row(row)?;
     Ok(OutboxItem {
-        seq: h.seq,
-        checkin_id: h.checkin_id,
-        person_id: h.person_id,
-        kind: h.kind,
-        recorded_at_ms: h.recorded_at_ms,
+        entry: history_from_row(row)?,
         envelope_json: row.get(15)?,
         selfie_jpeg: row.get::<_, Option<Vec<u8>>>(16)?.unwrap_or_default(),
-        selfie_sha256_hex: h.selfie_sha256_hex,
-        local_verdict_json: h.local_verdict_json,
-        state: h.state,
-        attempts: h.attempts,
-        last_error: h.last_error,
-        next_attempt_at_ms: h.next_attempt_at_ms,
-        result_code: h.result_code,
-        result_message: h.result_message,
-        result_json: h.result_json,
-        decided_at_ms: h.decided_at_ms,
     })
 }
 
@@ -1139,7 +1104,7 @@ mod tests {
             .pending(10, 4_000)
             .unwrap()
             .into_iter()
-            .map(|i| i.checkin_id)
+            .map(|i| i.entry.checkin_id)
             .collect();
         assert_eq!(ready, ["c2"]);
         assert_eq!(s.pending(10, 8_999).unwrap().len(), 1);

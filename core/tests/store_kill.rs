@@ -188,7 +188,7 @@ fn verify(db: &Path, claims: &Claims) -> usize {
     for h in &history {
         let item = store.get(&h.checkin_id).unwrap().unwrap();
         assert_eq!(sha256_hex(&[&item.selfie_jpeg]), item.selfie_sha256_hex);
-        let envelope = String::from_utf8(item.envelope_json).unwrap();
+        let envelope = std::str::from_utf8(&item.envelope_json).unwrap();
         assert!(
             envelope.contains(&item.selfie_sha256_hex),
             "torn row {}",
