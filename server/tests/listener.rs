@@ -78,7 +78,7 @@ fn start(db: &Path) -> Server {
     }
 }
 
-async fn call(
+async fn try_call(
     http: &reqwest::Client,
     base: &str,
     phone: &Phone,
@@ -86,7 +86,7 @@ async fn call(
     method: &str,
     path: &str,
     body: Vec<u8>,
-) -> reqwest::Response {
+) -> reqwest::Result<reqwest::Response> {
     let headers = sign_headers(
         &phone.key,
         device,
@@ -100,7 +100,21 @@ async fn call(
     for (k, v) in headers {
         req = req.header(k, v);
     }
-    req.body(body).send().await.unwrap()
+    req.body(body).send().await
+}
+
+async fn call(
+    http: &reqwest::Client,
+    base: &str,
+    phone: &Phone,
+    device: &str,
+    method: &str,
+    path: &str,
+    body: Vec<u8>,
+) -> reqwest::Response {
+    try_call(http, base, phone, device, method, path, body)
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -358,7 +372,9 @@ async fn in_process_listener_sheds_load_with_503() {
     for _ in 0..12 {
         let (http, base, phone, body) = (http.clone(), base.clone(), phone.clone(), body.clone());
         tasks.push(tokio::spawn(async move {
-            let r = call(
+            // A shed request is answered before its body is read, and the server then
+            // closes the connection: the client may see that close instead of the 503.
+            let Ok(r) = try_call(
                 &http,
                 &base,
                 &phone,
@@ -367,7 +383,10 @@ async fn in_process_listener_sheds_load_with_503() {
                 "/v1/checkins",
                 body,
             )
-            .await;
+            .await
+            else {
+                return (0, false, serde_json::Value::Null);
+            };
             let status = r.status().as_u16();
             let retry = r.headers().get("retry-after").is_some();
             let json: serde_json::Value = r.json().await.unwrap();
@@ -385,6 +404,7 @@ async fn in_process_listener_sheds_load_with_503() {
                 assert_eq!(json["code"], "OVERLOADED");
                 shed += 1;
             }
+            0 => shed += 1,
             other => panic!("unexpected {other}: {json}"),
         }
     }
