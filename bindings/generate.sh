@@ -7,9 +7,17 @@ cd "$(dirname "$0")/.."
 out="${1:-target/bindings}"
 cargo build -p hadir-ffi --locked
 lib="target/debug/libhadir_ffi.so"
+# The bindgen is its own small workspace (bindings/uniffi-bindgen) with its own target
+# dir; it must be the very uniffi version the library was built with.
+pin() { grep -o 'uniffi = {[^}]*version = "=[0-9.]*"' "$1" | grep -o '=[0-9.]*'; }
+[ "$(pin Cargo.toml)" = "$(pin bindings/uniffi-bindgen/Cargo.toml)" ] || {
+  echo "uniffi pins differ: Cargo.toml $(pin Cargo.toml), bindgen $(pin bindings/uniffi-bindgen/Cargo.toml)" >&2
+  exit 1
+}
+cargo build -q --locked --manifest-path bindings/uniffi-bindgen/Cargo.toml --target-dir target/bindgen
 for language in kotlin swift; do
   rm -rf "$out/$language"
-  cargo run -q -p hadir-ffi --features cli --bin uniffi-bindgen --locked -- \
+  target/bindgen/debug/uniffi-bindgen \
     generate --no-format --config uniffi.toml "$lib" --language "$language" --out-dir "$out/$language"
 done
 # The Swift package's sources (bindings/swift/Package.swift) come from the same output.

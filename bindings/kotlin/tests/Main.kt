@@ -110,8 +110,10 @@ class Server(val bin: String, val db: File, val selfies: File) {
     }
 
     fun start(listen: String = "127.0.0.1:0") {
-        val p = ProcessBuilder(bin, "serve", "--db", db.path, "--selfie-dir", selfies.path, "--listen", listen)
-            .redirectError(ProcessBuilder.Redirect.INHERIT).start()
+        val pb = ProcessBuilder(bin, "serve", "--db", db.path, "--selfie-dir", selfies.path, "--listen", listen)
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+        pb.environment()["RUST_LOG"] = "warn"
+        val p = pb.start()
         val reader = p.inputStream.bufferedReader()
         while (true) {
             val line = reader.readLine() ?: error("server exited before listening")
