@@ -232,18 +232,23 @@ fn check_gender(kind: &'static str, value: &str, index: usize) -> Result<(), IdE
     }
 }
 
-/// Checks a NIP (PNS): 18 digits, real birth date, TMT CPNS a real month not before the
-/// month of the 18th birthday, gender digit 1 or 2.
-pub fn validate_nip(value: &str) -> Result<(), IdError> {
-    const KIND: &str = "NIP";
+/// The shape NIP and NI PPPK share: 18 digits opening with a real birth date `YYYYMMDD`.
+fn eighteen_digits_from_birth_date(kind: &'static str, value: &str) -> Result<NaiveDate, IdError> {
     if !all_digits(value, 18) {
         return Err(IdError::BadFormat {
-            kind: KIND,
+            kind,
             expected: "18 digit angka",
             found: value.to_string(),
         });
     }
-    let born = birth_date(KIND, value)?;
+    birth_date(kind, value)
+}
+
+/// Checks a NIP (PNS): 18 digits, real birth date, TMT CPNS a real month not before the
+/// month of the 18th birthday, gender digit 1 or 2.
+pub fn validate_nip(value: &str) -> Result<(), IdError> {
+    const KIND: &str = "NIP";
+    let born = eighteen_digits_from_birth_date(KIND, value)?;
     let year = digits_u32(&value[8..12]) as i32;
     let month = digits_u32(&value[12..14]);
     let bad = |why| IdError::BadAppointment {
@@ -265,14 +270,7 @@ pub fn validate_nip(value: &str) -> Result<(), IdError> {
 /// PPPK intake) and not before the 18th birthday, gender digit 1 or 2.
 pub fn validate_ni_pppk(value: &str) -> Result<(), IdError> {
     const KIND: &str = "NI PPPK";
-    if !all_digits(value, 18) {
-        return Err(IdError::BadFormat {
-            kind: KIND,
-            expected: "18 digit angka",
-            found: value.to_string(),
-        });
-    }
-    let born = birth_date(KIND, value)?;
+    let born = eighteen_digits_from_birth_date(KIND, value)?;
     let year = digits_u32(&value[8..12]) as i32;
     let bad = |why| IdError::BadAppointment {
         kind: KIND,
