@@ -6,6 +6,7 @@
 //! geofence, a selfie hash or a trusted instant.
 //!
 //! Pure rules: [`geofence`], [`fix`], [`photo`], [`envelope`], [`clock`], [`ids`],
+//! [`schedule`],
 //! [`wire`]. Device engine: [`store`] (the SQLite file on the phone) and [`device`].
 
 pub mod api;
@@ -18,5 +19,6 @@ pub mod fix;
 pub mod geofence;
 pub mod ids;
 pub mod photo;
+pub mod schedule;
 pub mod store;
 pub mod wire;
