@@ -6,12 +6,17 @@
 //! payloads): they are ignored, so a newer client can talk to an older server and back.
 //! Signed check-in payloads follow the stricter rule of [`crate::wire`].
 
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::envelope::Envelope;
 use crate::fix::FixPolicy;
 use crate::geofence::{GeofenceRule, Office};
 use crate::ids::{DeviceLabel, PersonId};
+use crate::schedule::{DayState, ExpectedAttendance, OfficeSchedule};
+use crate::wire::AttendanceKind;
 
 /// Most envelopes accepted in one `POST /v1/checkins`.
 pub const MAX_BATCH: usize = 50;
@@ -63,6 +68,10 @@ pub struct DevicePerson {
     pub office_ids: Vec<String>,
     /// True for the device's owner; false for a colleague sharing it.
     pub is_device_owner: bool,
+    /// True when this person supervises a team and may open it on this device (only
+    /// on their own device: a guest on a shared phone never reads a team).
+    #[serde(default)]
+    pub is_supervisor: bool,
 }
 
 /// Verification policy: the same numbers drive the phone's instant feedback and the
@@ -105,8 +114,22 @@ pub struct DeviceConfig {
     pub people: Vec<DevicePerson>,
     /// The verification policy.
     pub policy: Policy,
+    /// The working time of each office in `offices`, by office id (absent from an
+    /// older server: the phone then assumes [`OfficeSchedule::perpres_21_2023`]).
+    #[serde(default)]
+    pub schedules: BTreeMap<String, OfficeSchedule>,
     /// The server's instant when it answered, Unix ms.
     pub server_time_ms: i64,
+}
+
+impl DeviceConfig {
+    /// The schedule of an office: its own, or the national default.
+    pub fn schedule(&self, office_id: &str) -> OfficeSchedule {
+        self.schedules
+            .get(office_id)
+            .cloned()
+            .unwrap_or_else(OfficeSchedule::perpres_21_2023)
+    }
 }
 
 /// `POST /v1/checkins`: a batch of signed check-ins, oldest first.
@@ -187,4 +210,148 @@ pub struct ApiError {
     /// Developer detail (the JSON field at fault, ...), never secrets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+}
+
+/// Longest wait of `GET /v1/team/events`, seconds (below the client's 30 s timeout and
+/// the idle timeouts of common proxies).
+pub const MAX_TEAM_WAIT_S: u32 = 25;
+
+/// Kinds of approved leave that excuse a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaveKind {
+    /// Annual or other cuti.
+    Cuti,
+    /// Sick leave.
+    Sakit,
+    /// Official travel or an assignment outside the office.
+    DinasLuar,
+    /// Permission for a day (izin).
+    Izin,
+}
+
+impl LeaveKind {
+    /// The stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeaveKind::Cuti => "cuti",
+            LeaveKind::Sakit => "sakit",
+            LeaveKind::DinasLuar => "dinas_luar",
+            LeaveKind::Izin => "izin",
+        }
+    }
+
+    /// Parses [`LeaveKind::as_str`]'s output.
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            LeaveKind::Cuti,
+            LeaveKind::Sakit,
+            LeaveKind::DinasLuar,
+            LeaveKind::Izin,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
+    }
+}
+
+/// Approved leave covering a day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaveInfo {
+    /// What kind.
+    pub kind: LeaveKind,
+    /// First day, inclusive.
+    pub from: NaiveDate,
+    /// Last day, inclusive.
+    pub to: NaiveDate,
+    /// The admin's note, e.g. the letter number.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// One check-in as a supervisor sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamCheckIn {
+    /// The check-in's id.
+    pub checkin_id: String,
+    /// Which attendance.
+    pub kind: AttendanceKind,
+    /// The server's decision.
+    pub status: CheckInStatus,
+    /// Reason and flag codes (`GEOFENCE_OUTSIDE`, `SHARED_DEVICE`, ...).
+    pub codes: Vec<String>,
+    /// The trusted instant, Unix ms (absent for a check-in rejected before its time
+    /// could be read).
+    pub trusted_time_ms: Option<i64>,
+    /// The office it counted for.
+    pub office_id: Option<String>,
+    /// Distance to the nearest office when outside, metres.
+    pub distance_m: Option<f64>,
+    /// The device that carried it.
+    pub device_id: String,
+}
+
+/// A team member's day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamMember {
+    /// Who.
+    pub person: PersonId,
+    /// Roster name.
+    pub display_name: String,
+    /// The office whose schedule applies (their first office).
+    pub office_id: Option<String>,
+    /// Where they stand.
+    pub state: DayState,
+    /// Minutes late on arrival, when late.
+    pub late_minutes: Option<u32>,
+    /// Deduction codes of the day so far (`TL2`, `PSW1`, ...).
+    pub deviation_codes: Vec<String>,
+    /// True when an accepted check-in of the day carries flags to review, or a
+    /// check-in was rejected.
+    pub flagged: bool,
+    /// The leave covering the day, if any.
+    pub leave: Option<LeaveInfo>,
+    /// The holiday's name when the day is one.
+    pub holiday: Option<String>,
+    /// The next attendance expected of them (only for today).
+    pub next_expected: Option<ExpectedAttendance>,
+    /// The day's check-ins, oldest first, rejected ones included.
+    pub checkins: Vec<TeamCheckIn>,
+}
+
+/// `GET /v1/team`: a supervisor's team on one office-local date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamAttendance {
+    /// The supervisor.
+    pub supervisor: PersonId,
+    /// The date (each member's day is that date in their own office's time zone).
+    pub date: NaiveDate,
+    /// The members, by name.
+    pub members: Vec<TeamMember>,
+    /// Position in the live feed at the time of this view: pass it as `after` to
+    /// `GET /v1/team/events` so that no check-in falls between the two.
+    pub cursor: i64,
+    /// The server's instant, Unix ms.
+    pub server_time_ms: i64,
+}
+
+/// One new check-in of a team member, with the member's updated day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamEvent {
+    /// Position in the feed (increasing).
+    pub seq: i64,
+    /// The check-in.
+    pub checkin: TeamCheckIn,
+    /// The member's day including it (replace the member's row with it).
+    pub member: TeamMember,
+}
+
+/// `GET /v1/team/events`: what happened after a cursor (a long poll).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamEvents {
+    /// New events, oldest first (empty when the wait ran out).
+    pub events: Vec<TeamEvent>,
+    /// Pass as `after` next time.
+    pub cursor: i64,
+    /// The server's instant, Unix ms.
+    pub server_time_ms: i64,
 }

@@ -142,6 +142,7 @@ fn prepare_db(db: &Path, devices: usize) -> Vec<String> {
                     id: id.clone(),
                     display_name: format!("Pegawai {i}"),
                     office_ids: vec![OFFICE.into()],
+                    supervisor: None,
                 },
             )
             .expect("person");

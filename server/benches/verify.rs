@@ -164,6 +164,7 @@ fn fixture() -> (Fixture, Vec<SoftwareDeviceKey>) {
                 id: id.clone(),
                 display_name: format!("P{i}"),
                 office_ids: vec![OFFICE.into()],
+                supervisor_key: None,
             },
         );
         devices.push(DeviceEntry {
@@ -187,6 +188,8 @@ fn fixture() -> (Fixture, Vec<SoftwareDeviceKey>) {
     let directory = StaticDirectory {
         people,
         geofence: Arc::new(GeofenceIndex::new(vec![office]).unwrap()),
+        teams: Default::default(),
+        schedules: Default::default(),
     };
     let now = hadir_server::now_ms();
     let envelopes = (0..ENVELOPES)

@@ -1,9 +1,12 @@
-//! Admin operations behind the CLI (`office add`, `person add`, `enroll-code issue`,
-//! `device revoke`, `demo-setup`): enough to bootstrap demos and tests. They go through
+//! Admin operations behind the CLI (`office add`, `office schedule`, `person add`,
+//! `leave add`, `enroll-code issue`, `device revoke`, `demo-setup`): enough to bootstrap
+//! demos and tests. They go through
 //! [`Storage`], so a running server picks the changes up through the directory version.
 
+use hadir_core::api::LeaveInfo;
 use hadir_core::geofence::{LatLon, Office, Zone, ZoneShape};
 use hadir_core::ids::{PersonId, PersonIdKind};
+use hadir_core::schedule::OfficeSchedule;
 use ring::rand::SecureRandom as _;
 
 use crate::storage::{PersonRecord, Storage, StorageError};
@@ -223,6 +226,51 @@ pub fn add_person(storage: &dyn Storage, person: PersonRecord) -> Result<(), Adm
     })
 }
 
+/// Validates and stores an office's schedule.
+pub fn set_schedule(
+    storage: &dyn Storage,
+    office_id: &str,
+    schedule: OfficeSchedule,
+) -> Result<(), AdminError> {
+    schedule
+        .validate()
+        .map_err(|e| AdminError::Invalid(format!("{}: {e}", e.code())))?;
+    storage
+        .set_schedule(office_id, schedule)
+        .map_err(|e| match e {
+            StorageError::Invalid(m) => AdminError::Invalid(m),
+            e => AdminError::Storage(e),
+        })
+}
+
+/// Parses a schedule file (JSON, see `docs/PROTOCOL.md`), naming the field at fault.
+pub fn schedule_from_json(text: &str) -> Result<OfficeSchedule, AdminError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let schedule: OfficeSchedule = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| AdminError::Invalid(format!("schedule {}: {}", e.path(), e.inner())))?;
+    schedule
+        .validate()
+        .map_err(|e| AdminError::Invalid(format!("{}: {e}", e.code())))?;
+    Ok(schedule)
+}
+
+/// Records approved leave (the first day must not be after the last).
+pub fn add_leave(
+    storage: &dyn Storage,
+    person: &PersonId,
+    leave: LeaveInfo,
+) -> Result<(), AdminError> {
+    if leave.to < leave.from {
+        return Err(AdminError::Invalid(
+            "the leave ends before it starts".into(),
+        ));
+    }
+    storage.add_leave(person, leave).map_err(|e| match e {
+        StorageError::Invalid(m) => AdminError::Invalid(m),
+        e => AdminError::Storage(e),
+    })
+}
+
 /// Id of the demo office.
 pub const DEMO_OFFICE_ID: &str = "demo-kominfo-bengkulu";
 /// Centre of the demo office: Jl. Pembangunan, Padang Harapan, Kota Bengkulu (the
@@ -251,6 +299,7 @@ pub fn demo_setup(storage: &dyn Storage) -> Result<(Office, PersonRecord, String
         id: PersonId::parse(PersonIdKind::Nip, DEMO_NIP).expect("the demo NIP is valid"),
         display_name: "Budi Santoso (demo)".into(),
         office_ids: vec![DEMO_OFFICE_ID.into()],
+        supervisor: None,
     };
     add_person(storage, person.clone())?;
     let code = issue_code(storage, &person.id, 72)?;

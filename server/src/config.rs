@@ -12,6 +12,7 @@
 //! rate_limit_burst = 300           # per device, bucket size
 //! nonce_cache_max = 1000000        # nonces remembered (503 when full, never forgotten early)
 //! directory_refresh_ms = 1000      # how often admin changes are looked for
+//! max_live_waiters = 20000         # team live-feed long polls held at once (beyond: 503)
 //!
 //! [policy]                          # optional; all of hadir_core::api::Policy
 //! skew_tolerance_ms = 120000
@@ -80,6 +81,9 @@ pub struct ServerConfig {
     pub nonce_cache_max: usize,
     /// How often (ms) the directory version is checked for admin changes.
     pub directory_refresh_ms: u64,
+    /// Team live-feed long polls (`GET /v1/team/events`) held open at once; they are
+    /// outside `max_in_flight`, since each waits up to 25 s doing nothing.
+    pub max_live_waiters: usize,
     /// Verification policy sent to phones and applied by the server.
     pub policy: Policy,
 }
@@ -96,6 +100,7 @@ impl Default for ServerConfig {
             rate_limit_burst: 300,
             nonce_cache_max: 1_000_000,
             directory_refresh_ms: 1000,
+            max_live_waiters: 20_000,
             policy: Policy::default(),
         }
     }

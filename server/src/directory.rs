@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use hadir_core::geofence::{GeofenceIndex, Office};
 use hadir_core::ids::PersonId;
+use hadir_core::schedule::OfficeSchedule;
 
 use crate::storage::{
     DeviceMember, DeviceRecord, DirectorySnapshot, Storage, StorageError, person_key,
@@ -34,6 +35,8 @@ pub struct PersonEntry {
     pub display_name: String,
     /// Offices where they may check in.
     pub office_ids: Vec<String>,
+    /// [`person_key`] of their supervisor.
+    pub supervisor_key: Option<String>,
 }
 
 /// People and offices: replaced as a whole on reload.
@@ -43,7 +46,37 @@ pub struct StaticDirectory {
     pub people: HashMap<String, PersonEntry>,
     /// All valid offices, indexed.
     pub geofence: Arc<GeofenceIndex>,
+    /// Each supervisor's direct reports ([`person_key`]s), by the supervisor's key.
+    pub teams: HashMap<String, Vec<String>>,
+    /// Offices' own schedules, by office id.
+    pub schedules: HashMap<String, OfficeSchedule>,
 }
+
+impl StaticDirectory {
+    /// The schedule of an office: its own, or the national default.
+    pub fn schedule(&self, office_id: &str) -> OfficeSchedule {
+        self.schedules
+            .get(office_id)
+            .cloned()
+            .unwrap_or_else(OfficeSchedule::perpres_21_2023)
+    }
+
+    /// The office whose schedule and time zone apply to a person (their first), and
+    /// its UTC offset (WIB when the person has no valid office).
+    pub fn home_office(&self, person: &PersonEntry) -> (Option<String>, i32) {
+        let office = person
+            .office_ids
+            .iter()
+            .find_map(|id| self.geofence.office(id));
+        (
+            office.map(|o| o.id.clone()),
+            office.map_or(DEFAULT_UTC_OFFSET_MINUTES, |o| o.utc_offset_minutes),
+        )
+    }
+}
+
+/// The offset assumed for a person without an office: WIB, where most staff are.
+pub const DEFAULT_UTC_OFFSET_MINUTES: i32 = 420;
 
 /// The cache itself.
 pub struct Directory {
@@ -80,7 +113,7 @@ fn build_statics(snapshot: &DirectorySnapshot) -> StaticDirectory {
         tracing::error!(error = %e, "offices could not be indexed; none loaded");
         GeofenceIndex::new(Vec::new()).expect("an empty index builds")
     });
-    let people = snapshot
+    let people: HashMap<String, PersonEntry> = snapshot
         .people
         .iter()
         .map(|p| {
@@ -90,13 +123,37 @@ fn build_statics(snapshot: &DirectorySnapshot) -> StaticDirectory {
                     id: p.id.clone(),
                     display_name: p.display_name.clone(),
                     office_ids: p.office_ids.clone(),
+                    supervisor_key: p.supervisor.as_ref().map(person_key),
                 },
             )
         })
         .collect();
+    let mut teams: HashMap<String, Vec<String>> = HashMap::new();
+    for (key, p) in &people {
+        if let Some(sup) = &p.supervisor_key {
+            teams.entry(sup.clone()).or_default().push(key.clone());
+        }
+    }
+    for members in teams.values_mut() {
+        members.sort();
+    }
+    let schedules = snapshot
+        .schedules
+        .iter()
+        .filter(|(office, s)| match s.validate() {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(%office, error = %e, "stored schedule is invalid; default used");
+                false
+            }
+        })
+        .map(|(o, s)| (o.clone(), s.clone()))
+        .collect();
     StaticDirectory {
         people,
         geofence: Arc::new(geofence),
+        teams,
+        schedules,
     }
 }
 
@@ -109,6 +166,8 @@ impl Directory {
             statics: RwLock::new(Arc::new(StaticDirectory {
                 people: HashMap::new(),
                 geofence: Arc::new(GeofenceIndex::new(Vec::new()).expect("an empty index builds")),
+                teams: HashMap::new(),
+                schedules: HashMap::new(),
             })),
             version: AtomicI64::new(snapshot.version),
             last_check: Mutex::new(Instant::now()),

@@ -34,6 +34,15 @@ pub enum AppError {
     /// The nonce was already used within the window.
     #[error("nonce reused")]
     AuthNonceReused,
+    /// The query string is wrong; the detail names the parameter.
+    #[error("bad query: {0}")]
+    BadQuery(String),
+    /// The person named is not this device's owner (or not registered).
+    #[error("team view not allowed for this person on this device")]
+    TeamForbidden,
+    /// The person supervises nobody.
+    #[error("not a supervisor")]
+    TeamNotSupervisor,
     /// The body is not the JSON expected; the detail names the field.
     #[error("bad JSON: {0}")]
     BadJson(String),
@@ -122,6 +131,9 @@ impl AppError {
             AppError::AuthClockWindow { .. } => "AUTH_CLOCK_WINDOW",
             AppError::AuthNonceReused => "AUTH_NONCE_REUSED",
             AppError::BadJson(_) => "BAD_JSON",
+            AppError::BadQuery(_) => "BAD_QUERY",
+            AppError::TeamForbidden => "TEAM_FORBIDDEN",
+            AppError::TeamNotSupervisor => "TEAM_NOT_SUPERVISOR",
             AppError::BodyUnreadable(_) => "BODY_UNREADABLE",
             AppError::BodyTooLarge { .. } => "BODY_TOO_LARGE",
             AppError::BatchTooLarge { .. } => "BATCH_TOO_LARGE",
@@ -149,7 +161,9 @@ impl AppError {
             | AppError::AuthBadSignature
             | AppError::AuthClockWindow { .. }
             | AppError::AuthNonceReused => StatusCode::UNAUTHORIZED,
+            AppError::TeamForbidden | AppError::TeamNotSupervisor => StatusCode::FORBIDDEN,
             AppError::BadJson(_)
+            | AppError::BadQuery(_)
             | AppError::BodyUnreadable(_)
             | AppError::EnrollBadRequest { .. }
             | AppError::SelfieBadHash(_) => StatusCode::BAD_REQUEST,
@@ -192,6 +206,13 @@ impl AppError {
             }
             AppError::AuthNonceReused => "Permintaan ganda terdeteksi dan ditolak.".into(),
             AppError::BadJson(_) => "Format data tidak valid. Perbarui aplikasi Hadir.".into(),
+            AppError::BadQuery(_) => "Permintaan tidak valid. Perbarui aplikasi Hadir.".into(),
+            AppError::TeamForbidden => "Tim hanya dapat dibuka oleh atasan di perangkatnya \
+                sendiri."
+                .into(),
+            AppError::TeamNotSupervisor => "Anda tidak tercatat sebagai atasan langsung \
+                pegawai mana pun. Hubungi admin BKPSDM."
+                .into(),
             AppError::BodyUnreadable(_) => "Data tidak terkirim utuh. Coba lagi.".into(),
             AppError::BodyTooLarge { limit } => {
                 format!("Data terlalu besar (batas {} KB).", limit.div_ceil(1024))
@@ -228,9 +249,10 @@ impl AppError {
     /// Developer detail, never secrets or internal paths.
     pub fn detail(&self) -> Option<String> {
         match self {
-            AppError::AuthMissing(d) | AppError::BadJson(d) | AppError::BodyUnreadable(d) => {
-                Some(d.clone())
-            }
+            AppError::AuthMissing(d)
+            | AppError::BadJson(d)
+            | AppError::BadQuery(d)
+            | AppError::BodyUnreadable(d) => Some(d.clone()),
             AppError::AuthClockWindow { server_time_ms } => {
                 Some(format!("server_time_ms={server_time_ms}"))
             }

@@ -176,6 +176,7 @@ impl AppState {
         Ok(EnrollResponse {
             device_id,
             person: DevicePerson {
+                is_supervisor: enrolled.is_owner && statics.teams.contains_key(&key),
                 person: req.person,
                 display_name,
                 office_ids,
@@ -189,15 +190,18 @@ impl AppState {
         let statics = self.directory().statics();
         let mut offices: Vec<Office> = Vec::new();
         let mut people = Vec::new();
+        let mut schedules = std::collections::BTreeMap::new();
         for (member, person) in self.directory().members(device) {
             for id in &person.office_ids {
                 if !offices.iter().any(|o| &o.id == id)
                     && let Some(o) = statics.geofence.office(id)
                 {
                     offices.push(o.clone());
+                    schedules.insert(id.clone(), statics.schedule(id));
                 }
             }
             people.push(DevicePerson {
+                is_supervisor: member.is_owner && statics.teams.contains_key(&member.person_key),
                 person: person.id,
                 display_name: person.display_name,
                 office_ids: person.office_ids,
@@ -205,8 +209,9 @@ impl AppState {
             });
         }
         let policy = self.config().policy.clone();
-        let tag_input = serde_json::to_vec(&(&device.device_id, &offices, &people, &policy))
-            .expect("config serialises");
+        let tag_input =
+            serde_json::to_vec(&(&device.device_id, &offices, &people, &policy, &schedules))
+                .expect("config serialises");
         let etag = format!("\"{}\"", &sha256_hex(&tag_input)[..32]);
         (
             DeviceConfig {
@@ -214,6 +219,7 @@ impl AppState {
                 offices,
                 people,
                 policy,
+                schedules,
                 server_time_ms: now_ms(),
             },
             etag,
@@ -308,7 +314,10 @@ impl AppState {
                 }
             }
         }
+        let people: Vec<String> = ready.iter().map(|p| p.person_key.clone()).collect();
         let decided = self.storage().ingest(ready, policy)?;
+        self.live()
+            .wake(&statics, people.iter().map(String::as_str));
         for (pos, r) in positions.into_iter().zip(decided) {
             slots[pos] = Some(r);
         }

@@ -7,7 +7,8 @@
 //!   default, one writer thread with group commit); [`selfies::SelfieStore`] hides the
 //!   selfie bytes ([`selfies::LocalSelfieStore`] by default).
 //! * [`auth`] verifies request signatures, nonces and rate limits; [`verify`] decides
-//!   each check-in; [`directory`] caches devices, people and the geofence index.
+//!   each check-in; [`directory`] caches devices, people, teams, schedules and the
+//!   geofence index; [`team`] serves supervisors their team and its live feed.
 //! * [`admin`] holds the operations behind the admin CLI (`hadir-server --help`).
 
 pub mod admin;
@@ -18,6 +19,7 @@ pub mod error;
 pub mod handlers;
 pub mod selfies;
 pub mod storage;
+pub mod team;
 pub mod verify;
 
 use std::sync::Arc;
@@ -36,6 +38,7 @@ use directory::Directory;
 use selfies::{LocalSelfieStore, SelfieStore};
 use storage::sqlite::SqliteStorage;
 use storage::{Storage, StorageError};
+use team::LiveHub;
 
 /// The OpenAPI 3.1 description served at `GET /v1/openapi.json`.
 pub const OPENAPI_JSON: &str = include_str!("openapi.json");
@@ -51,6 +54,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/config"),
     ("PUT", "/v1/selfies/{sha256}"),
     ("POST", "/v1/checkins"),
+    ("GET", "/v1/team"),
+    ("GET", "/v1/team/events"),
 ];
 
 /// The server clock, Unix ms.
@@ -64,6 +69,7 @@ struct Inner {
     directory: Directory,
     nonces: NonceCache,
     limiter: RateLimiter,
+    live: LiveHub,
     config: ServerConfig,
 }
 
@@ -104,6 +110,7 @@ impl AppState {
             inner: Arc::new(Inner {
                 nonces: NonceCache::new(config.nonce_cache_max),
                 limiter: RateLimiter::new(config.rate_limit_per_second, config.rate_limit_burst),
+                live: LiveHub::new(config.max_live_waiters),
                 storage,
                 selfies,
                 directory,
@@ -148,13 +155,21 @@ impl AppState {
     pub fn limiter(&self) -> &RateLimiter {
         &self.inner.limiter
     }
+
+    /// The team live-feed hub.
+    pub fn live(&self) -> &LiveHub {
+        &self.inner.live
+    }
 }
 
 /// The HTTP API (all routes under `/v1`), with the overload guard: beyond
 /// `max_in_flight` requests in progress, new ones get 503 `OVERLOADED` with
-/// `Retry-After` at once instead of queueing.
+/// `Retry-After` at once instead of queueing. The team live feed's long polls are
+/// outside that count (they wait, they do not work) and have their own cap,
+/// `max_live_waiters`.
 pub fn app(state: AppState) -> Router {
     let max_in_flight = state.config().max_in_flight.max(1);
+    let live = Router::new().route("/v1/team/events", get(team::team_events));
     Router::new()
         .route("/v1/time", get(handlers::time))
         .route("/v1/health", get(handlers::health))
@@ -164,6 +179,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/config", get(handlers::config))
         .route("/v1/selfies/{sha256}", put(handlers::put_selfie))
         .route("/v1/checkins", post(handlers::checkins))
+        .route("/v1/team", get(team::team))
         .fallback(handlers::not_found)
         .layer(
             ServiceBuilder::new()
@@ -173,6 +189,7 @@ pub fn app(state: AppState) -> Router {
                 .load_shed()
                 .concurrency_limit(max_in_flight),
         )
+        .merge(live)
         .with_state(state)
 }
 

@@ -6,7 +6,11 @@
 //!     --lat -3.79 --lon 102.26 --radius-m 80 [--max-accuracy-m 50]
 //! hadir-server office add --id kominfo --name "Dinas Kominfo" --utc-offset-minutes 420 \
 //!     --polygon-file zone.geojson
-//! hadir-server person add --kind nip --id 198503122010011003 --name "Budi" --office kominfo
+//! hadir-server office schedule --id kominfo --file schedule.json
+//! hadir-server person add --kind nip --id 198503122010011003 --name "Budi" --office kominfo \
+//!     [--supervisor nip:197001011995031001]
+//! hadir-server leave add --person 198503122010011003 --kind cuti --from 2026-12-01 \
+//!     --to 2026-12-03 [--note "ST 800/123"]
 //! hadir-server enroll-code issue --person 198503122010011003 [--valid-hours 72]
 //! hadir-server device revoke --device dev-0123456789abcdef0123
 //! hadir-server demo-setup
@@ -16,7 +20,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use hadir_core::api::{LeaveInfo, LeaveKind};
 use hadir_core::geofence::{DEFAULT_MAX_ACCURACY_M, LatLon, Office};
 use hadir_core::ids::{PersonId, PersonIdKind};
 use hadir_server::admin::{self, AdminError};
@@ -69,6 +75,11 @@ enum Command {
         #[command(subcommand)]
         command: DeviceCommand,
     },
+    /// Approved leave (cuti, sick, official travel, permission).
+    Leave {
+        #[command(subcommand)]
+        command: LeaveCommand,
+    },
     /// Create a demo office in Bengkulu and a demo person; print an enrollment code.
     DemoSetup,
 }
@@ -77,6 +88,47 @@ enum Command {
 enum OfficeCommand {
     /// Add or replace an office with a circle or GeoJSON polygon zone.
     Add(OfficeAdd),
+    /// Set an office's working times from a JSON file (without one, an office follows
+    /// Perpres 21/2023: 07:30–16:00, Friday 07:30–16:30).
+    Schedule {
+        /// Office id.
+        #[arg(long)]
+        id: String,
+        /// JSON file: {"week": {"mon": [{"kind": "check_in", "at": "07:45"}, ...], ...},
+        /// "periods": [...], "holidays": [...], "tolerance_minutes": 0}.
+        #[arg(long)]
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LeaveKindArg {
+    Cuti,
+    Sakit,
+    DinasLuar,
+    Izin,
+}
+
+#[derive(Debug, Subcommand)]
+enum LeaveCommand {
+    /// Record approved leave; the team view shows the person as on leave those days.
+    Add {
+        /// The person: `kind:value` or the bare id.
+        #[arg(long)]
+        person: String,
+        /// What kind of leave.
+        #[arg(long, value_enum)]
+        kind: LeaveKindArg,
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: NaiveDate,
+        /// Last day, YYYY-MM-DD (inclusive).
+        #[arg(long)]
+        to: NaiveDate,
+        /// A note, e.g. the letter number.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -127,9 +179,12 @@ enum PersonCommand {
         /// Name as on the roster.
         #[arg(long)]
         name: String,
-        /// Office id (repeat for several).
+        /// Office id (repeat for several); the first one's schedule applies.
         #[arg(long = "office", required = true)]
         offices: Vec<String>,
+        /// Their direct supervisor (`kind:value` or the bare id), already registered.
+        #[arg(long)]
+        supervisor: Option<String>,
     },
 }
 
@@ -213,6 +268,49 @@ fn run_admin(cli: &Cli, config: &ServerConfig) -> Result<(), String> {
             admin::add_office(s, office).map_err(admin_err)?;
             eprintln!("office {id} saved");
         }
+        Command::Office {
+            command: OfficeCommand::Schedule { id, file },
+        } => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let schedule = admin::schedule_from_json(&text).map_err(admin_err)?;
+            admin::set_schedule(s, id, schedule).map_err(admin_err)?;
+            eprintln!("schedule of office {id} saved");
+        }
+        Command::Leave {
+            command:
+                LeaveCommand::Add {
+                    person,
+                    kind,
+                    from,
+                    to,
+                    note,
+                },
+        } => {
+            let pid = admin::find_person(s, person).map_err(admin_err)?;
+            let kind = match kind {
+                LeaveKindArg::Cuti => LeaveKind::Cuti,
+                LeaveKindArg::Sakit => LeaveKind::Sakit,
+                LeaveKindArg::DinasLuar => LeaveKind::DinasLuar,
+                LeaveKindArg::Izin => LeaveKind::Izin,
+            };
+            admin::add_leave(
+                s,
+                &pid,
+                LeaveInfo {
+                    kind,
+                    from: *from,
+                    to: *to,
+                    note: note.clone(),
+                },
+            )
+            .map_err(admin_err)?;
+            eprintln!(
+                "{} leave of {} saved ({from} to {to})",
+                kind.as_str(),
+                pid.value()
+            );
+        }
         Command::Person {
             command:
                 PersonCommand::Add {
@@ -220,6 +318,7 @@ fn run_admin(cli: &Cli, config: &ServerConfig) -> Result<(), String> {
                     id,
                     name,
                     offices,
+                    supervisor,
                 },
         } => {
             let kind = match kind {
@@ -228,12 +327,18 @@ fn run_admin(cli: &Cli, config: &ServerConfig) -> Result<(), String> {
                 Kind::NonAsn => PersonIdKind::NonAsn,
             };
             let pid = PersonId::parse(kind, id).map_err(|e| format!("{}: {e}", e.code()))?;
+            let supervisor = supervisor
+                .as_deref()
+                .map(|spec| admin::find_person(s, spec))
+                .transpose()
+                .map_err(admin_err)?;
             admin::add_person(
                 s,
                 PersonRecord {
                     id: pid.clone(),
                     display_name: name.trim().to_string(),
                     office_ids: offices.clone(),
+                    supervisor,
                 },
             )
             .map_err(admin_err)?;

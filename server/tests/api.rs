@@ -766,6 +766,7 @@ async fn impossible_travel_is_a_flag() {
             id: nip(NIP_A),
             display_name: "Budi".into(),
             office_ids: vec![OFFICE.into(), "kantor-jauh".into()],
+            supervisor: None,
         },
     )
     .unwrap();

@@ -10,9 +10,13 @@
 
 pub mod sqlite;
 
-use hadir_core::api::{CheckInResult, Policy};
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use hadir_core::api::{CheckInResult, LeaveInfo, Policy, TeamCheckIn};
 use hadir_core::geofence::Office;
 use hadir_core::ids::{DeviceLabel, PersonId};
+use hadir_core::schedule::OfficeSchedule;
 
 use crate::verify::PreparedCheckIn;
 
@@ -59,8 +63,10 @@ pub struct PersonRecord {
     pub id: PersonId,
     /// Name as on the roster.
     pub display_name: String,
-    /// Offices where they may check in.
+    /// Offices where they may check in; the first one's schedule applies to them.
     pub office_ids: Vec<String>,
+    /// Their direct supervisor (atasan langsung), who sees them in the team view.
+    pub supervisor: Option<PersonId>,
 }
 
 /// A person's membership on a device.
@@ -96,6 +102,9 @@ pub struct DirectorySnapshot {
     pub people: Vec<PersonRecord>,
     /// All devices (revoked ones too, so they get their own error).
     pub devices: Vec<DeviceRecord>,
+    /// Offices' own schedules, by office id (an office without one follows the
+    /// national default).
+    pub schedules: HashMap<String, OfficeSchedule>,
 }
 
 /// An enrollment to carry out atomically (code consumed, device created or joined).
@@ -175,6 +184,17 @@ pub struct StoredCheckIn {
     pub received_ms: i64,
 }
 
+/// A stored check-in as the team view shows it, with its position in the live feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedCheckIn {
+    /// Position in the feed: increasing in commit order.
+    pub seq: i64,
+    /// [`person_key`] of the person.
+    pub person_key: String,
+    /// The check-in.
+    pub checkin: TeamCheckIn,
+}
+
 /// The storage the handlers and the admin CLI use. All methods block; the HTTP layer
 /// calls them on the blocking pool.
 pub trait Storage: Send + Sync + 'static {
@@ -215,4 +235,32 @@ pub trait Storage: Send + Sync + 'static {
     fn checkin_count(&self) -> Result<u64, StorageError>;
     /// Whether the database answers.
     fn ping(&self) -> Result<(), StorageError>;
+    /// Sets an office's schedule (validated by the caller; the office must exist).
+    fn set_schedule(&self, office_id: &str, schedule: OfficeSchedule) -> Result<(), StorageError>;
+    /// Records approved leave for a registered person.
+    fn add_leave(&self, person: &PersonId, leave: LeaveInfo) -> Result<(), StorageError>;
+    /// The leave covering `date` of each of these people who has one.
+    fn leaves_on(
+        &self,
+        person_keys: &[String],
+        date: NaiveDate,
+    ) -> Result<HashMap<String, LeaveInfo>, StorageError>;
+    /// Final (not `retry_later`) check-ins of these people whose trusted instant is in
+    /// `[from_ms, to_ms)`, oldest first.
+    fn checkins_between(
+        &self,
+        person_keys: &[String],
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<FeedCheckIn>, StorageError>;
+    /// Final check-ins of these people stored after feed position `after_seq`, in feed
+    /// order, at most `limit`.
+    fn checkins_after(
+        &self,
+        person_keys: &[String],
+        after_seq: i64,
+        limit: usize,
+    ) -> Result<Vec<FeedCheckIn>, StorageError>;
+    /// The latest feed position (0 when nothing is stored).
+    fn latest_seq(&self) -> Result<i64, StorageError>;
 }

@@ -26,15 +26,18 @@ use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 
-use hadir_core::api::{CheckInResult, CheckInStatus, Policy};
+use chrono::NaiveDate;
+use hadir_core::api::{CheckInResult, CheckInStatus, LeaveInfo, LeaveKind, Policy, TeamCheckIn};
 use hadir_core::fix::GpsFix;
 use hadir_core::geofence::Office;
 use hadir_core::ids::{DeviceLabel, PersonId, PersonIdKind};
+use hadir_core::schedule::OfficeSchedule;
+use hadir_core::wire::AttendanceKind;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use super::{
-    DeviceMember, DeviceRecord, DirectorySnapshot, EnrollRefusal, Enrolled, NewEnrollment,
-    PersonRecord, SelfieMeta, Storage, StorageError, StoredCheckIn, person_key,
+    DeviceMember, DeviceRecord, DirectorySnapshot, EnrollRefusal, Enrolled, FeedCheckIn,
+    NewEnrollment, PersonRecord, SelfieMeta, Storage, StorageError, StoredCheckIn, person_key,
 };
 use crate::verify::{Ledger, PreparedCheckIn, RecentSelfie, SelfieInLedger, decide, is_accepted};
 
@@ -125,6 +128,28 @@ const MIGRATIONS: &[&str] = &[
         envelope_json BLOB NOT NULL
     ) STRICT;
     CREATE INDEX checkins_person ON checkins (person_key, trusted_ms);
+    "#,
+    // 2: supervisors, office schedules, leave; the live feed reads check-ins by
+    // (person_key, rowid), which an index on person_key alone provides.
+    r#"
+    ALTER TABLE people ADD COLUMN supervisor_key TEXT;
+    CREATE INDEX people_supervisor ON people (supervisor_key);
+    CREATE TABLE office_schedules (
+        office_id TEXT PRIMARY KEY REFERENCES offices(id),
+        schedule_json TEXT NOT NULL,
+        updated_ms INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE leaves (
+        id INTEGER PRIMARY KEY,
+        person_key TEXT NOT NULL REFERENCES people(person_key),
+        kind TEXT NOT NULL,
+        from_date TEXT NOT NULL,
+        to_date TEXT NOT NULL,
+        note TEXT NOT NULL,
+        created_ms INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX leaves_person ON leaves (person_key, to_date);
+    CREATE INDEX checkins_feed ON checkins (person_key);
     "#,
 ];
 
@@ -589,22 +614,42 @@ impl Storage for SqliteStorage {
             }
             drop(stmt);
             let mut people = Vec::new();
-            let mut stmt =
-                tx.prepare("SELECT person_key, kind, value, display_name FROM people")?;
+            let mut stmt = tx.prepare(
+                "SELECT p.person_key, p.kind, p.value, p.display_name, s.kind, s.value \
+                 FROM people p LEFT JOIN people s ON s.person_key = p.supervisor_key",
+            )?;
             for row in stmt.query_map([], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, String>(2)?,
                     r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
                 ))
             })? {
-                let (key, kind, value, name) = row?;
+                let (key, kind, value, name, sup_kind, sup_value) = row?;
+                let supervisor = match (sup_kind, sup_value) {
+                    (Some(k), Some(v)) => Some(parse_person(&k, &v)?),
+                    _ => None,
+                };
                 people.push(PersonRecord {
                     id: parse_person(&kind, &value)?,
                     display_name: name,
                     office_ids: memberships.remove(&key).unwrap_or_default(),
+                    supervisor,
                 });
+            }
+            drop(stmt);
+            let mut schedules = HashMap::new();
+            let mut stmt = tx.prepare("SELECT office_id, schedule_json FROM office_schedules")?;
+            for row in
+                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+            {
+                let (office, json) = row?;
+                let schedule = serde_json::from_str::<OfficeSchedule>(&json)
+                    .map_err(|e| StorageError::Corrupt(format!("schedule of {office}: {e}")))?;
+                schedules.insert(office, schedule);
             }
             drop(stmt);
             let mut members: HashMap<String, Vec<DeviceMember>> = HashMap::new();
@@ -648,6 +693,7 @@ impl Storage for SqliteStorage {
                 offices,
                 people,
                 devices,
+                schedules,
             })
         })
     }
@@ -690,16 +736,36 @@ impl Storage for SqliteStorage {
                     )));
                 }
             }
+            let supervisor_key = person.supervisor.as_ref().map(person_key);
+            if let Some(sup) = &supervisor_key {
+                if *sup == key {
+                    return Err(StorageError::Invalid(
+                        "a person cannot be their own supervisor".into(),
+                    ));
+                }
+                let known: bool = c.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM people WHERE person_key = ?1)",
+                    [sup],
+                    |r| r.get(0),
+                )?;
+                if !known {
+                    return Err(StorageError::Invalid(format!(
+                        "no person {sup:?} to be the supervisor; add them first"
+                    )));
+                }
+            }
             c.execute(
-                "INSERT INTO people (person_key, kind, value, display_name, updated_ms) \
-                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (person_key) DO UPDATE SET \
-                 display_name = excluded.display_name, updated_ms = excluded.updated_ms",
+                "INSERT INTO people (person_key, kind, value, display_name, updated_ms, \
+                 supervisor_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (person_key) DO UPDATE SET display_name = excluded.display_name, \
+                 updated_ms = excluded.updated_ms, supervisor_key = excluded.supervisor_key",
                 params![
                     key,
                     person.id.kind().as_str(),
                     person.id.value(),
                     person.display_name,
-                    crate::now_ms()
+                    crate::now_ms(),
+                    supervisor_key,
                 ],
             )?;
             c.execute("DELETE FROM person_offices WHERE person_key = ?1", [&key])?;
@@ -942,4 +1008,190 @@ impl Storage for SqliteStorage {
                 .map(|_| ())?)
         })
     }
+
+    fn set_schedule(&self, office_id: &str, schedule: OfficeSchedule) -> Result<(), StorageError> {
+        let office_id = office_id.to_string();
+        self.write(move |c, _| {
+            let known: bool = c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM offices WHERE id = ?1)",
+                [&office_id],
+                |r| r.get(0),
+            )?;
+            if !known {
+                return Err(StorageError::Invalid(format!(
+                    "no office with id {office_id:?}"
+                )));
+            }
+            let json = serde_json::to_string(&schedule).expect("a schedule serialises");
+            c.execute(
+                "INSERT INTO office_schedules (office_id, schedule_json, updated_ms) \
+                 VALUES (?1, ?2, ?3) ON CONFLICT (office_id) DO UPDATE SET \
+                 schedule_json = excluded.schedule_json, updated_ms = excluded.updated_ms",
+                params![office_id, json, crate::now_ms()],
+            )?;
+            bump_version(c)?;
+            Ok(())
+        })
+    }
+
+    fn add_leave(&self, person: &PersonId, leave: LeaveInfo) -> Result<(), StorageError> {
+        let key = person_key(person);
+        self.write(move |c, _| {
+            let known: bool = c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM people WHERE person_key = ?1)",
+                [&key],
+                |r| r.get(0),
+            )?;
+            if !known {
+                return Err(StorageError::Invalid(format!("no person {key:?}")));
+            }
+            c.execute(
+                "INSERT INTO leaves (person_key, kind, from_date, to_date, note, created_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    key,
+                    leave.kind.as_str(),
+                    leave.from.to_string(),
+                    leave.to.to_string(),
+                    leave.note,
+                    crate::now_ms()
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn leaves_on(
+        &self,
+        person_keys: &[String],
+        date: NaiveDate,
+    ) -> Result<HashMap<String, LeaveInfo>, StorageError> {
+        self.read(|c| {
+            let day = date.to_string(); // ISO dates compare as text
+            let mut stmt = c.prepare_cached(
+                "SELECT kind, from_date, to_date, note FROM leaves \
+                 WHERE person_key = ?1 AND to_date >= ?2 AND from_date <= ?2 \
+                 ORDER BY id DESC LIMIT 1",
+            )?;
+            let mut out = HashMap::new();
+            for key in person_keys {
+                let row = stmt
+                    .query_row(params![key, day], |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, String>(3)?,
+                        ))
+                    })
+                    .optional()?;
+                if let Some((kind, from, to, note)) = row {
+                    let corrupt =
+                        |what: &str| StorageError::Corrupt(format!("leave of {key}: {what}"));
+                    out.insert(
+                        key.clone(),
+                        LeaveInfo {
+                            kind: LeaveKind::parse(&kind).ok_or_else(|| corrupt("kind"))?,
+                            from: from.parse().map_err(|_| corrupt("from_date"))?,
+                            to: to.parse().map_err(|_| corrupt("to_date"))?,
+                            note,
+                        },
+                    );
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn checkins_between(
+        &self,
+        person_keys: &[String],
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<FeedCheckIn>, StorageError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT rowid, person_key, checkin_id, kind, device_id, result_json \
+                 FROM checkins WHERE person_key = ?1 AND trusted_ms >= ?2 AND trusted_ms < ?3 \
+                 AND status != 'retry_later' ORDER BY trusted_ms, rowid",
+            )?;
+            let mut out = Vec::new();
+            for key in person_keys {
+                for row in stmt.query_map(params![key, from_ms, to_ms], feed_row)? {
+                    out.push(feed_checkin(row?)?);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn checkins_after(
+        &self,
+        person_keys: &[String],
+        after_seq: i64,
+        limit: usize,
+    ) -> Result<Vec<FeedCheckIn>, StorageError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT rowid, person_key, checkin_id, kind, device_id, result_json \
+                 FROM checkins INDEXED BY checkins_feed WHERE person_key = ?1 AND rowid > ?2 \
+                 AND status != 'retry_later' ORDER BY rowid LIMIT ?3",
+            )?;
+            let mut out = Vec::new();
+            for key in person_keys {
+                for row in stmt.query_map(params![key, after_seq, limit as i64], feed_row)? {
+                    out.push(feed_checkin(row?)?);
+                }
+            }
+            out.sort_by_key(|f| f.seq);
+            out.truncate(limit);
+            Ok(out)
+        })
+    }
+
+    fn latest_seq(&self) -> Result<i64, StorageError> {
+        self.read(|c| {
+            Ok(
+                c.query_row("SELECT COALESCE(MAX(rowid), 0) FROM checkins", [], |r| {
+                    r.get(0)
+                })?,
+            )
+        })
+    }
+}
+
+type FeedRow = (i64, String, String, String, String, String);
+
+fn feed_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FeedRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
+}
+
+fn feed_checkin(
+    (seq, person_key, checkin_id, kind, device_id, result_json): FeedRow,
+) -> Result<FeedCheckIn, StorageError> {
+    let result: CheckInResult = serde_json::from_str(&result_json)
+        .map_err(|e| StorageError::Corrupt(format!("result of {checkin_id}: {e}")))?;
+    let kind = AttendanceKind::parse(&kind)
+        .ok_or_else(|| StorageError::Corrupt(format!("kind of {checkin_id}: {kind:?}")))?;
+    Ok(FeedCheckIn {
+        seq,
+        person_key,
+        checkin: TeamCheckIn {
+            checkin_id,
+            kind,
+            status: result.status,
+            codes: result.codes,
+            trusted_time_ms: result.trusted_time_ms,
+            office_id: result.office_id,
+            distance_m: result.distance_m,
+            device_id,
+        },
+    })
 }

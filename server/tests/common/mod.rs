@@ -81,6 +81,7 @@ impl Env {
                     id: PersonId::parse(kind, id).unwrap(),
                     display_name: name.into(),
                     office_ids: vec![OFFICE.into()],
+                    supervisor: None,
                 },
             )
             .unwrap();

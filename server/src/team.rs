@@ -1,0 +1,402 @@
+//! The supervisor's team: `GET /v1/team` (each direct report's day: present, late,
+//! absent, on leave, flagged, with their check-ins) and `GET /v1/team/events`, a long
+//! poll that answers as soon as a team member's check-in is stored.
+//!
+//! Authorisation: the request is signed by an enrolled device (as every request), the
+//! `supervisor` it names must be that device's **owner** (a guest on a shared phone
+//! never reads a team), and the team is exactly the people whose supervisor the admin
+//! registered as that person. Nothing else can widen it.
+//!
+//! Days follow [`hadir_core::schedule`], the same rules the phone uses: each member's
+//! day is the requested date in their own office's time zone.
+//!
+//! Live feed: positions are the check-ins table's commit order (`seq`). A waiting poll
+//! holds no thread and no database connection; [`LiveHub`] wakes only the polls of the
+//! supervisors whose people just had a check-in stored. `GET /v1/team` returns the
+//! current position, so a client that reads the view and then polls from its `cursor`
+//! misses nothing.
+
+use std::collections::HashMap;
+use std::pin::pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use chrono::NaiveDate;
+use hadir_core::api::{
+    CheckInStatus, LeaveInfo, MAX_TEAM_WAIT_S, TeamAttendance, TeamEvent, TeamEvents, TeamMember,
+};
+use hadir_core::ids::{PersonId, PersonIdKind};
+use hadir_core::schedule::{
+    self, DayState, RecordedAttendance, day_start_ms, local_date, next_expected,
+};
+use serde::Deserialize;
+use tokio::sync::{Notify, Semaphore};
+
+use crate::auth::{SMALL_LIMIT, Signed};
+use crate::directory::{DeviceEntry, PersonEntry, StaticDirectory};
+use crate::error::AppError;
+use crate::storage::{FeedCheckIn, person_key};
+use crate::{AppState, now_ms};
+
+/// Most events in one answer of `GET /v1/team/events`.
+pub const MAX_EVENTS: usize = 200;
+
+const MS_PER_DAY: i64 = 86_400_000;
+
+/// Wakes the long polls of the supervisors whose team just changed.
+#[derive(Debug)]
+pub struct LiveHub {
+    waiters: Mutex<HashMap<String, Arc<Notify>>>,
+    permits: Arc<Semaphore>,
+}
+
+impl LiveHub {
+    /// A hub admitting at most `max_waiters` polls at once.
+    pub fn new(max_waiters: usize) -> Self {
+        LiveHub {
+            waiters: Mutex::new(HashMap::new()),
+            permits: Arc::new(Semaphore::new(max_waiters.max(1))),
+        }
+    }
+
+    fn notifier(&self, supervisor_key: &str) -> Arc<Notify> {
+        self.waiters
+            .lock()
+            .expect("live hub lock")
+            .entry(supervisor_key.to_string())
+            .or_default()
+            .clone()
+    }
+
+    /// Wakes the supervisors of these people (who just had a check-in stored).
+    pub fn wake<'a>(&self, statics: &StaticDirectory, person_keys: impl Iterator<Item = &'a str>) {
+        let waiters = self.waiters.lock().expect("live hub lock");
+        if waiters.is_empty() {
+            return;
+        }
+        for key in person_keys {
+            if let Some(notify) = statics
+                .people
+                .get(key)
+                .and_then(|p| p.supervisor_key.as_ref())
+                .and_then(|s| waiters.get(s))
+            {
+                notify.notify_waiters();
+            }
+        }
+    }
+}
+
+/// Query of `GET /v1/team`.
+#[derive(Debug, Deserialize)]
+pub struct TeamQuery {
+    /// The supervisor, `kind:value` (e.g. `nip:198503122010011003`).
+    pub supervisor: String,
+    /// Office-local date `YYYY-MM-DD`; default: today in the supervisor's office.
+    pub date: Option<String>,
+}
+
+/// Query of `GET /v1/team/events`.
+#[derive(Debug, Deserialize)]
+pub struct EventsQuery {
+    /// The supervisor, `kind:value`.
+    pub supervisor: String,
+    /// The cursor of the last answer (or of `GET /v1/team`); absent: answer at once
+    /// with the current position and no events.
+    pub after: Option<i64>,
+    /// Seconds to wait for an event, at most [`MAX_TEAM_WAIT_S`] (the default).
+    pub wait_s: Option<u32>,
+}
+
+fn bad_query(detail: impl Into<String>) -> AppError {
+    AppError::BadQuery(detail.into())
+}
+
+/// Parses `kind:value` into a person id.
+pub fn parse_person_spec(spec: &str) -> Result<PersonId, AppError> {
+    let (kind, value) = spec
+        .split_once(':')
+        .ok_or_else(|| bad_query("supervisor: write kind:value, e.g. nip:198503122010011003"))?;
+    let kind = PersonIdKind::parse(kind)
+        .ok_or_else(|| bad_query(format!("supervisor: unknown id kind {kind:?}")))?;
+    PersonId::parse(kind, value).map_err(|e| bad_query(format!("supervisor: {e}")))
+}
+
+/// A supervisor allowed to read their team, and the team.
+#[derive(Debug, Clone)]
+pub struct Authorized {
+    /// The supervisor's [`person_key`].
+    pub supervisor_key: String,
+    /// The supervisor.
+    pub supervisor: PersonEntry,
+    /// Their direct reports' keys.
+    pub team: Vec<String>,
+}
+
+impl AppState {
+    /// Checks that `spec` names this device's owner and that they supervise a team.
+    pub fn authorize_supervisor(
+        &self,
+        device: &DeviceEntry,
+        spec: &str,
+    ) -> Result<Authorized, AppError> {
+        let id = parse_person_spec(spec)?;
+        let key = person_key(&id);
+        if !device
+            .members
+            .iter()
+            .any(|m| m.person_key == key && m.is_owner)
+        {
+            return Err(AppError::TeamForbidden);
+        }
+        let statics = self.directory().statics();
+        let supervisor = statics
+            .people
+            .get(&key)
+            .cloned()
+            .ok_or(AppError::TeamForbidden)?;
+        let team = statics
+            .teams
+            .get(&key)
+            .cloned()
+            .ok_or(AppError::TeamNotSupervisor)?;
+        Ok(Authorized {
+            supervisor_key: key,
+            supervisor,
+            team,
+        })
+    }
+
+    /// The blocking part of `GET /v1/team`.
+    pub fn team_attendance(
+        &self,
+        device: &DeviceEntry,
+        query: &TeamQuery,
+    ) -> Result<TeamAttendance, AppError> {
+        let auth = self.authorize_supervisor(device, &query.supervisor)?;
+        let statics = self.directory().statics();
+        let now = now_ms();
+        let date = match &query.date {
+            Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map_err(|_| bad_query(format!("date: {text:?} is not YYYY-MM-DD")))?,
+            None => local_date(now, statics.home_office(&auth.supervisor).1),
+        };
+        // The position first: a check-in stored while the view is built is then sent
+        // again as an event rather than lost.
+        let cursor = self.storage().latest_seq()?;
+        let leaves = self.storage().leaves_on(&auth.team, date)?;
+        let mut members = Vec::with_capacity(auth.team.len());
+        for key in &auth.team {
+            let Some(person) = statics.people.get(key) else {
+                continue;
+            };
+            members.push(self.member_day(&statics, person, date, now, leaves.get(key))?);
+        }
+        members.sort_by(|a, b| a.display_name.cmp(&b.display_name));
+        Ok(TeamAttendance {
+            supervisor: auth.supervisor.id,
+            date,
+            members,
+            cursor,
+            server_time_ms: now,
+        })
+    }
+
+    /// One member's day on an office-local date.
+    fn member_day(
+        &self,
+        statics: &StaticDirectory,
+        person: &PersonEntry,
+        date: NaiveDate,
+        now: i64,
+        leave: Option<&LeaveInfo>,
+    ) -> Result<TeamMember, AppError> {
+        let (office_id, offset) = statics.home_office(person);
+        let schedule = office_id
+            .as_deref()
+            .map_or_else(schedule::OfficeSchedule::perpres_21_2023, |o| {
+                statics.schedule(o)
+            });
+        let start = day_start_ms(date, offset);
+        let key = person_key(&person.id);
+        let rows = self.storage().checkins_between(
+            std::slice::from_ref(&key),
+            start,
+            start + MS_PER_DAY,
+        )?;
+        let accepted: Vec<RecordedAttendance> = rows
+            .iter()
+            .filter(|r| is_attendance(r.checkin.status))
+            .filter_map(|r| {
+                r.checkin.trusted_time_ms.map(|at_ms| RecordedAttendance {
+                    kind: r.checkin.kind,
+                    at_ms,
+                })
+            })
+            .collect();
+        let plan = schedule.day(date);
+        let summary =
+            schedule::day_status(&schedule, &plan, offset, now, leave.is_some(), &accepted);
+        let mut deviation_codes: Vec<String> = summary.arrival.iter().map(|d| d.code()).collect();
+        deviation_codes.extend(summary.others.iter().map(|(_, d)| d.code()));
+        let is_today = local_date(now, offset) == date;
+        let next = (is_today && summary.state != DayState::OnLeave)
+            .then(|| {
+                let kinds: Vec<_> = accepted.iter().map(|r| r.kind).collect();
+                next_expected(&schedule, offset, now, &kinds)
+            })
+            .flatten();
+        Ok(TeamMember {
+            person: person.id.clone(),
+            display_name: person.display_name.clone(),
+            office_id,
+            state: summary.state,
+            late_minutes: summary.arrival.map(|d| d.minutes),
+            deviation_codes,
+            flagged: rows.iter().any(|r| {
+                matches!(
+                    r.checkin.status,
+                    CheckInStatus::AcceptedWithFlags | CheckInStatus::Rejected
+                )
+            }),
+            leave: leave.cloned(),
+            holiday: plan.holiday,
+            next_expected: next,
+            checkins: rows.into_iter().map(|r| r.checkin).collect(),
+        })
+    }
+
+    /// Events after `after` for a team (blocking): each new check-in with its member's
+    /// day (the office-local date of the check-in).
+    pub fn team_events_after(
+        &self,
+        team: &[String],
+        after: i64,
+    ) -> Result<Vec<TeamEvent>, AppError> {
+        let feed = self.storage().checkins_after(team, after, MAX_EVENTS)?;
+        if feed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let statics = self.directory().statics();
+        let now = now_ms();
+        let mut days: HashMap<(String, NaiveDate), TeamMember> = HashMap::new();
+        let mut events = Vec::with_capacity(feed.len());
+        for FeedCheckIn {
+            seq,
+            person_key: key,
+            checkin,
+        } in feed
+        {
+            let Some(person) = statics.people.get(&key) else {
+                continue;
+            };
+            let offset = statics.home_office(person).1;
+            let date = local_date(checkin.trusted_time_ms.unwrap_or(now), offset);
+            let member = match days.get(&(key.clone(), date)) {
+                Some(m) => m.clone(),
+                None => {
+                    let leave = self.storage().leaves_on(std::slice::from_ref(&key), date)?;
+                    let m = self.member_day(&statics, person, date, now, leave.get(&key))?;
+                    days.insert((key.clone(), date), m.clone());
+                    m
+                }
+            };
+            events.push(TeamEvent {
+                seq,
+                checkin,
+                member,
+            });
+        }
+        Ok(events)
+    }
+}
+
+fn is_attendance(status: CheckInStatus) -> bool {
+    matches!(
+        status,
+        CheckInStatus::Accepted | CheckInStatus::AcceptedWithFlags
+    )
+}
+
+fn query_error(e: QueryRejection) -> AppError {
+    bad_query(e.body_text())
+}
+
+/// `GET /v1/team?supervisor=kind:value[&date=YYYY-MM-DD]`.
+pub async fn team(
+    State(state): State<AppState>,
+    query: Result<Query<TeamQuery>, QueryRejection>,
+    signed: Signed<SMALL_LIMIT>,
+) -> Result<Json<TeamAttendance>, AppError> {
+    let Query(query) = query.map_err(query_error)?;
+    let st = state.clone();
+    Ok(Json(
+        tokio::task::spawn_blocking(move || st.team_attendance(&signed.device, &query)).await??,
+    ))
+}
+
+/// `GET /v1/team/events?supervisor=kind:value&after=SEQ[&wait_s=N]`: answers as soon as
+/// there are events after `after`, or with none when `wait_s` runs out.
+pub async fn team_events(
+    State(state): State<AppState>,
+    query: Result<Query<EventsQuery>, QueryRejection>,
+    signed: Signed<SMALL_LIMIT>,
+) -> Result<Json<TeamEvents>, AppError> {
+    let Query(query) = query.map_err(query_error)?;
+    let _permit = state
+        .live()
+        .permits
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| AppError::Overloaded { retry_after_s: 5 })?;
+    let st = state.clone();
+    let device = signed.device.clone();
+    let spec = query.supervisor.clone();
+    let auth =
+        tokio::task::spawn_blocking(move || st.authorize_supervisor(&device, &spec)).await??;
+    let st = state.clone();
+    let latest = || async {
+        let st = st.clone();
+        Ok::<i64, AppError>(tokio::task::spawn_blocking(move || st.storage().latest_seq()).await??)
+    };
+    let Some(after) = query.after else {
+        return Ok(Json(TeamEvents {
+            events: vec![],
+            cursor: latest().await?,
+            server_time_ms: now_ms(),
+        }));
+    };
+    if after < 0 {
+        return Err(bad_query("after: must be 0 or more"));
+    }
+    let wait = Duration::from_secs(u64::from(
+        query.wait_s.unwrap_or(MAX_TEAM_WAIT_S).min(MAX_TEAM_WAIT_S),
+    ));
+    let deadline = tokio::time::Instant::now() + wait;
+    let notify = state.live().notifier(&auth.supervisor_key);
+    let team = Arc::new(auth.team);
+    loop {
+        // Registered before looking, so a check-in stored in between still wakes us.
+        let mut notified = pin!(notify.notified());
+        notified.as_mut().enable();
+        let (st, t) = (state.clone(), team.clone());
+        let events = tokio::task::spawn_blocking(move || st.team_events_after(&t, after)).await??;
+        if let Some(last) = events.last() {
+            return Ok(Json(TeamEvents {
+                cursor: last.seq,
+                events,
+                server_time_ms: now_ms(),
+            }));
+        }
+        if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            return Ok(Json(TeamEvents {
+                events: vec![],
+                cursor: after,
+                server_time_ms: now_ms(),
+            }));
+        }
+    }
+}

@@ -1,0 +1,452 @@
+//! The supervisor's team view and live feed through `app(state)`: who may read which
+//! team, the day states (late, not arrived, on leave, absent, flagged) computed from
+//! the office schedule, and a long poll that wakes when a team member checks in — over
+//! a real SQLite file with real signatures and JPEG selfies.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chrono::NaiveDate;
+use common::*;
+use hadir_core::api::{
+    CheckInStatus, DeviceConfig, LeaveInfo, LeaveKind, TeamAttendance, TeamEvents, TeamMember,
+};
+use hadir_core::ids::{PersonId, PersonIdKind};
+use hadir_core::schedule::{DayState, OfficeSchedule, local_date};
+use hadir_server::admin;
+use hadir_server::now_ms;
+use hadir_server::storage::PersonRecord;
+
+/// A fourth person, NIP of someone born 1992-03-15, TMT 2019-03, female, serial 005.
+const NIP_D: &str = "199203152019032005";
+const WIB: i32 = 420;
+
+fn spec(id: &PersonId) -> String {
+    format!("{}:{}", id.kind().as_str(), id.value())
+}
+
+/// Every day of the week: arrive by 00:00, leave at 23:59 — so anyone checking in now
+/// is late by the minutes since local midnight, and the day is never over.
+fn midnight_schedule() -> OfficeSchedule {
+    let json = r#"[{"kind":"check_in","at":"00:00"},{"kind":"check_out","at":"23:59"}]"#;
+    let day = format!(
+        r#"{{"week":{{"mon":{json},"tue":{json},"wed":{json},"thu":{json},"fri":{json},"sat":{json},"sun":{json}}}}}"#
+    );
+    admin::schedule_from_json(&day).unwrap()
+}
+
+/// Siti (NIP_B) supervises Budi (NIP_A), Andi (non-ASN C) and Dewi (NIP_D).
+fn team_env() -> Env {
+    let env = Env::new();
+    let s = env.state.storage().as_ref();
+    for (kind, id, name) in [
+        (PersonIdKind::Nip, NIP_A, "Budi"),
+        (PersonIdKind::NonAsn, NON_ASN_C, "Andi (honorer)"),
+        (PersonIdKind::Nip, NIP_D, "Dewi"),
+    ] {
+        admin::add_person(
+            s,
+            PersonRecord {
+                id: PersonId::parse(kind, id).unwrap(),
+                display_name: name.into(),
+                office_ids: vec![OFFICE.into()],
+                supervisor: Some(nip(NIP_B)),
+            },
+        )
+        .unwrap();
+    }
+    admin::set_schedule(s, OFFICE, midnight_schedule()).unwrap();
+    env
+}
+
+/// Minutes since local (WIB) midnight; waits out the first and last two minutes of the
+/// day so that "late by N minutes" and "today" are unambiguous.
+async fn minutes_into_the_day() -> i64 {
+    loop {
+        let m = (now_ms() + i64::from(WIB) * 60_000).rem_euclid(86_400_000) / 60_000;
+        if (2..1437).contains(&m) {
+            return m;
+        }
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    }
+}
+
+async fn get(router: &axum::Router, phone: &Phone, path: &str) -> Reply {
+    send(
+        router,
+        phone.request("GET", path, vec![], "application/json"),
+    )
+    .await
+}
+
+async fn team_of(router: &axum::Router, phone: &Phone, query: &str) -> TeamAttendance {
+    let r = get(router, phone, &format!("/v1/team?{query}")).await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    serde_json::from_slice(&r.body).unwrap()
+}
+
+fn member<'a>(team: &'a TeamAttendance, name: &str) -> &'a TeamMember {
+    team.members
+        .iter()
+        .find(|m| m.display_name == name)
+        .unwrap_or_else(|| panic!("{name} not in the team"))
+}
+
+#[tokio::test]
+async fn supervisor_reads_the_days_of_their_team() {
+    let minutes = minutes_into_the_day().await;
+    let env = team_env();
+    let router = env.router();
+    let today = local_date(now_ms(), WIB);
+    let s = env.state.storage().as_ref();
+    admin::add_leave(
+        s,
+        &non_asn(NON_ASN_C),
+        LeaveInfo {
+            kind: LeaveKind::Sakit,
+            from: today.pred_opt().unwrap(),
+            to: today,
+            note: "surat dokter".into(),
+        },
+    )
+    .unwrap();
+
+    let mut supervisor = Phone::new();
+    supervisor.enroll(&env, &router, &nip(NIP_B)).await;
+    let mut budi = Phone::new();
+    budi.enroll(&env, &router, &nip(NIP_A)).await;
+    let mut dewi = Phone::new();
+    dewi.enroll(&env, &router, &nip(NIP_D)).await;
+
+    // Budi checks in inside; Dewi tries from 2 km away and is rejected.
+    let inside = selfie(1, 1);
+    budi.upload(&router, &inside).await;
+    let ok = budi
+        .submit(
+            &router,
+            vec![budi.envelope(&payload(
+                &budi.device_id,
+                &nip(NIP_A),
+                north_of_center(0.0),
+                &inside,
+            ))],
+        )
+        .await;
+    assert_eq!(ok[0].status, CheckInStatus::Accepted, "{ok:?}");
+    let far = selfie(2, 1);
+    dewi.upload(&router, &far).await;
+    let no = dewi
+        .submit(
+            &router,
+            vec![dewi.envelope(&payload(
+                &dewi.device_id,
+                &nip(NIP_D),
+                north_of_center(2_000.0),
+                &far,
+            ))],
+        )
+        .await;
+    assert_eq!(no[0].status, CheckInStatus::Rejected);
+
+    let team = team_of(
+        &router,
+        &supervisor,
+        &format!("supervisor={}", spec(&nip(NIP_B))),
+    )
+    .await;
+    assert_eq!(team.date, today);
+    assert_eq!(team.supervisor, nip(NIP_B));
+    let names: Vec<&str> = team
+        .members
+        .iter()
+        .map(|m| m.display_name.as_str())
+        .collect();
+    assert_eq!(names, ["Andi (honorer)", "Budi", "Dewi"], "sorted by name");
+
+    let b = member(&team, "Budi");
+    assert_eq!(b.state, DayState::Late);
+    let late = i64::from(b.late_minutes.unwrap());
+    assert!(
+        (late - minutes).abs() <= 1,
+        "late {late} vs {minutes} minutes into the day"
+    );
+    assert!(
+        b.deviation_codes[0].starts_with("TL"),
+        "{:?}",
+        b.deviation_codes
+    );
+    assert!(!b.flagged);
+    assert_eq!(b.checkins.len(), 1);
+    assert_eq!(b.checkins[0].checkin_id, ok[0].checkin_id);
+    assert_eq!(b.checkins[0].device_id, budi.device_id);
+    let next = b.next_expected.as_ref().unwrap();
+    assert_eq!(next.kind, hadir_core::wire::AttendanceKind::CheckOut);
+
+    let d = member(&team, "Dewi");
+    assert_eq!(d.state, DayState::NotArrived);
+    assert!(
+        d.flagged,
+        "a rejected attempt is flagged for the supervisor"
+    );
+    assert_eq!(d.checkins[0].status, CheckInStatus::Rejected);
+    assert!(d.checkins[0].distance_m.unwrap() > 1_500.0);
+
+    let a = member(&team, "Andi (honorer)");
+    assert_eq!(a.state, DayState::OnLeave);
+    assert_eq!(a.leave.as_ref().unwrap().kind, LeaveKind::Sakit);
+    assert_eq!(a.next_expected, None);
+
+    // A past date: Budi and Dewi were absent, Andi was on leave that day too.
+    let yesterday = today.pred_opt().unwrap();
+    let past = team_of(
+        &router,
+        &supervisor,
+        &format!("supervisor={}&date={yesterday}", spec(&nip(NIP_B))),
+    )
+    .await;
+    assert_eq!(member(&past, "Budi").state, DayState::Absent);
+    assert_eq!(member(&past, "Dewi").state, DayState::Absent);
+    assert_eq!(member(&past, "Andi (honorer)").state, DayState::OnLeave);
+    assert!(member(&past, "Budi").next_expected.is_none());
+    // A holiday is a day off for everyone.
+    let mut with_holiday = midnight_schedule();
+    with_holiday.holidays.push(hadir_core::schedule::Holiday {
+        date: NaiveDate::from_ymd_opt(2026, 12, 25).unwrap(),
+        name: "Hari Raya Natal".into(),
+    });
+    admin::set_schedule(s, OFFICE, with_holiday).unwrap();
+    let xmas = team_of(
+        &router,
+        &supervisor,
+        &format!("supervisor={}&date=2026-12-25", spec(&nip(NIP_B))),
+    )
+    .await;
+    let b = member(&xmas, "Budi");
+    assert_eq!(
+        (b.state, b.holiday.as_deref()),
+        (DayState::DayOff, Some("Hari Raya Natal"))
+    );
+
+    // The configuration tells each phone its schedule and who supervises.
+    let r = get(&router, &supervisor, "/v1/config").await;
+    let config: DeviceConfig = serde_json::from_slice(&r.body).unwrap();
+    assert!(config.people[0].is_supervisor);
+    assert_eq!(config.schedule(OFFICE).holidays.len(), 1);
+    let r = get(&router, &budi, "/v1/config").await;
+    let config: DeviceConfig = serde_json::from_slice(&r.body).unwrap();
+    assert!(!config.people[0].is_supervisor);
+    assert_eq!(config.schedules[OFFICE].week.mon[0].at.to_string(), "00:00");
+}
+
+#[tokio::test]
+async fn only_the_supervisor_on_their_own_device_reads_the_team() {
+    let env = team_env();
+    let router = env.router();
+    let mut supervisor = Phone::new();
+    supervisor.enroll(&env, &router, &nip(NIP_B)).await;
+    let mut budi = Phone::new();
+    budi.enroll(&env, &router, &nip(NIP_A)).await;
+    let siti = spec(&nip(NIP_B));
+    let budi_spec = spec(&nip(NIP_A));
+
+    let refused = |r: Reply, code: &str| {
+        assert_eq!(r.code(), code, "{}", String::from_utf8_lossy(&r.body));
+        r.status
+    };
+    // Budi supervises nobody.
+    let r = get(&router, &budi, &format!("/v1/team?supervisor={budi_spec}")).await;
+    assert_eq!(refused(r, "TEAM_NOT_SUPERVISOR"), StatusCode::FORBIDDEN);
+    // Budi's device cannot speak for Siti.
+    let r = get(&router, &budi, &format!("/v1/team?supervisor={siti}")).await;
+    assert_eq!(refused(r, "TEAM_FORBIDDEN"), StatusCode::FORBIDDEN);
+    let r = get(
+        &router,
+        &budi,
+        &format!("/v1/team/events?supervisor={siti}&after=0"),
+    )
+    .await;
+    assert_eq!(refused(r, "TEAM_FORBIDDEN"), StatusCode::FORBIDDEN);
+    // Not even once Siti is a guest on Budi's shared phone.
+    let code = env.code_for(&nip(NIP_B));
+    let r = send(
+        &router,
+        budi.enroll_request(&code, &nip(NIP_B), imei_label()),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["person"]["is_supervisor"], false);
+    let r = get(&router, &budi, &format!("/v1/team?supervisor={siti}")).await;
+    assert_eq!(refused(r, "TEAM_FORBIDDEN"), StatusCode::FORBIDDEN);
+    // Bad queries say which parameter.
+    for query in [
+        "",
+        "supervisor=198503122010011003",
+        "supervisor=nip:123",
+        &format!("supervisor={siti}&date=2026-13-01"),
+    ] {
+        let r = get(&router, &supervisor, &format!("/v1/team?{query}")).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(r.code(), "BAD_QUERY");
+        assert!(!r.json()["message"].as_str().unwrap().is_empty());
+    }
+    // Unsigned: 401.
+    let r = send(
+        &router,
+        Request::get(format!("/v1/team?supervisor={siti}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // And the supervisor herself succeeds.
+    let team = team_of(&router, &supervisor, &format!("supervisor={siti}")).await;
+    assert_eq!(team.members.len(), 3);
+}
+
+#[tokio::test]
+async fn the_live_feed_answers_when_a_team_member_checks_in() {
+    minutes_into_the_day().await;
+    let env = team_env();
+    let router = env.router();
+    let mut supervisor = Phone::new();
+    supervisor.enroll(&env, &router, &nip(NIP_B)).await;
+    let mut budi = Phone::new();
+    budi.enroll(&env, &router, &nip(NIP_A)).await;
+    let siti = spec(&nip(NIP_B));
+
+    // No cursor: the current position at once.
+    let r = get(
+        &router,
+        &supervisor,
+        &format!("/v1/team/events?supervisor={siti}"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let start: TeamEvents = serde_json::from_slice(&r.body).unwrap();
+    assert!(start.events.is_empty());
+    let team = team_of(&router, &supervisor, &format!("supervisor={siti}")).await;
+    assert_eq!(team.cursor, start.cursor);
+
+    // Nothing happens: the poll ends empty when its wait runs out, cursor unchanged.
+    let t = Instant::now();
+    let r = get(
+        &router,
+        &supervisor,
+        &format!(
+            "/v1/team/events?supervisor={siti}&after={}&wait_s=1",
+            start.cursor
+        ),
+    )
+    .await;
+    let idle: TeamEvents = serde_json::from_slice(&r.body).unwrap();
+    assert!(idle.events.is_empty());
+    assert_eq!(idle.cursor, start.cursor);
+    assert!(t.elapsed() >= Duration::from_millis(900), "it waited");
+
+    // A poll waits; Siti's own check-in (not her team) does not answer it; Budi's does.
+    let poll = {
+        let router = router.clone();
+        let request = supervisor.request(
+            "GET",
+            &format!(
+                "/v1/team/events?supervisor={siti}&after={}&wait_s=20",
+                start.cursor
+            ),
+            vec![],
+            "application/json",
+        );
+        tokio::spawn(async move {
+            let t = Instant::now();
+            (send(&router, request).await, t.elapsed())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let own = selfie(5, 1);
+    supervisor.upload(&router, &own).await;
+    supervisor
+        .submit(
+            &router,
+            vec![supervisor.envelope(&payload(
+                &supervisor.device_id,
+                &nip(NIP_B),
+                north_of_center(0.0),
+                &own,
+            ))],
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !poll.is_finished(),
+        "the supervisor's own check-in is not a team event"
+    );
+    let s = selfie(6, 1);
+    budi.upload(&router, &s).await;
+    let results = budi
+        .submit(
+            &router,
+            vec![budi.envelope(&payload(
+                &budi.device_id,
+                &nip(NIP_A),
+                north_of_center(0.0),
+                &s,
+            ))],
+        )
+        .await;
+    let (reply, waited) = poll.await.unwrap();
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    assert!(
+        waited < Duration::from_secs(10),
+        "answered on the check-in, not the timeout: {waited:?}"
+    );
+    let events: TeamEvents = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!(events.events.len(), 1, "{events:?}");
+    let e = &events.events[0];
+    assert_eq!(e.checkin.checkin_id, results[0].checkin_id);
+    assert_eq!(e.member.person, nip(NIP_A));
+    assert_eq!(e.member.state, DayState::Late);
+    assert_eq!(events.cursor, e.seq);
+    assert!(e.seq > start.cursor);
+
+    // From that cursor, nothing new; from the start, the same event again (a client
+    // that lost an answer asks again and gets it).
+    let r = get(
+        &router,
+        &supervisor,
+        &format!(
+            "/v1/team/events?supervisor={siti}&after={}&wait_s=0",
+            events.cursor
+        ),
+    )
+    .await;
+    assert!(
+        serde_json::from_slice::<TeamEvents>(&r.body)
+            .unwrap()
+            .events
+            .is_empty()
+    );
+    let r = get(
+        &router,
+        &supervisor,
+        &format!(
+            "/v1/team/events?supervisor={siti}&after={}&wait_s=0",
+            start.cursor
+        ),
+    )
+    .await;
+    let again: TeamEvents = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(again.events.len(), 1);
+    assert_eq!(again.events[0].checkin.checkin_id, results[0].checkin_id);
+}
