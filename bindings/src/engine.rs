@@ -6,18 +6,19 @@ use std::time::Duration;
 
 use hadir_core::client::TlsOptions;
 use hadir_core::clock::{PlatformClock, SystemClock};
-use hadir_core::device::{CheckInRequest, Device, DeviceSettings};
+use hadir_core::device::{CheckInRequest, Device, DeviceSettings, TeamFeedProblem};
 use hadir_core::envelope::DeviceKey;
 
 use crate::error::HadirError;
 use crate::platform::{
     ClockProvider, DeviceKeyProvider, ForeignClock, ForeignDeviceKey, LogLevel, Logger,
-    SyncListener,
+    SyncListener, TeamListener,
 };
 use crate::runtime::{TaskHandle, block_on};
 use crate::types::{
     AttendanceKind, CheckInReceipt, DeviceLabelInput, EngineConfig, EnrolledPersonInfo,
-    HistoryItem, LocationFix, LocationVerdict, PersonRef, SyncReport,
+    HistoryItem, LocationFix, LocationVerdict, NextAttendance, PersonRef, SyncReport, TeamUpdate,
+    TeamView,
 };
 
 /// The Hadir device engine: enrollment, the geofence verdict, check-ins recorded
@@ -115,6 +116,7 @@ impl HadirEngine {
                 display_name: enrolled.display_name,
                 is_device_owner: enrolled.is_device_owner,
                 office_ids: enrolled.office_ids,
+                is_supervisor: enrolled.is_supervisor,
             })
         })();
         self.report("enroll", result)
@@ -136,12 +138,14 @@ impl HadirEngine {
             .people()?
             .iter()
             .map(|p| {
-                let offices = config
+                let listed = config
                     .as_ref()
-                    .and_then(|c| c.people.iter().find(|d| d.person.value() == p.person_id))
-                    .map(|d| d.office_ids.clone())
-                    .unwrap_or_default();
-                EnrolledPersonInfo::from_core(p, offices)
+                    .and_then(|c| c.people.iter().find(|d| d.person.value() == p.person_id));
+                EnrolledPersonInfo::from_core(
+                    p,
+                    listed.map(|d| d.office_ids.clone()).unwrap_or_default(),
+                    listed.is_some_and(|d| d.is_supervisor),
+                )
             })
             .collect())
     }
@@ -245,5 +249,83 @@ impl HadirEngine {
                 tokio::time::sleep(interval).await;
             }
         }))
+    }
+
+    /// The next attendance `person` is expected to record ("Absen pulang hari ini pukul
+    /// 16:00."), from their office's schedule and this phone's check-ins today. Works
+    /// offline; `None` when nothing is due within three weeks.
+    pub fn next_expected_attendance(
+        &self,
+        person: PersonRef,
+    ) -> Result<Option<NextAttendance>, HadirError> {
+        let person = person.to_core()?;
+        Ok(self
+            .device
+            .next_expected(&person)?
+            .as_ref()
+            .map(NextAttendance::from_core))
+    }
+
+    /// A supervisor's team on `date` (`YYYY-MM-DD`, office-local; `None`: today): who is
+    /// present, late, not arrived, absent, on leave or flagged, with their check-ins.
+    /// Only the phone's owner, registered as the supervisor, may read it
+    /// (`TEAM_FORBIDDEN`, `TEAM_NOT_SUPERVISOR` otherwise). Needs the network.
+    pub fn team_attendance(
+        &self,
+        supervisor: PersonRef,
+        date: Option<String>,
+    ) -> Result<TeamView, HadirError> {
+        let result = (|| {
+            let supervisor = supervisor.to_core()?;
+            let date = date
+                .map(|d| {
+                    chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {
+                        HadirError::invalid("DATE_INVALID", "Tanggal tidak valid (TTTT-BB-HH).")
+                    })
+                })
+                .transpose()?;
+            let team = block_on(self.device.team_attendance(&supervisor, date))?;
+            Ok(TeamView::from_core(&team))
+        })();
+        self.report("team_attendance", result)
+    }
+
+    /// Follows the team live: `listener` gets each team member's new check-in with
+    /// their updated row, in order. Start from the `cursor` of
+    /// [`HadirEngine::team_attendance`] so nothing between the two is missed (`None`:
+    /// from now). Without signal it retries by itself from the same cursor; a final
+    /// refusal ends it with `on_team_closed`. Stop it with the handle's `cancel`.
+    pub fn subscribe_team(
+        &self,
+        supervisor: PersonRef,
+        after_cursor: Option<i64>,
+        listener: Arc<dyn TeamListener>,
+    ) -> Result<Arc<TaskHandle>, HadirError> {
+        let supervisor = supervisor.to_core()?;
+        let device = self.device.clone();
+        Ok(Arc::new(TaskHandle::spawn(async move {
+            let events = listener.clone();
+            let problems = listener.clone();
+            let end = device
+                .watch_team(
+                    &supervisor,
+                    after_cursor,
+                    move |event| {
+                        // A failing listener must not stop the feed.
+                        let _ = events.on_team_update(TeamUpdate::from_core(&event));
+                    },
+                    move |problem| match problem {
+                        TeamFeedProblem::Retrying {
+                            code,
+                            message,
+                            retry_in_ms,
+                        } => {
+                            let _ = problems.on_team_retrying(code, message, retry_in_ms);
+                        }
+                    },
+                )
+                .await;
+            let _ = listener.on_team_closed(end.code(), end.staff_message());
+        })))
     }
 }

@@ -136,3 +136,20 @@ pub trait SyncListener: Send + Sync {
     /// Called after every pass of the background sync.
     fn on_sync(&self, report: crate::types::SyncReport) -> Result<(), PlatformError>;
 }
+
+/// Receives a supervisor's live team feed ([`crate::engine::HadirEngine::subscribe_team`]).
+#[uniffi::export(with_foreign)]
+pub trait TeamListener: Send + Sync {
+    /// A team member's check-in was stored; `update.member` is their new row.
+    fn on_team_update(&self, update: crate::types::TeamUpdate) -> Result<(), PlatformError>;
+    /// The feed could not be read (no signal, server busy); it retries by itself after
+    /// `retry_in_ms` without losing events.
+    fn on_team_retrying(
+        &self,
+        code: String,
+        staff_message: String,
+        retry_in_ms: u64,
+    ) -> Result<(), PlatformError>;
+    /// The feed stopped for good (e.g. `TEAM_NOT_SUPERVISOR`, `AUTH_DEVICE_REVOKED`).
+    fn on_team_closed(&self, code: String, staff_message: String) -> Result<(), PlatformError>;
+}

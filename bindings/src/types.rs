@@ -1,11 +1,15 @@
 //! Records and enums that cross the FFI, with their conversions to and from the core's
 //! types. No rule is decided here.
 
-use hadir_core::api::{CheckInResult, CheckInStatus};
+use hadir_core::api::{
+    CheckInResult, CheckInStatus, LeaveInfo, LeaveKind, TeamAttendance, TeamCheckIn, TeamEvent,
+    TeamMember,
+};
 use hadir_core::device;
 use hadir_core::fix::{FixProvider, GpsFix};
 use hadir_core::geofence::GeofenceVerdict;
 use hadir_core::ids::{DeviceLabel, PersonId, PersonIdKind};
+use hadir_core::schedule::{DayState, ExpectedAttendance};
 use hadir_core::store::{EnrolledPerson, HistoryEntry, OutboxState};
 use hadir_core::wire;
 
@@ -56,6 +60,17 @@ impl PersonRef {
             PersonKind::NonAsn => PersonIdKind::NonAsn,
         };
         Ok(PersonId::parse(kind, &self.value)?)
+    }
+
+    pub(crate) fn from_core(id: &PersonId) -> Self {
+        PersonRef {
+            kind: match id.kind() {
+                PersonIdKind::Nip => PersonKind::Nip,
+                PersonIdKind::NiPppk => PersonKind::NiPppk,
+                PersonIdKind::NonAsn => PersonKind::NonAsn,
+            },
+            value: id.value().to_string(),
+        }
     }
 }
 
@@ -318,6 +333,17 @@ pub enum DecisionStatus {
     RetryLater,
 }
 
+impl DecisionStatus {
+    pub(crate) fn from_core(status: CheckInStatus) -> Self {
+        match status {
+            CheckInStatus::Accepted => DecisionStatus::Accepted,
+            CheckInStatus::AcceptedWithFlags => DecisionStatus::AcceptedWithFlags,
+            CheckInStatus::Rejected => DecisionStatus::Rejected,
+            CheckInStatus::RetryLater => DecisionStatus::RetryLater,
+        }
+    }
+}
+
 /// The server's decision on one check-in.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct ServerDecision {
@@ -339,12 +365,7 @@ impl ServerDecision {
     pub(crate) fn from_core(r: &CheckInResult) -> Self {
         ServerDecision {
             checkin_id: r.checkin_id.clone(),
-            status: match r.status {
-                CheckInStatus::Accepted => DecisionStatus::Accepted,
-                CheckInStatus::AcceptedWithFlags => DecisionStatus::AcceptedWithFlags,
-                CheckInStatus::Rejected => DecisionStatus::Rejected,
-                CheckInStatus::RetryLater => DecisionStatus::RetryLater,
-            },
+            status: DecisionStatus::from_core(r.status),
             codes: r.codes.clone(),
             message: r.message.clone(),
             trusted_time_ms: r.trusted_time_ms,
@@ -450,15 +471,283 @@ pub struct EnrolledPersonInfo {
     pub is_device_owner: bool,
     /// Offices where they may check in (from the last config).
     pub office_ids: Vec<String>,
+    /// True when they supervise a team they may open on this phone (from the last
+    /// config).
+    pub is_supervisor: bool,
 }
 
 impl EnrolledPersonInfo {
-    pub(crate) fn from_core(p: &EnrolledPerson, office_ids: Vec<String>) -> Self {
+    pub(crate) fn from_core(
+        p: &EnrolledPerson,
+        office_ids: Vec<String>,
+        is_supervisor: bool,
+    ) -> Self {
         EnrolledPersonInfo {
             person_id: p.person_id.clone(),
             display_name: p.display_name.clone(),
             is_device_owner: p.is_device_owner,
             office_ids,
+            is_supervisor,
+        }
+    }
+}
+
+/// When an attendance is due.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ExpectedTime {
+    /// Which attendance.
+    pub kind: AttendanceKind,
+    /// Office-local date, `YYYY-MM-DD`.
+    pub date: String,
+    /// Office-local time, `HH:MM`.
+    pub at: String,
+    /// The instant it is due, Unix ms.
+    pub due_ms: i64,
+    /// True when its time has passed.
+    pub overdue: bool,
+}
+
+impl ExpectedTime {
+    pub(crate) fn from_core(e: &ExpectedAttendance) -> Self {
+        ExpectedTime {
+            kind: AttendanceKind::from_core(e.kind),
+            date: e.date.to_string(),
+            at: e.at.to_string(),
+            due_ms: e.due_ms,
+            overdue: e.overdue,
+        }
+    }
+}
+
+/// The next attendance a person is expected to record, for the home screen.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct NextAttendance {
+    /// The office whose schedule applies.
+    pub office_id: String,
+    /// Its name.
+    pub office_name: String,
+    /// What and when.
+    pub expected: ExpectedTime,
+    /// One Indonesian sentence, e.g. "Absen masuk hari ini pukul 07:30."
+    pub staff_message: String,
+}
+
+impl NextAttendance {
+    pub(crate) fn from_core(n: &device::NextAttendance) -> Self {
+        NextAttendance {
+            office_id: n.office_id.clone(),
+            office_name: n.office_name.clone(),
+            expected: ExpectedTime::from_core(&n.expected),
+            staff_message: n.staff_message.clone(),
+        }
+    }
+}
+
+/// Where a team member stands on a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum DayStatus {
+    /// Nothing is due (weekend, holiday).
+    DayOff,
+    /// On approved leave.
+    OnLeave,
+    /// The arrival time has not come yet.
+    NotYet,
+    /// Past the arrival time, no arrival yet; the day is not over.
+    NotArrived,
+    /// Arrived on time.
+    Present,
+    /// Arrived late.
+    Late,
+    /// The day ended with no arrival.
+    Absent,
+}
+
+impl DayStatus {
+    pub(crate) fn from_core(s: DayState) -> Self {
+        match s {
+            DayState::DayOff => DayStatus::DayOff,
+            DayState::OnLeave => DayStatus::OnLeave,
+            DayState::NotYet => DayStatus::NotYet,
+            DayState::NotArrived => DayStatus::NotArrived,
+            DayState::Present => DayStatus::Present,
+            DayState::Late => DayStatus::Late,
+            DayState::Absent => DayStatus::Absent,
+        }
+    }
+}
+
+/// Kinds of approved leave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum LeaveType {
+    /// Cuti.
+    Cuti,
+    /// Sick leave.
+    Sakit,
+    /// Official travel.
+    DinasLuar,
+    /// Permission (izin).
+    Izin,
+}
+
+/// Approved leave covering the day.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct LeaveSummary {
+    /// Its kind.
+    pub kind: LeaveType,
+    /// First day, `YYYY-MM-DD`.
+    pub from: String,
+    /// Last day, `YYYY-MM-DD`.
+    pub to: String,
+    /// The admin's note.
+    pub note: String,
+}
+
+impl LeaveSummary {
+    pub(crate) fn from_core(l: &LeaveInfo) -> Self {
+        LeaveSummary {
+            kind: match l.kind {
+                LeaveKind::Cuti => LeaveType::Cuti,
+                LeaveKind::Sakit => LeaveType::Sakit,
+                LeaveKind::DinasLuar => LeaveType::DinasLuar,
+                LeaveKind::Izin => LeaveType::Izin,
+            },
+            from: l.from.to_string(),
+            to: l.to.to_string(),
+            note: l.note.clone(),
+        }
+    }
+}
+
+/// A team member's check-in as the supervisor sees it.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct TeamCheckInInfo {
+    /// The check-in's id.
+    pub checkin_id: String,
+    /// Which attendance.
+    pub kind: AttendanceKind,
+    /// The server's decision.
+    pub status: DecisionStatus,
+    /// Reason and flag codes.
+    pub codes: Vec<String>,
+    /// The trusted instant, Unix ms.
+    pub trusted_time_ms: Option<i64>,
+    /// The office it counted for.
+    pub office_id: Option<String>,
+    /// Distance to the nearest office when outside, metres.
+    pub distance_m: Option<f64>,
+    /// The device that carried it.
+    pub device_id: String,
+}
+
+impl TeamCheckInInfo {
+    pub(crate) fn from_core(c: &TeamCheckIn) -> Self {
+        TeamCheckInInfo {
+            checkin_id: c.checkin_id.clone(),
+            kind: AttendanceKind::from_core(c.kind),
+            status: DecisionStatus::from_core(c.status),
+            codes: c.codes.clone(),
+            trusted_time_ms: c.trusted_time_ms,
+            office_id: c.office_id.clone(),
+            distance_m: c.distance_m,
+            device_id: c.device_id.clone(),
+        }
+    }
+}
+
+/// One row of the team screen.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct TeamMemberInfo {
+    /// Who.
+    pub person: PersonRef,
+    /// Their name.
+    pub display_name: String,
+    /// The office-local date the row describes, `YYYY-MM-DD` (an event for a check-in
+    /// that arrives late from an offline phone may describe an earlier day).
+    pub date: String,
+    /// The office whose schedule applies.
+    pub office_id: Option<String>,
+    /// Where they stand.
+    pub status: DayStatus,
+    /// Minutes late on arrival, when late.
+    pub late_minutes: Option<u32>,
+    /// Deduction codes so far (`TL1`…`TL4`, `PSW1`…`PSW4`).
+    pub deviation_codes: Vec<String>,
+    /// True when a check-in carries flags to review or was rejected.
+    pub flagged: bool,
+    /// Leave covering the day.
+    pub leave: Option<LeaveSummary>,
+    /// The holiday's name, if the day is one.
+    pub holiday: Option<String>,
+    /// The next attendance expected (today only).
+    pub next_expected: Option<ExpectedTime>,
+    /// The day's check-ins, oldest first.
+    pub checkins: Vec<TeamCheckInInfo>,
+}
+
+impl TeamMemberInfo {
+    pub(crate) fn from_core(m: &TeamMember) -> Self {
+        TeamMemberInfo {
+            person: PersonRef::from_core(&m.person),
+            display_name: m.display_name.clone(),
+            date: m.date.to_string(),
+            office_id: m.office_id.clone(),
+            status: DayStatus::from_core(m.state),
+            late_minutes: m.late_minutes,
+            deviation_codes: m.deviation_codes.clone(),
+            flagged: m.flagged,
+            leave: m.leave.as_ref().map(LeaveSummary::from_core),
+            holiday: m.holiday.clone(),
+            next_expected: m.next_expected.as_ref().map(ExpectedTime::from_core),
+            checkins: m.checkins.iter().map(TeamCheckInInfo::from_core).collect(),
+        }
+    }
+}
+
+/// A supervisor's team on one day.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct TeamView {
+    /// The supervisor.
+    pub supervisor: PersonRef,
+    /// The office-local date, `YYYY-MM-DD`.
+    pub date: String,
+    /// The members, by name.
+    pub members: Vec<TeamMemberInfo>,
+    /// Pass to [`crate::engine::HadirEngine::subscribe_team`] so no check-in is missed
+    /// between this view and the live feed.
+    pub cursor: i64,
+    /// The server's instant, Unix ms.
+    pub server_time_ms: i64,
+}
+
+impl TeamView {
+    pub(crate) fn from_core(t: &TeamAttendance) -> Self {
+        TeamView {
+            supervisor: PersonRef::from_core(&t.supervisor),
+            date: t.date.to_string(),
+            members: t.members.iter().map(TeamMemberInfo::from_core).collect(),
+            cursor: t.cursor,
+            server_time_ms: t.server_time_ms,
+        }
+    }
+}
+
+/// A team member's new check-in, with their updated row.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct TeamUpdate {
+    /// Position in the feed.
+    pub seq: i64,
+    /// The check-in.
+    pub checkin: TeamCheckInInfo,
+    /// The member's day including it: replace their row with it.
+    pub member: TeamMemberInfo,
+}
+
+impl TeamUpdate {
+    pub(crate) fn from_core(e: &TeamEvent) -> Self {
+        TeamUpdate {
+            seq: e.seq,
+            checkin: TeamCheckInInfo::from_core(&e.checkin),
+            member: TeamMemberInfo::from_core(&e.member),
         }
     }
 }

@@ -297,6 +297,9 @@ pub struct TeamMember {
     pub person: PersonId,
     /// Roster name.
     pub display_name: String,
+    /// The office-local date this row describes (a late-arriving offline check-in's
+    /// event may describe an earlier day than today).
+    pub date: NaiveDate,
     /// The office whose schedule applies (their first office).
     pub office_id: Option<String>,
     /// Where they stand.

@@ -11,12 +11,15 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 
+use crate::api::MAX_TEAM_WAIT_S;
 use crate::api::{
     ApiError, CheckInBatch, CheckInBatchResponse, DeviceConfig, EnrollRequest, EnrollResponse,
-    SelfieStored, ServerTime,
+    SelfieStored, ServerTime, TeamAttendance, TeamEvents,
 };
 use crate::auth::{self, RequestToSign};
 use crate::envelope::DeviceKey;
+use crate::ids::PersonId;
+use chrono::NaiveDate;
 
 /// TLS options of the client.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -95,6 +98,15 @@ impl std::fmt::Debug for ApiClient {
             .field("base_url", &self.base_url)
             .finish()
     }
+}
+
+/// Optional parts of a request.
+#[derive(Debug, Clone, Copy, Default)]
+struct Extras<'a> {
+    /// `If-None-Match` value.
+    if_none_match: Option<&'a str>,
+    /// A timeout other than the client's 30 s.
+    timeout: Option<Duration>,
 }
 
 /// Who signs a request and at what (server-anchored) time.
@@ -248,11 +260,14 @@ impl ApiClient {
         body: Vec<u8>,
         content_type: &str,
         signer: Option<&Signer<'_>>,
-        if_none_match: Option<&str>,
+        extras: Extras<'_>,
     ) -> Result<reqwest::Response, ClientError> {
         let mut request = self
             .http
             .request(method.clone(), format!("{}{}", self.base_url, path));
+        if let Some(t) = extras.timeout {
+            request = request.timeout(t);
+        }
         if let Some(s) = signer {
             let nonce = auth::new_nonce();
             let signature = RequestToSign {
@@ -271,7 +286,7 @@ impl ApiClient {
                 .header(auth::HEADER_NONCE, nonce)
                 .header(auth::HEADER_SIGNATURE, signature);
         }
-        if let Some(tag) = if_none_match {
+        if let Some(tag) = extras.if_none_match {
             request = request.header(reqwest::header::IF_NONE_MATCH, tag);
         }
         if !body.is_empty() {
@@ -317,7 +332,14 @@ impl ApiClient {
     /// `GET /v1/time`.
     pub async fn server_time(&self) -> Result<ServerTime, ClientError> {
         let r = self
-            .send(reqwest::Method::GET, "/v1/time", vec![], "", None, None)
+            .send(
+                reqwest::Method::GET,
+                "/v1/time",
+                vec![],
+                "",
+                None,
+                Extras::default(),
+            )
             .await?;
         Self::json(r).await
     }
@@ -337,7 +359,7 @@ impl ApiClient {
                 body,
                 "application/json",
                 Some(signer),
-                None,
+                Extras::default(),
             )
             .await?;
         Self::json(r).await
@@ -365,7 +387,10 @@ impl ApiClient {
                 vec![],
                 "",
                 Some(signer),
-                etag,
+                Extras {
+                    if_none_match: etag,
+                    timeout: None,
+                },
             )
             .await?;
         if r.status() == StatusCode::NOT_MODIFIED {
@@ -393,7 +418,7 @@ impl ApiClient {
                 jpeg.to_vec(),
                 "image/jpeg",
                 Some(signer),
-                None,
+                Extras::default(),
             )
             .await?;
         Self::json(r).await
@@ -407,4 +432,78 @@ impl ApiClient {
     ) -> Result<CheckInBatchResponse, ClientError> {
         self.post_json("/v1/checkins", batch, signer).await
     }
+
+    /// `GET /v1/team`: the supervisor's team on `date` (office-local), or today.
+    pub async fn team(
+        &self,
+        supervisor: &PersonId,
+        date: Option<NaiveDate>,
+        signer: &Signer<'_>,
+    ) -> Result<TeamAttendance, ClientError> {
+        let mut path = format!("/v1/team?supervisor={}", person_query(supervisor));
+        if let Some(d) = date {
+            path.push_str(&format!("&date={d}"));
+        }
+        let r = self
+            .send(
+                reqwest::Method::GET,
+                &path,
+                vec![],
+                "",
+                Some(signer),
+                Extras::default(),
+            )
+            .await?;
+        Self::json(r).await
+    }
+
+    /// `GET /v1/team/events`: waits up to `wait_s` seconds (capped at
+    /// [`MAX_TEAM_WAIT_S`]) for team check-ins after `after`; with no `after`, answers
+    /// at once with the current cursor.
+    pub async fn team_events(
+        &self,
+        supervisor: &PersonId,
+        after: Option<i64>,
+        wait_s: u32,
+        signer: &Signer<'_>,
+    ) -> Result<TeamEvents, ClientError> {
+        let wait_s = wait_s.min(MAX_TEAM_WAIT_S);
+        let mut path = format!(
+            "/v1/team/events?supervisor={}&wait_s={wait_s}",
+            person_query(supervisor)
+        );
+        if let Some(a) = after {
+            path.push_str(&format!("&after={a}"));
+        }
+        // The request may legitimately last the whole wait: allow it plus a margin.
+        let timeout = Duration::from_secs(u64::from(wait_s) + 15);
+        let r = self
+            .send(
+                reqwest::Method::GET,
+                &path,
+                vec![],
+                "",
+                Some(signer),
+                Extras {
+                    if_none_match: None,
+                    timeout: Some(timeout),
+                },
+            )
+            .await?;
+        Self::json(r).await
+    }
+}
+
+/// `kind:value` as a query value. Ids are digits, letters and `-`; anything else is
+/// percent-encoded so the signed path is exactly what is sent.
+fn person_query(id: &PersonId) -> String {
+    let mut out = String::new();
+    for b in format!("{}:{}", id.kind().as_str(), id.value()).bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b':' | b'-' | b'_' | b'.') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{
     CheckInBatch, CheckInResult, CheckInStatus, DeviceConfig, DevicePerson, EnrollRequest,
-    MAX_BATCH,
+    MAX_BATCH, MAX_TEAM_WAIT_S, TeamAttendance, TeamEvent, TeamEvents,
 };
 use crate::auth;
 use crate::client::{ApiClient, ClientError, Conditional, Signer, TlsOptions};
@@ -25,6 +25,7 @@ use crate::fix::{self, FixIssue, GpsFix};
 use crate::geofence::{GeofenceError, GeofenceIndex, GeofenceVerdict};
 use crate::ids::{DeviceLabel, PersonId};
 use crate::photo::{self, PhotoError, SelfieLimits};
+use crate::schedule::{self, ExpectedAttendance};
 use crate::store::{self, EnrolledPerson, HistoryEntry, NewCheckIn, RecentFix, Store, StoreError};
 use crate::wire::{
     AttendanceKind, CHECKIN_PAYLOAD_VERSION, CheckInPayload, LocalGeofenceStatus, LocalVerdict,
@@ -312,6 +313,38 @@ pub struct CheckInReceipt {
     /// Check-ins waiting to be sent, this one included.
     pub pending_count: u32,
 }
+
+/// The next attendance a person is expected to record, where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextAttendance {
+    /// The office whose schedule applies (the person's first office).
+    pub office_id: String,
+    /// Its name.
+    pub office_name: String,
+    /// What is expected, when.
+    pub expected: ExpectedAttendance,
+    /// One Indonesian sentence for the screen.
+    pub staff_message: String,
+}
+
+/// What a live team subscription reports besides events.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TeamFeedProblem {
+    /// The server could not be reached or was busy; the subscription retries after
+    /// `retry_in_ms` from the same cursor.
+    Retrying {
+        /// The error's code.
+        code: String,
+        /// Indonesian message.
+        message: String,
+        /// When it tries again.
+        retry_in_ms: u64,
+    },
+}
+
+/// Backoff of the live team feed after a failed poll.
+const TEAM_FEED_BACKOFF_BASE_MS: u64 = 1_000;
+const TEAM_FEED_BACKOFF_CAP_MS: u64 = 60_000;
 
 /// The outcome of one sync pass.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -687,6 +720,151 @@ impl Device {
         Ok(self.store.history(person.map(PersonId::value), limit)?)
     }
 
+    /// The next attendance `person` is expected to record, from the cached schedule of
+    /// their first office and the check-ins on this phone today (rejected ones do not
+    /// count). Works offline. `None` when the person has no office or no working day
+    /// within three weeks.
+    pub fn next_expected(&self, person: &PersonId) -> Result<Option<NextAttendance>, DeviceError> {
+        let loaded = self.loaded_config().ok_or(DeviceError::NoConfig)?;
+        let offices = self
+            .person_offices(&loaded, person)
+            .ok_or_else(|| DeviceError::PersonNotOnDevice(person.value().to_string()))?;
+        let Some(office) = offices.iter().find_map(|id| loaded.index.office(id)) else {
+            return Ok(None);
+        };
+        let schedule = loaded.cached.config.schedule(&office.id);
+        let offset = office.utc_offset_minutes;
+        let now = self.anchored_now_ms();
+        let today = schedule::local_date(now, offset);
+        let recorded: Vec<AttendanceKind> = self
+            .store
+            .history(Some(person.value()), 64)?
+            .iter()
+            .filter(|h| h.state != store::OutboxState::Rejected)
+            .filter(|h| schedule::local_date(h.recorded_at_ms, offset) == today)
+            .filter_map(|h| AttendanceKind::parse(&h.kind))
+            .collect();
+        Ok(
+            schedule::next_expected(&schedule, offset, now, &recorded).map(|expected| {
+                NextAttendance {
+                    office_id: office.id.clone(),
+                    office_name: office.name.clone(),
+                    staff_message: expected.staff_message(today),
+                    expected,
+                }
+            }),
+        )
+    }
+
+    fn supervisor_on_device(&self, supervisor: &PersonId) -> Result<String, DeviceError> {
+        let enrollment = self.enrollment()?.ok_or(DeviceError::NotEnrolled)?;
+        if !self
+            .store
+            .people()?
+            .iter()
+            .any(|p| p.person_id == supervisor.value())
+        {
+            return Err(DeviceError::PersonNotOnDevice(
+                supervisor.value().to_string(),
+            ));
+        }
+        Ok(enrollment.device_id)
+    }
+
+    /// A supervisor's team on an office-local `date` (default: today): each member's
+    /// state, lateness, leave, flags and check-ins, and the cursor to follow the live
+    /// feed from. Needs the network; the server decides who may see which team.
+    pub async fn team_attendance(
+        &self,
+        supervisor: &PersonId,
+        date: Option<chrono::NaiveDate>,
+    ) -> Result<TeamAttendance, DeviceError> {
+        let device_id = self.supervisor_on_device(supervisor)?;
+        match self
+            .client
+            .team(supervisor, date, &self.signer(&device_id))
+            .await
+        {
+            Err(e) if is_clock_window(&e) => {
+                self.sync_time().await?;
+                Ok(self
+                    .client
+                    .team(supervisor, date, &self.signer(&device_id))
+                    .await?)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// One poll of the team's live feed: events after `after`, waiting up to `wait_s`
+    /// seconds for one.
+    pub async fn team_events(
+        &self,
+        supervisor: &PersonId,
+        after: Option<i64>,
+        wait_s: u32,
+    ) -> Result<TeamEvents, DeviceError> {
+        let device_id = self.supervisor_on_device(supervisor)?;
+        match self
+            .client
+            .team_events(supervisor, after, wait_s, &self.signer(&device_id))
+            .await
+        {
+            Err(e) if is_clock_window(&e) => {
+                self.sync_time().await?;
+                Ok(self
+                    .client
+                    .team_events(supervisor, after, wait_s, &self.signer(&device_id))
+                    .await?)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// Follows the team's live feed from `after` (the cursor of
+    /// [`Device::team_attendance`]; `None`: from now), calling `on_event` for each new
+    /// team check-in in order. Network failures and busy servers are reported to
+    /// `on_problem` and retried from the same cursor with backoff and jitter, so no
+    /// event is skipped. Returns only on a final refusal (not a supervisor, device
+    /// revoked, ...); cancel it by dropping or aborting the future.
+    pub async fn watch_team(
+        &self,
+        supervisor: &PersonId,
+        after: Option<i64>,
+        mut on_event: impl FnMut(TeamEvent),
+        mut on_problem: impl FnMut(TeamFeedProblem),
+    ) -> DeviceError {
+        let mut cursor = after;
+        let mut failures: u32 = 0;
+        loop {
+            match self.team_events(supervisor, cursor, MAX_TEAM_WAIT_S).await {
+                Ok(answer) => {
+                    failures = 0;
+                    cursor = Some(answer.cursor);
+                    for event in answer.events {
+                        on_event(event);
+                    }
+                }
+                Err(e @ (DeviceError::Network(_) | DeviceError::Unavailable { .. })) => {
+                    let delay = backoff_delay_ms(
+                        TEAM_FEED_BACKOFF_BASE_MS,
+                        TEAM_FEED_BACKOFF_CAP_MS,
+                        failures,
+                        0,
+                    );
+                    failures = failures.saturating_add(1);
+                    on_problem(TeamFeedProblem::Retrying {
+                        code: e.code(),
+                        message: e.staff_message(),
+                        retry_in_ms: delay,
+                    });
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
+                }
+                Err(e) => return e,
+            }
+        }
+    }
+
     /// One sync pass: anchors the clock, refreshes the config, then sends every pending
     /// check-in (oldest first, in batches, selfie first) and records each final result.
     /// With `force`, items waiting out a backoff are sent too (the person pressed
@@ -908,6 +1086,10 @@ impl Device {
         report.results.push(result.clone());
         Ok(())
     }
+}
+
+fn is_clock_window(e: &ClientError) -> bool {
+    matches!(e, ClientError::Refused { error, .. } if error.code == "AUTH_CLOCK_WINDOW")
 }
 
 #[cfg(test)]

@@ -546,6 +546,30 @@ pub struct ExpectedAttendance {
     pub overdue: bool,
 }
 
+impl ExpectedAttendance {
+    /// One Indonesian sentence for the check-in screen, e.g. "Absen masuk hari ini
+    /// pukul 07:30." or "Absen masuk pukul 07:30 sudah lewat." or "Absen berikutnya:
+    /// masuk, Senin 30-11-2026 pukul 07:30."
+    pub fn staff_message(&self, today: NaiveDate) -> String {
+        let label = self.kind.label().to_lowercase();
+        if self.date != today {
+            const DAYS: [&str; 7] = [
+                "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu",
+            ];
+            let day = DAYS[self.date.weekday().num_days_from_monday() as usize];
+            format!(
+                "Absen berikutnya: {label}, {day} {} pukul {}.",
+                self.date.format("%d-%m-%Y"),
+                self.at
+            )
+        } else if self.overdue {
+            format!("Absen {label} pukul {} sudah lewat.", self.at)
+        } else {
+            format!("Absen {label} hari ini pukul {}.", self.at)
+        }
+    }
+}
+
 /// How far ahead [`next_expected`] looks for a working day (covers Idul Fitri leave).
 const LOOKAHEAD_DAYS: u64 = 21;
 

@@ -252,6 +252,7 @@ impl AppState {
         Ok(TeamMember {
             person: person.id.clone(),
             display_name: person.display_name.clone(),
+            date,
             office_id,
             state: summary.state,
             late_minutes: summary.arrival.map(|d| d.minutes),

@@ -22,6 +22,9 @@ import id.go.hadir.core.PersonRef
 import id.go.hadir.core.PlatformException
 import id.go.hadir.core.SyncListener
 import id.go.hadir.core.SyncReport
+import id.go.hadir.core.DayStatus
+import id.go.hadir.core.TeamListener
+import id.go.hadir.core.TeamUpdate
 import java.awt.Color
 import java.awt.image.BufferedImage
 import java.io.ByteArrayOutputStream
@@ -41,6 +44,26 @@ const val OFFICE_LAT = -3.7928
 const val OFFICE_LON = 102.2608
 const val OWNER_NIP = "198503122010011003"
 const val GUEST_ID = "THL-2024/017"
+const val SUPERVISOR_NIP = "197803212005012002"
+
+/** Every day: arrive by 00:00, leave at 23:59, so a check-in today is late and the day is never over. */
+const val MIDNIGHT_SCHEDULE = """{"week": {"mon": [{"kind": "check_in", "at": "00:00"}, {"kind": "check_out", "at": "23:59"}],
+ "tue": [{"kind": "check_in", "at": "00:00"}, {"kind": "check_out", "at": "23:59"}],
+ "wed": [{"kind": "check_in", "at": "00:00"}, {"kind": "check_out", "at": "23:59"}],
+ "thu": [{"kind": "check_in", "at": "00:00"}, {"kind": "check_out", "at": "23:59"}],
+ "fri": [{"kind": "check_in", "at": "00:00"}, {"kind": "check_out", "at": "23:59"}],
+ "sat": [{"kind": "check_in", "at": "00:00"}, {"kind": "check_out", "at": "23:59"}],
+ "sun": [{"kind": "check_in", "at": "00:00"}, {"kind": "check_out", "at": "23:59"}]}}"""
+
+/** Collects a supervisor's live feed. */
+class CollectingTeamListener : TeamListener {
+    val updates = java.util.concurrent.LinkedBlockingQueue<TeamUpdate>()
+    val problems = ConcurrentLinkedQueue<String>()
+    val closed = ConcurrentLinkedQueue<String>()
+    override fun onTeamUpdate(update: TeamUpdate) { updates.add(update) }
+    override fun onTeamRetrying(code: String, staffMessage: String, retryInMs: ULong) { problems.add(code) }
+    override fun onTeamClosed(code: String, staffMessage: String) { closed.add(code) }
+}
 
 /** A P-256 key from java.security, signing with SHA256withECDSA (DER), like Android Keystore. */
 class JavaSecurityDeviceKey : DeviceKeyProvider {
@@ -165,10 +188,16 @@ fun main() {
     val server = Server(bin, File(work, "server.db"), File(work, "selfies"))
     server.admin("office", "add", "--id", "kominfo", "--name", "Dinas Kominfo", "--utc-offset-minutes", "420",
         "--lat", OFFICE_LAT.toString(), "--lon", OFFICE_LON.toString(), "--radius-m", "100")
-    server.admin("person", "add", "--kind", "nip", "--id", OWNER_NIP, "--name", "Budi Santoso", "--office", "kominfo")
-    server.admin("person", "add", "--kind", "non-asn", "--id", GUEST_ID, "--name", "Siti Aminah", "--office", "kominfo")
+    val scheduleFile = File(work, "schedule.json").apply { writeText(MIDNIGHT_SCHEDULE) }
+    server.admin("office", "schedule", "--id", "kominfo", "--file", scheduleFile.path)
+    server.admin("person", "add", "--kind", "nip", "--id", SUPERVISOR_NIP, "--name", "Rina Kartika", "--office", "kominfo")
+    server.admin("person", "add", "--kind", "nip", "--id", OWNER_NIP, "--name", "Budi Santoso", "--office", "kominfo",
+        "--supervisor", "nip:$SUPERVISOR_NIP")
+    server.admin("person", "add", "--kind", "non-asn", "--id", GUEST_ID, "--name", "Siti Aminah", "--office", "kominfo",
+        "--supervisor", SUPERVISOR_NIP)
     val ownerCode = server.admin("enroll-code", "issue", "--person", OWNER_NIP).trim()
     val guestCode = server.admin("enroll-code", "issue", "--person", GUEST_ID).trim()
+    val supervisorCode = server.admin("enroll-code", "issue", "--person", SUPERVISOR_NIP).trim()
     server.start()
 
     val owner = PersonRef(PersonKind.NIP, OWNER_NIP)
@@ -234,6 +263,18 @@ fun main() {
         val history = engine.history(owner, 10u)
         expect(history.any { it.checkinId == a.checkinId && it.status == OutboxStatus.ACCEPTED }) { history.toString() }
         expect(history.any { it.checkinId == b.checkinId && it.status == OutboxStatus.REJECTED && it.resultCode == "GEOFENCE_OUTSIDE" }) { history.toString() }
+    }
+
+    test("the next expected attendance follows the office schedule and today's check-ins") {
+        val next = engine.nextExpectedAttendance(owner) ?: error("something is expected")
+        expect(next.officeName == "Dinas Kominfo") { next.toString() }
+        // Arrived today (the accepted check-in above); the outside check-out was rejected.
+        expect(next.expected.kind == AttendanceKind.CHECK_OUT && next.expected.at == "23:59") { next.toString() }
+        expect(!next.expected.overdue) { next.toString() }
+        expect(next.staffMessage == "Absen pulang hari ini pukul 23:59.") { next.staffMessage }
+        val guestNext = engine.nextExpectedAttendance(guest) ?: error("guest")
+        expect(guestNext.expected.kind == AttendanceKind.CHECK_IN && guestNext.expected.overdue) { guestNext.toString() }
+        expect(guestNext.staffMessage.contains("sudah lewat")) { guestNext.staffMessage }
     }
 
     test("a guest's check-in is accepted and flagged as made on a shared device") {
@@ -329,6 +370,61 @@ fun main() {
         Thread.sleep(200)
         expect(handle.isFinished()) { "cancelled" }
         expect(engine.pendingCount() == 0u) { "delivered" }
+    }
+
+    test("the supervisor reads the team view and receives a live event") {
+        val supervisor = PersonRef(PersonKind.NIP, SUPERVISOR_NIP)
+        val supKey = JavaSecurityDeviceKey()
+        val supEngine = HadirEngine.open(config.copy(databasePath = File(work, "supervisor.db").path), supKey, null, null)
+        val me = supEngine.enroll(supervisorCode, supervisor, DeviceLabelInput(DeviceLabelKind.PLATFORM_ID, "android-id-5f3a9c"))
+        expect(me.isSupervisor && me.isDeviceOwner) { me.toString() }
+        expect(supEngine.people().single().isSupervisor) { supEngine.people().toString() }
+        expect(engine.people().none { it.isSupervisor }) { engine.people().toString() }
+
+        val view = supEngine.teamAttendance(supervisor, null)
+        expect(view.members.map { it.displayName } == listOf("Budi Santoso", "Siti Aminah")) { view.toString() }
+        val budi = view.members.first { it.person.value == OWNER_NIP }
+        expect(budi.status == DayStatus.LATE && (budi.lateMinutes ?: 0u) > 0u) { budi.toString() }
+        expect(budi.deviationCodes.first().startsWith("TL")) { budi.toString() }
+        expect(budi.flagged) { "Budi had a rejected check-in today: $budi" }
+        expect(budi.checkins.any { it.status == DecisionStatus.REJECTED && "GEOFENCE_OUTSIDE" in it.codes }) { budi.toString() }
+        val siti = view.members.first { it.person.value == GUEST_ID }
+        expect(siti.checkins.any { "SHARED_DEVICE" in it.codes }) { siti.toString() }
+
+        val listener = CollectingTeamListener()
+        val handle = supEngine.subscribeTeam(supervisor, view.cursor, listener)
+        Thread.sleep(500)
+        val receipt = engine.checkIn(owner, AttendanceKind.CHECK_OUT, fixAt(OFFICE_LAT, OFFICE_LON), cameraJpeg(900), null)
+        engine.syncNow()
+        val update = listener.updates.poll(30, TimeUnit.SECONDS) ?: error("no live event within 30 s")
+        expect(update.checkin.checkinId == receipt.checkinId) { update.toString() }
+        expect(update.member.person.value == OWNER_NIP && update.member.status == DayStatus.LATE) { update.toString() }
+        expect(update.member.checkins.any { it.checkinId == receipt.checkinId }) { update.toString() }
+        expect(update.seq > view.cursor) { "seq ${update.seq} after ${view.cursor}" }
+        handle.cancel()
+        Thread.sleep(200)
+        expect(handle.isFinished()) { "cancelled" }
+        expect(listener.closed.isEmpty()) { listener.closed.toString() }
+
+        // Staff cannot read a team; a phone cannot speak for someone not on it.
+        val notSupervisor = expectThrows<HadirException.Refused> { engine.teamAttendance(owner, null) }
+        expect(notSupervisor.code == "TEAM_NOT_SUPERVISOR") { notSupervisor.code }
+        expect(notSupervisor.staffMessage.contains("atasan")) { notSupervisor.staffMessage }
+        val notHere = expectThrows<HadirException.NotReady> { engine.teamAttendance(supervisor, null) }
+        expect(notHere.code == "PERSON_NOT_ON_DEVICE") { notHere.code }
+        val badDate = expectThrows<HadirException.InvalidInput> { supEngine.teamAttendance(supervisor, "23-11-2026") }
+        expect(badDate.code == "DATE_INVALID") { badDate.code }
+        // A past date: nobody checked in then, so both were absent.
+        val past = supEngine.teamAttendance(supervisor, "2026-01-05")
+        expect(past.members.all { it.status == DayStatus.ABSENT }) { past.toString() }
+
+        // A staff member's subscription ends at once with the server's refusal.
+        val refused = CollectingTeamListener()
+        val h2 = engine.subscribeTeam(owner, null, refused)
+        val deadline = System.currentTimeMillis() + 10_000
+        while (refused.closed.isEmpty() && System.currentTimeMillis() < deadline) Thread.sleep(50)
+        expect(refused.closed.toList() == listOf("TEAM_NOT_SUPERVISOR")) { refused.closed.toString() }
+        expect(h2.isFinished()) { "finished after the refusal" }
     }
 
     test("the logger bridge receives the engine's lines") {
