@@ -523,3 +523,108 @@ async fn a_server_that_never_started_leaves_check_ins_pending_with_backoff() {
     assert!(err.staff_message().contains("tersimpan"));
     tokio::time::sleep(Duration::from_millis(10)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisors_live_feed_survives_a_server_restart_and_misses_nothing() {
+    let mut world = World::new();
+    // Rina (NIP_2) supervises Budi (NIP).
+    admin(
+        &world.db(),
+        &[
+            "person",
+            "add",
+            "--kind",
+            "nip",
+            "--id",
+            NIP,
+            "--name",
+            "Budi Santoso",
+            "--office",
+            "kominfo",
+            "--supervisor",
+            NIP_2,
+        ],
+    );
+    let supervisor = Arc::new(enrolled_phone(&world, "rina.db", NIP_2, TestClock::new()).await);
+    let staff = enrolled_phone(&world, "budi.db", NIP, TestClock::new()).await;
+    // The running server picks up the admin change within about a second.
+    let mut tries = 0;
+    let team = loop {
+        match supervisor
+            .device
+            .team_attendance(&person(NIP_2), None)
+            .await
+        {
+            Ok(team) => break team,
+            Err(e) if e.code() == "TEAM_NOT_SUPERVISOR" && tries < 25 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    assert_eq!(team.members.len(), 1);
+    assert_eq!(team.members[0].person, person(NIP));
+
+    let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let (problems_tx, mut problems) = tokio::sync::mpsc::unbounded_channel();
+    let watcher = {
+        let supervisor = supervisor.clone();
+        let cursor = team.cursor;
+        tokio::spawn(async move {
+            supervisor
+                .device
+                .watch_team(
+                    &person(NIP_2),
+                    Some(cursor),
+                    move |e| {
+                        let _ = events_tx.send(e);
+                    },
+                    move |p| {
+                        let _ = problems_tx.send(p);
+                    },
+                )
+                .await
+        })
+    };
+
+    let first = check_in(&staff, NIP, fix(&staff, LAT, LON), camera_jpeg(7001));
+    staff.device.sync_now(true).await.unwrap();
+    let e1 = tokio::time::timeout(Duration::from_secs(20), events.recv())
+        .await
+        .expect("the first event within 20 s")
+        .unwrap();
+    assert_eq!(e1.checkin.checkin_id, first);
+
+    // The server goes away: the feed reports it retries; a check-in made meanwhile is
+    // queued on the staff phone.
+    let addr = world.stop();
+    let problem = tokio::time::timeout(Duration::from_secs(20), problems.recv())
+        .await
+        .expect("a retry reported")
+        .unwrap();
+    let hadir_core::device::TeamFeedProblem::Retrying { code, .. } = problem;
+    assert_eq!(code, "NETWORK");
+    let second = check_in(&staff, NIP, fix(&staff, LAT, LON), camera_jpeg(7002));
+    assert_eq!(staff.device.sync_now(true).await.unwrap().pending, 1);
+
+    // Back on the same address: the queued check-in arrives and so does its event,
+    // after the first and without repeating it.
+    world.start_on(&addr.to_string());
+    let report = staff.device.sync_now(true).await.unwrap();
+    assert_eq!(report.pending, 0, "{report:?}");
+    let e2 = tokio::time::timeout(Duration::from_secs(60), events.recv())
+        .await
+        .expect("the second event after the restart")
+        .unwrap();
+    assert_eq!(e2.checkin.checkin_id, second);
+    assert!(e2.seq > e1.seq);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), events.recv())
+            .await
+            .is_err(),
+        "no repeated event"
+    );
+    assert!(!watcher.is_finished(), "the feed keeps running");
+    watcher.abort();
+}
