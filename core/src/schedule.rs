@@ -659,6 +659,19 @@ impl DayState {
             DayState::Absent => "absent",
         }
     }
+
+    /// Indonesian label for a supervisor's screen.
+    pub fn label(self) -> &'static str {
+        match self {
+            DayState::DayOff => "Libur",
+            DayState::OnLeave => "Cuti/izin",
+            DayState::NotYet => "Belum waktunya",
+            DayState::NotArrived => "Belum hadir",
+            DayState::Present => "Hadir",
+            DayState::Late => "Terlambat",
+            DayState::Absent => "Tidak hadir",
+        }
+    }
 }
 
 /// A person's day: their state and how each recorded time deviated.

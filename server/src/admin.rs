@@ -284,7 +284,12 @@ pub const DEMO_RADIUS_M: f64 = 100.0;
 /// NIP of the demo person (born 1985-03-12, TMT CPNS 2010-01, male, serial 003).
 pub const DEMO_NIP: &str = "198503122010011003";
 
-/// Creates (or refreshes) the demo office and person and issues a code for them.
+/// NIP of the demo person's supervisor (born 1978-03-21, TMT CPNS 2005-01, female,
+/// serial 002).
+pub const DEMO_SUPERVISOR_NIP: &str = "197803212005012002";
+
+/// Creates (or refreshes) the demo office, the demo person and their supervisor, and
+/// issues a code for the demo person (the supervisor's is issued with `enroll-code`).
 pub fn demo_setup(storage: &dyn Storage) -> Result<(Office, PersonRecord, String), AdminError> {
     let office = circle_office(
         DEMO_OFFICE_ID,
@@ -295,11 +300,19 @@ pub fn demo_setup(storage: &dyn Storage) -> Result<(Office, PersonRecord, String
         hadir_core::geofence::DEFAULT_MAX_ACCURACY_M,
     );
     add_office(storage, office.clone())?;
+    let supervisor = PersonRecord {
+        id: PersonId::parse(PersonIdKind::Nip, DEMO_SUPERVISOR_NIP)
+            .expect("the demo supervisor's NIP is valid"),
+        display_name: "Siti Rahmawati (demo)".into(),
+        office_ids: vec![DEMO_OFFICE_ID.into()],
+        supervisor: None,
+    };
+    add_person(storage, supervisor.clone())?;
     let person = PersonRecord {
         id: PersonId::parse(PersonIdKind::Nip, DEMO_NIP).expect("the demo NIP is valid"),
         display_name: "Budi Santoso (demo)".into(),
         office_ids: vec![DEMO_OFFICE_ID.into()],
-        supervisor: None,
+        supervisor: Some(supervisor.id),
     };
     add_person(storage, person.clone())?;
     let code = issue_code(storage, &person.id, 72)?;

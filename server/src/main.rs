@@ -369,11 +369,13 @@ fn run_admin(cli: &Cli, config: &ServerConfig) -> Result<(), String> {
         Command::DemoSetup => {
             let (office, person, code) = admin::demo_setup(s).map_err(admin_err)?;
             eprintln!(
-                "demo office {} ({}) and person {} ({}) ready; enrollment code:",
+                "demo office {} ({}), person {} ({}) and their supervisor {} ready; \
+                 enrollment code:",
                 office.id,
                 office.name,
                 person.id.value(),
-                person.display_name
+                person.display_name,
+                admin::DEMO_SUPERVISOR_NIP,
             );
             println!("{code}");
         }

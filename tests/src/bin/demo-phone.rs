@@ -1,13 +1,17 @@
 //! The demo phone: a real core client that enrolls with an enrollment code, checks in
 //! inside and outside the office geofence, records one check-in while the server is
 //! unreachable and syncs it later, printing what the phone saw and what the server
-//! decided. Run by `scripts/demo.sh` against a freshly started server.
+//! decided. With a supervisor's code, the supervisor then opens the team on a second
+//! phone and receives the person's next check-in live. Run by `scripts/demo.sh`
+//! against a freshly started server.
 //!
-//! Usage: `demo-phone --server URL --code CODE --nip NIP [--db PATH]`
+//! Usage: `demo-phone --server URL --code CODE --nip NIP [--db PATH]
+//! [--supervisor-code CODE --supervisor-nip NIP]`
 
 use std::sync::Arc;
 
 use hadir_core::api::CheckInStatus;
+use hadir_core::api::TeamMember;
 use hadir_core::clock::SystemClock;
 use hadir_core::device::{CheckInRequest, Device, DeviceSettings, SyncReport};
 use hadir_core::fix::{FixProvider, GpsFix};
@@ -144,6 +148,9 @@ async fn main() {
         1,
     );
     print_report(&phone.sync_now(false).await.expect("sync"));
+    if let Ok(Some(next)) = phone.next_expected(&person) {
+        println!("   berikutnya: {}", next.staff_message);
+    }
 
     println!("3. Absen dari luar area (sekitar 330 m di utara kantor)");
     check_in(
@@ -179,4 +186,125 @@ async fn main() {
             h.result_code.clone().unwrap_or_default()
         );
     }
+
+    let (Some(boss_code), Some(boss_nip)) = (
+        arg(&args, "--supervisor-code"),
+        arg(&args, "--supervisor-nip"),
+    ) else {
+        return;
+    };
+    let boss_id = PersonId::parse(PersonIdKind::Nip, &boss_nip).unwrap_or_else(|e| {
+        eprintln!("{}", e.message());
+        std::process::exit(2)
+    });
+    let boss = Arc::new(open(&dir.path().join("supervisor.db"), &server));
+    let me = boss
+        .enroll(
+            boss_code.trim(),
+            boss_id.clone(),
+            DeviceLabel::PlatformId("demo-supervisor-phone".into()),
+        )
+        .await
+        .unwrap_or_else(|e| {
+            eprintln!("   gagal: {} — {}", e.code(), e.staff_message());
+            std::process::exit(1)
+        });
+    println!(
+        "6. Atasan {} membuka timnya di ponselnya sendiri",
+        me.display_name
+    );
+    let offset = office.utc_offset_minutes;
+    let team = boss
+        .team_attendance(&boss_id, None)
+        .await
+        .unwrap_or_else(|e| {
+            eprintln!("   gagal: {} — {}", e.code(), e.staff_message());
+            std::process::exit(1)
+        });
+    println!("   tim pada {}:", team.date);
+    for m in &team.members {
+        print_member(m, offset);
+    }
+
+    println!(
+        "7. Pantauan langsung: {} absen pulang",
+        enrolled.display_name
+    );
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let watcher = {
+        let boss = boss.clone();
+        let cursor = team.cursor;
+        tokio::spawn(async move {
+            boss.watch_team(
+                &boss_id,
+                Some(cursor),
+                move |e| {
+                    let _ = tx.send(e);
+                },
+                |_| {},
+            )
+            .await
+        })
+    };
+    check_in(
+        &phone,
+        fix_at(&phone, centre.latitude, centre.longitude, 0),
+        AttendanceKind::CheckOut,
+        4,
+    );
+    print_report(&phone.sync_now(true).await.expect("sync"));
+    match tokio::time::timeout(std::time::Duration::from_secs(30), rx.recv()).await {
+        Ok(Some(event)) => {
+            println!(
+                "   diterima atasan seketika: {} {} pukul {}",
+                event.member.display_name,
+                event.checkin.kind.label().to_lowercase(),
+                local_hh_mm(event.checkin.trusted_time_ms.unwrap_or_default(), offset)
+            );
+            print_member(&event.member, offset);
+        }
+        _ => println!("   (tidak ada kabar dari server dalam 30 detik)"),
+    }
+    watcher.abort();
+}
+
+/// `HH:MM` office-local time of an instant.
+fn local_hh_mm(ms: i64, utc_offset_minutes: i32) -> String {
+    let minutes = (ms / 60_000 + i64::from(utc_offset_minutes)).rem_euclid(24 * 60);
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+fn print_member(m: &TeamMember, offset: i32) {
+    let late = m
+        .late_minutes
+        .map(|n| format!(" {n} menit"))
+        .unwrap_or_default();
+    let flag = if m.flagged { ", perlu ditinjau" } else { "" };
+    let codes = if m.deviation_codes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", m.deviation_codes.join(", "))
+    };
+    let times: Vec<String> = m
+        .checkins
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {}{}",
+                c.kind.label().to_lowercase(),
+                local_hh_mm(c.trusted_time_ms.unwrap_or_default(), offset),
+                if c.status == CheckInStatus::Rejected {
+                    " (ditolak)"
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect();
+    println!(
+        "   - {}: {}{late}{codes}{flag} [{}]",
+        m.display_name,
+        m.state.label(),
+        times.join(", ")
+    );
 }
