@@ -279,7 +279,7 @@ impl HadirEngine {
             let supervisor = supervisor.to_core()?;
             let date = date
                 .map(|d| {
-                    chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {
+                    hadir_core::schedule::iso_date::parse(d.trim()).ok_or_else(|| {
                         HadirError::invalid("DATE_INVALID", "Tanggal tidak valid (TTTT-BB-HH).")
                     })
                 })

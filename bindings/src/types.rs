@@ -511,7 +511,7 @@ impl ExpectedTime {
     pub(crate) fn from_core(e: &ExpectedAttendance) -> Self {
         ExpectedTime {
             kind: AttendanceKind::from_core(e.kind),
-            date: e.date.to_string(),
+            date: hadir_core::schedule::iso_date::format(e.date),
             at: e.at.to_string(),
             due_ms: e.due_ms,
             overdue: e.overdue,
@@ -611,8 +611,8 @@ impl LeaveSummary {
                 LeaveKind::DinasLuar => LeaveType::DinasLuar,
                 LeaveKind::Izin => LeaveType::Izin,
             },
-            from: l.from.to_string(),
-            to: l.to.to_string(),
+            from: hadir_core::schedule::iso_date::format(l.from),
+            to: hadir_core::schedule::iso_date::format(l.to),
             note: l.note.clone(),
         }
     }
@@ -689,7 +689,7 @@ impl TeamMemberInfo {
         TeamMemberInfo {
             person: PersonRef::from_core(&m.person),
             display_name: m.display_name.clone(),
-            date: m.date.to_string(),
+            date: hadir_core::schedule::iso_date::format(m.date),
             office_id: m.office_id.clone(),
             status: DayStatus::from_core(m.state),
             late_minutes: m.late_minutes,
@@ -723,7 +723,7 @@ impl TeamView {
     pub(crate) fn from_core(t: &TeamAttendance) -> Self {
         TeamView {
             supervisor: PersonRef::from_core(&t.supervisor),
-            date: t.date.to_string(),
+            date: hadir_core::schedule::iso_date::format(t.date),
             members: t.members.iter().map(TeamMemberInfo::from_core).collect(),
             cursor: t.cursor,
             server_time_ms: t.server_time_ms,

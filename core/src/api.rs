@@ -260,8 +260,10 @@ pub struct LeaveInfo {
     /// What kind.
     pub kind: LeaveKind,
     /// First day, inclusive.
+    #[serde(with = "crate::schedule::iso_date")]
     pub from: NaiveDate,
     /// Last day, inclusive.
+    #[serde(with = "crate::schedule::iso_date")]
     pub to: NaiveDate,
     /// The admin's note, e.g. the letter number.
     #[serde(default)]
@@ -327,6 +329,7 @@ pub struct TeamAttendance {
     /// The supervisor.
     pub supervisor: PersonId,
     /// The date (each member's day is that date in their own office's time zone).
+    #[serde(with = "crate::schedule::iso_date")]
     pub date: NaiveDate,
     /// The members, by name.
     pub members: Vec<TeamMember>,

@@ -190,8 +190,10 @@ pub struct SchedulePeriod {
     /// Name shown to staff, e.g. "Ramadan 1448 H".
     pub name: String,
     /// First day, inclusive (`YYYY-MM-DD`).
+    #[serde(with = "iso_date")]
     pub from: NaiveDate,
     /// Last day, inclusive.
+    #[serde(with = "iso_date")]
     pub to: NaiveDate,
     /// The week that applies in the range.
     pub week: WeekSchedule,
@@ -201,6 +203,7 @@ pub struct SchedulePeriod {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Holiday {
     /// The date (`YYYY-MM-DD`).
+    #[serde(with = "iso_date")]
     pub date: NaiveDate,
     /// Its name, e.g. "Hari Raya Idul Fitri".
     pub name: String,
@@ -536,6 +539,7 @@ pub struct ExpectedAttendance {
     /// Which attendance.
     pub kind: AttendanceKind,
     /// The office-local date it belongs to.
+    #[serde(with = "iso_date")]
     pub date: NaiveDate,
     /// Its local time.
     pub at: ClockTime,
@@ -551,7 +555,7 @@ impl ExpectedAttendance {
     /// pukul 07:30." or "Absen masuk pukul 07:30 sudah lewat." or "Absen berikutnya:
     /// masuk, Senin 30-11-2026 pukul 07:30."
     pub fn staff_message(&self, today: NaiveDate) -> String {
-        let label = self.kind.label().to_lowercase();
+        let label = lower_label(self.kind);
         if self.date != today {
             const DAYS: [&str; 7] = [
                 "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu",
@@ -559,13 +563,92 @@ impl ExpectedAttendance {
             let day = DAYS[self.date.weekday().num_days_from_monday() as usize];
             format!(
                 "Absen berikutnya: {label}, {day} {} pukul {}.",
-                self.date.format("%d-%m-%Y"),
+                iso_date::day_month_year(self.date),
                 self.at
             )
         } else if self.overdue {
             format!("Absen {label} pukul {} sudah lewat.", self.at)
         } else {
             format!("Absen {label} hari ini pukul {}.", self.at)
+        }
+    }
+}
+
+/// The kind's label in lower case, for the middle of a sentence.
+pub fn lower_label(kind: AttendanceKind) -> &'static str {
+    match kind {
+        AttendanceKind::CheckIn => "masuk",
+        AttendanceKind::BreakStart => "istirahat",
+        AttendanceKind::BreakEnd => "kembali",
+        AttendanceKind::CheckOut => "pulang",
+    }
+}
+
+/// Dates as `YYYY-MM-DD` for serde, without chrono's general-purpose format parser and
+/// formatter (which would add about 50 KB to the phone library for one date shape).
+pub mod iso_date {
+    use chrono::{Datelike, NaiveDate};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// `YYYY-MM-DD`; `None` for anything else or a day that does not exist.
+    pub fn parse(text: &str) -> Option<NaiveDate> {
+        let b = text.as_bytes();
+        let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+            b[r].iter().try_fold(0u32, |n, c| {
+                c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+            })
+        };
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        NaiveDate::from_ymd_opt(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?)
+    }
+
+    /// `YYYY-MM-DD`.
+    pub fn format(date: NaiveDate) -> String {
+        format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day())
+    }
+
+    /// `DD-MM-YYYY`, as dates are written in Indonesia.
+    pub fn day_month_year(date: NaiveDate) -> String {
+        format!("{:02}-{:02}-{:04}", date.day(), date.month(), date.year())
+    }
+
+    /// Serde: serialise as `YYYY-MM-DD`.
+    pub fn serialize<S: Serializer>(date: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format(*date))
+    }
+
+    /// Serde: read `YYYY-MM-DD`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(d)?;
+        parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not a date YYYY-MM-DD")))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn parses_only_real_iso_dates() {
+            assert_eq!(parse("2026-11-23"), NaiveDate::from_ymd_opt(2026, 11, 23));
+            assert_eq!(parse("2028-02-29"), NaiveDate::from_ymd_opt(2028, 2, 29));
+            for bad in [
+                "2026-02-29",
+                "2026-13-01",
+                "23-11-2026",
+                "2026-1-01",
+                "2026/11/23",
+                "",
+                "2026-11-2x",
+            ] {
+                assert_eq!(parse(bad), None, "{bad}");
+            }
+            let d = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+            assert_eq!(format(d), "2026-01-05");
+            assert_eq!(day_month_year(d), "05-01-2026");
+            assert_eq!(format(d), d.to_string(), "the same as chrono's Display");
         }
     }
 }

@@ -180,8 +180,8 @@ impl AppState {
         let statics = self.directory().statics();
         let now = now_ms();
         let date = match &query.date {
-            Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map_err(|_| bad_query(format!("date: {text:?} is not YYYY-MM-DD")))?,
+            Some(text) => schedule::iso_date::parse(text)
+                .ok_or_else(|| bad_query(format!("date: {text:?} is not a date YYYY-MM-DD")))?,
             None => local_date(now, statics.home_office(&auth.supervisor).1),
         };
         // The position first: a check-in stored while the view is built is then sent

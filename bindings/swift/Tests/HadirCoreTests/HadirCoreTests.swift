@@ -1,7 +1,8 @@
 // XCTest for the generated Swift bindings on macOS, mirroring the Kotlin tests: a real
 // hadir-server on 127.0.0.1 (HADIR_SERVER_BIN), a CryptoKit P-256 key standing in for the
 // Secure Enclave (same curve, same DER signatures), check-ins inside and outside the
-// geofence, error codes, and an offline queue delivered later.
+// geofence, error codes, an offline queue delivered later, the next expected attendance,
+// and a supervisor's team view with a live event.
 // No Swift toolchain exists on the CI machines; run with `swift test` on a Mac after
 // `cargo build -p hadir-ffi && bindings/generate.sh`.
 
@@ -13,6 +14,31 @@ import XCTest
 let officeLat = -3.7928
 let officeLon = 102.2608
 let ownerNip = "198503122010011003"
+let supervisorNip = "197803212005012002"
+
+/// Every day: arrive by 00:00, leave at 23:59 (so a check-in today is late and the day
+/// is never over, whatever the time the tests run).
+let midnightSchedule: String = {
+    let day = #"[{"kind": "check_in", "at": "00:00"}, {"kind": "check_out", "at": "23:59"}]"#
+    let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map { "\"\($0)\": \(day)" }
+    return #"{"week": {"# + days.joined(separator: ", ") + "}}"
+}()
+
+/// Collects a supervisor's live feed.
+final class CollectingTeamListener: TeamListener, @unchecked Sendable {
+    let lock = NSLock()
+    var updates: [TeamUpdate] = []
+    var closed: [String] = []
+    let arrived = XCTestExpectation(description: "a live team update")
+    func onTeamUpdate(update: TeamUpdate) throws {
+        lock.lock(); updates.append(update); lock.unlock()
+        arrived.fulfill()
+    }
+    func onTeamRetrying(code: String, staffMessage: String, retryInMs: UInt64) throws {}
+    func onTeamClosed(code: String, staffMessage: String) throws {
+        lock.lock(); closed.append(code); lock.unlock()
+    }
+}
 
 /// A P-256 key from CryptoKit; on a device, SecureEnclave.P256.Signing.PrivateKey has the
 /// same interface and produces the same DER signatures.
@@ -116,14 +142,22 @@ final class HadirCoreTests: XCTestCase {
     var server: TestServer!
     var engine: HadirEngine!
     let owner = PersonRef(kind: .nip, value: ownerNip)
+    let supervisor = PersonRef(kind: .nip, value: supervisorNip)
     let key = CryptoKitDeviceKey()
+    var supervisorCode = ""
 
     override func setUpWithError() throws {
         server = try TestServer()
         try server.admin(["office", "add", "--id", "kominfo", "--name", "Dinas Kominfo", "--utc-offset-minutes", "420",
                           "--lat", "\(officeLat)", "--lon", "\(officeLon)", "--radius-m", "100"])
-        try server.admin(["person", "add", "--kind", "nip", "--id", ownerNip, "--name", "Budi Santoso", "--office", "kominfo"])
+        let schedule = server.dir.appendingPathComponent("schedule.json")
+        try midnightSchedule.write(to: schedule, atomically: true, encoding: .utf8)
+        try server.admin(["office", "schedule", "--id", "kominfo", "--file", schedule.path])
+        try server.admin(["person", "add", "--kind", "nip", "--id", supervisorNip, "--name", "Rina Kartika", "--office", "kominfo"])
+        try server.admin(["person", "add", "--kind", "nip", "--id", ownerNip, "--name", "Budi Santoso", "--office", "kominfo",
+                          "--supervisor", supervisorNip])
         let code = try server.admin(["enroll-code", "issue", "--person", ownerNip])
+        supervisorCode = try server.admin(["enroll-code", "issue", "--person", supervisorNip])
         try server.start()
         let config = EngineConfig(databasePath: server.dir.appendingPathComponent("phone.db").path, serverUrl: server.url,
                                   pinnedCertSha256: [], extraRootCertDer: nil, appVersion: "0.1.0 (xctest)", platform: "ios")
@@ -184,5 +218,45 @@ final class HadirCoreTests: XCTestCase {
         let online = try engine.syncNow()
         XCTAssertEqual(online.pending, 0)
         XCTAssertEqual(online.decisions.map(\.checkinId), [receipt.checkinId])
+    }
+
+    func testTheNextExpectedAttendanceFollowsTheSchedule() throws {
+        let before = try XCTUnwrap(try engine.nextExpectedAttendance(person: owner))
+        XCTAssertEqual(before.expected.kind, .checkIn)
+        XCTAssertTrue(before.expected.overdue)
+        _ = try engine.checkIn(person: owner, kind: .checkIn, fix: fix(officeLat, officeLon),
+                               selfieJpeg: cameraJpeg(seed: 7), qrToken: nil)
+        let after = try XCTUnwrap(try engine.nextExpectedAttendance(person: owner))
+        XCTAssertEqual(after.expected.kind, .checkOut)
+        XCTAssertEqual(after.staffMessage, "Absen pulang hari ini pukul 23:59.")
+    }
+
+    func testTheSupervisorReadsTheTeamAndReceivesALiveEvent() throws {
+        let config = EngineConfig(databasePath: server.dir.appendingPathComponent("supervisor.db").path,
+                                  serverUrl: server.url, pinnedCertSha256: [], extraRootCertDer: nil,
+                                  appVersion: "0.1.0 (xctest)", platform: "ios")
+        let boss = try HadirEngine.open(config: config, deviceKey: CryptoKitDeviceKey(), clock: nil, logger: nil)
+        let me = try boss.enroll(enrollmentCode: supervisorCode, person: supervisor,
+                                 deviceLabel: DeviceLabelInput(kind: .platformId, value: "xctest-supervisor"))
+        XCTAssertTrue(me.isSupervisor)
+        let view = try boss.teamAttendance(supervisor: supervisor, date: nil)
+        XCTAssertEqual(view.members.map(\.displayName), ["Budi Santoso"])
+        XCTAssertEqual(view.members[0].status, .notArrived)
+
+        let listener = CollectingTeamListener()
+        let handle = try boss.subscribeTeam(supervisor: supervisor, afterCursor: view.cursor, listener: listener)
+        let receipt = try engine.checkIn(person: owner, kind: .checkIn, fix: fix(officeLat, officeLon),
+                                         selfieJpeg: cameraJpeg(seed: 8), qrToken: nil)
+        _ = try engine.syncNow()
+        wait(for: [listener.arrived], timeout: 30)
+        let update = try XCTUnwrap(listener.updates.first)
+        XCTAssertEqual(update.checkin.checkinId, receipt.checkinId)
+        XCTAssertEqual(update.member.status, .late)
+        handle.cancel()
+
+        XCTAssertThrowsError(try engine.teamAttendance(supervisor: owner, date: nil)) { error in
+            guard case HadirError.Refused(let code, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(code, "TEAM_NOT_SUPERVISOR")
+        }
     }
 }
