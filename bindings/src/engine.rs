@@ -322,6 +322,9 @@ impl HadirEngine {
                         } => {
                             let _ = problems.on_team_retrying(code, message, retry_in_ms);
                         }
+                        TeamFeedProblem::Reset => {
+                            let _ = problems.on_team_reset();
+                        }
                     },
                 )
                 .await;

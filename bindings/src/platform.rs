@@ -150,6 +150,9 @@ pub trait TeamListener: Send + Sync {
         staff_message: String,
         retry_in_ms: u64,
     ) -> Result<(), PlatformError>;
+    /// The server no longer knew the feed's position (its database was restored): the
+    /// feed goes on from now; read [`crate::engine::HadirEngine::team_attendance`] again.
+    fn on_team_reset(&self) -> Result<(), PlatformError>;
     /// The feed stopped for good (e.g. `TEAM_NOT_SUPERVISOR`, `AUTH_DEVICE_REVOKED`).
     fn on_team_closed(&self, code: String, staff_message: String) -> Result<(), PlatformError>;
 }

@@ -301,12 +301,14 @@ pub struct TeamMember {
     pub display_name: String,
     /// The office-local date this row describes (a late-arriving offline check-in's
     /// event may describe an earlier day than today).
+    #[serde(with = "crate::schedule::iso_date")]
     pub date: NaiveDate,
     /// The office whose schedule applies (their first office).
     pub office_id: Option<String>,
     /// Where they stand.
     pub state: DayState,
-    /// Minutes late on arrival, when late.
+    /// Minutes late on arrival, when late (absent when the arrival was not recorded at
+    /// all: `deviation_codes` then holds `TL4`).
     pub late_minutes: Option<u32>,
     /// Deduction codes of the day so far (`TL2`, `PSW1`, ...).
     pub deviation_codes: Vec<String>,
@@ -358,6 +360,11 @@ pub struct TeamEvents {
     pub events: Vec<TeamEvent>,
     /// Pass as `after` next time.
     pub cursor: i64,
+    /// True when `after` was beyond anything the server has stored (its database was
+    /// restored, or the cursor came from another server): reload `GET /v1/team` and
+    /// continue from this answer's cursor.
+    #[serde(default)]
+    pub reset: bool,
     /// The server's instant, Unix ms.
     pub server_time_ms: i64,
 }

@@ -139,6 +139,8 @@ pub enum DeviceError {
         status: u16,
         /// The server's code.
         code: String,
+        /// The server's `Retry-After`, seconds.
+        retry_after_s: Option<u64>,
     },
     /// The server refused the request.
     #[error("server refused: {code}: {message}")]
@@ -157,9 +159,15 @@ impl From<ClientError> for DeviceError {
     fn from(e: ClientError) -> Self {
         match e {
             ClientError::Network(m) | ClientError::BadAnswer(m) => DeviceError::Network(m),
-            ClientError::Unavailable { status, code, .. } => {
-                DeviceError::Unavailable { status, code }
-            }
+            ClientError::Unavailable {
+                status,
+                code,
+                retry_after_s,
+            } => DeviceError::Unavailable {
+                status,
+                code,
+                retry_after_s,
+            },
             ClientError::Refused { error, .. } => DeviceError::Refused {
                 code: error.code,
                 message: error.message,
@@ -340,6 +348,9 @@ pub enum TeamFeedProblem {
         /// When it tries again.
         retry_in_ms: u64,
     },
+    /// The server no longer knows the cursor (its database was restored): the feed
+    /// continues from now, and the team view should be read again.
+    Reset,
 }
 
 /// Backoff of the live team feed after a failed poll.
@@ -722,7 +733,7 @@ impl Device {
 
     /// The next attendance `person` is expected to record, from the cached schedule of
     /// their first office and the check-ins on this phone today (rejected ones do not
-    /// count). Works offline. `None` when the person has no office or no working day
+    /// count, nor pending ones the phone itself saw outside or with a bad fix). Works offline. `None` when the person has no office or no working day
     /// within three weeks.
     pub fn next_expected(&self, person: &PersonId) -> Result<Option<NextAttendance>, DeviceError> {
         let loaded = self.loaded_config().ok_or(DeviceError::NoConfig)?;
@@ -740,7 +751,17 @@ impl Device {
             .store
             .history(Some(person.value()), 64)?
             .iter()
-            .filter(|h| h.state != store::OutboxState::Rejected)
+            .filter(|h| match h.state {
+                store::OutboxState::Accepted => true,
+                store::OutboxState::Rejected => false,
+                // Not decided yet: counts if the phone saw it inside with no problem
+                // (one it expects the server to refuse must be done again).
+                store::OutboxState::Pending => {
+                    serde_json::from_str::<LocalVerdict>(&h.local_verdict_json).is_ok_and(|v| {
+                        v.geofence == LocalGeofenceStatus::Inside && v.issue_codes.is_empty()
+                    })
+                }
+            })
             .filter(|h| schedule::local_date(h.recorded_at_ms, offset) == today)
             .filter_map(|h| AttendanceKind::parse(&h.kind))
             .collect();
@@ -841,21 +862,31 @@ impl Device {
                 Ok(answer) => {
                     failures = 0;
                     cursor = Some(answer.cursor);
+                    if answer.reset {
+                        on_problem(TeamFeedProblem::Reset);
+                    }
                     for event in answer.events {
                         on_event(event);
                     }
                 }
                 Err(e @ (DeviceError::Network(_) | DeviceError::Unavailable { .. })) => {
+                    let retry_after_ms = match &e {
+                        DeviceError::Unavailable {
+                            retry_after_s: Some(s),
+                            ..
+                        } => s.saturating_mul(1000),
+                        _ => 0,
+                    };
                     let delay = backoff_delay_ms(
                         TEAM_FEED_BACKOFF_BASE_MS,
                         TEAM_FEED_BACKOFF_CAP_MS,
                         failures,
-                        0,
+                        retry_after_ms,
                     );
                     failures = failures.saturating_add(1);
                     on_problem(TeamFeedProblem::Retrying {
                         code: e.code(),
-                        message: e.staff_message(),
+                        message: "Pantauan tim terputus; menyambung kembali otomatis.".into(),
                         retry_in_ms: delay,
                     });
                     tokio::time::sleep(Duration::from_millis(delay)).await;

@@ -481,11 +481,15 @@ pub struct Deviation {
     /// True for arriving late (check_in, break_end: "TL"); false for leaving early
     /// (break_start, check_out: "PSW").
     pub late: bool,
-    /// Whole minutes beyond the time, rounded up (a second late is a minute), after the
-    /// tolerance: a deviation inside the tolerance is none at all.
+    /// Whole minutes beyond the time, counted on the clock face the person sees
+    /// (07:30:59 is still 07:30, so on time), after the tolerance: a deviation inside
+    /// the tolerance is none at all. 0 when `missing`.
     pub minutes: u32,
-    /// The deduction band of `minutes`.
+    /// The deduction band of `minutes` ([`DeviationBand::Band4`] when `missing`).
     pub band: DeviationBand,
+    /// True when there is no record at all (no arrival on a day worked, no check-out
+    /// on a day over): the tables count it in the last band.
+    pub missing: bool,
 }
 
 impl Deviation {
@@ -495,8 +499,25 @@ impl Deviation {
         format!("{prefix}{}", self.band.number())
     }
 
-    /// Indonesian, e.g. "terlambat 12 menit" or "pulang 30 menit lebih awal".
+    /// No record of an arrival (`late`) or a leaving: counted in the last band.
+    pub fn missing(late: bool) -> Self {
+        Deviation {
+            late,
+            minutes: 0,
+            band: DeviationBand::Band4,
+            missing: true,
+        }
+    }
+
+    /// Indonesian, e.g. "terlambat 12 menit" or "30 menit lebih awal".
     pub fn staff_phrase(&self) -> String {
+        if self.missing {
+            return if self.late {
+                "tidak ada absen masuk".into()
+            } else {
+                "tidak ada absen pulang".into()
+            };
+        }
         if self.late {
             format!("terlambat {} menit", self.minutes)
         } else {
@@ -506,9 +527,10 @@ impl Deviation {
 }
 
 /// The deviation of an attendance of `kind` at `actual_ms` from its time `due_ms`, or
-/// `None` when on time (within `tolerance_minutes`). The tolerance only decides whether
-/// there is a deviation; once there is one, it is measured from the time itself, as
-/// the tables do.
+/// `None` when on time (within `tolerance_minutes`). Minutes are compared as the clock
+/// shows them (seconds dropped): the time on the screen and the minutes counted always
+/// agree. The tolerance only decides whether there is a deviation; once there is one, it
+/// is measured from the time itself, as the tables do.
 pub fn deviation(
     kind: AttendanceKind,
     due_ms: i64,
@@ -516,20 +538,24 @@ pub fn deviation(
     tolerance_minutes: u32,
 ) -> Option<Deviation> {
     let late = matches!(kind, AttendanceKind::CheckIn | AttendanceKind::BreakEnd);
-    let beyond_ms = if late {
-        actual_ms - due_ms
+    let (due_min, actual_min) = (
+        due_ms.div_euclid(MS_PER_MINUTE),
+        actual_ms.div_euclid(MS_PER_MINUTE),
+    );
+    let beyond = if late {
+        actual_min - due_min
     } else {
-        due_ms - actual_ms
+        due_min - actual_min
     };
-    if beyond_ms <= i64::from(tolerance_minutes) * MS_PER_MINUTE || beyond_ms <= 0 {
+    if beyond <= 0 || beyond <= i64::from(tolerance_minutes) {
         return None;
     }
-    let minutes =
-        u32::try_from((beyond_ms + MS_PER_MINUTE - 1) / MS_PER_MINUTE).unwrap_or(u32::MAX);
+    let minutes = u32::try_from(beyond).unwrap_or(u32::MAX);
     Some(Deviation {
         late,
         minutes,
         band: DeviationBand::of_minutes(minutes),
+        missing: false,
     })
 }
 
@@ -566,6 +592,13 @@ impl ExpectedAttendance {
                 iso_date::day_month_year(self.date),
                 self.at
             )
+        } else if self.overdue
+            && matches!(
+                self.kind,
+                AttendanceKind::BreakStart | AttendanceKind::CheckOut
+            )
+        {
+            format!("Sudah waktunya absen {label} ({}).", self.at)
         } else if self.overdue {
             format!("Absen {label} pukul {} sudah lewat.", self.at)
         } else {
@@ -659,7 +692,8 @@ const LOOKAHEAD_DAYS: u64 = 21;
 /// The next attendance expected at or after `now_ms`, given the kinds already recorded
 /// today (office-local). A time stays expected until the next time of the day is due
 /// (the last one until local midnight); after that it is missed and the next one is
-/// expected. `None` when no working day follows within three weeks.
+/// expected. Times before the latest recorded kind are past (nothing follows a
+/// check-out). `None` when no working day follows within three weeks.
 pub fn next_expected(
     schedule: &OfficeSchedule,
     utc_offset_minutes: i32,
@@ -668,8 +702,11 @@ pub fn next_expected(
 ) -> Option<ExpectedAttendance> {
     let today = local_date(now_ms, utc_offset_minutes);
     let plan = schedule.day(today);
+    // What comes before the latest recorded kind is past: after a check-out nothing
+    // more is expected today, after a break start the arrival is not asked for again.
+    let latest = recorded_today.iter().map(|k| kind_rank(*k)).max();
     for (i, t) in plan.times.iter().enumerate() {
-        if recorded_today.contains(&t.kind) {
+        if recorded_today.contains(&t.kind) || latest.is_some_and(|r| kind_rank(t.kind) < r) {
             continue;
         }
         let due_ms = instant_of(today, t.at, utc_offset_minutes);
@@ -770,7 +807,10 @@ pub struct DaySummary {
 
 /// Summarises a day from the accepted attendances of that office-local date. The
 /// earliest record of each kind counts (a repeated arrival does not erase lateness);
-/// for leaving times the latest counts (staying longer is never early leave).
+/// for leaving times the latest counts (staying longer is never early leave). A missing
+/// record counts in the last band, as the deduction tables do: no arrival on a day with
+/// other records is `TL4` (and the person is late, not absent); no check-out once the
+/// day is over is `PSW4`. Missing break records are not deductions.
 pub fn day_status(
     schedule: &OfficeSchedule,
     plan: &DayPlan,
@@ -786,41 +826,48 @@ pub fn day_status(
             AttendanceKind::BreakStart | AttendanceKind::CheckOut => times.max(),
         }
     };
+    let day_end = day_start_ms(plan.date, utc_offset_minutes) + MS_PER_DAY;
+    let worked = !recorded.is_empty();
     let mut others = Vec::new();
     for t in plan
         .times
         .iter()
         .filter(|t| t.kind != AttendanceKind::CheckIn)
     {
-        if let Some(at) = counted(t.kind) {
-            let due = instant_of(plan.date, t.at, utc_offset_minutes);
-            if let Some(d) = deviation(t.kind, due, at, schedule.tolerance_minutes) {
-                others.push((t.kind, d));
+        let due = instant_of(plan.date, t.at, utc_offset_minutes);
+        match counted(t.kind) {
+            Some(at) => {
+                if let Some(d) = deviation(t.kind, due, at, schedule.tolerance_minutes) {
+                    others.push((t.kind, d));
+                }
             }
+            None if t.kind == AttendanceKind::CheckOut && worked && now_ms >= day_end => {
+                others.push((t.kind, Deviation::missing(false)));
+            }
+            None => {}
         }
     }
     let arrival_due = plan
         .time_of(AttendanceKind::CheckIn)
         .map(|at| instant_of(plan.date, at, utc_offset_minutes));
-    let arrived = counted(AttendanceKind::CheckIn);
-    let arrival = match (arrival_due, arrived) {
+    let arrival = match (arrival_due, counted(AttendanceKind::CheckIn)) {
         (Some(due), Some(at)) => {
             deviation(AttendanceKind::CheckIn, due, at, schedule.tolerance_minutes)
         }
+        (Some(_), None) if worked => Some(Deviation::missing(true)),
         _ => None,
     };
     let state = if on_leave {
         DayState::OnLeave
     } else if plan.is_day_off() {
         DayState::DayOff
-    } else if arrived.is_some() {
+    } else if worked {
         if arrival.is_some() {
             DayState::Late
         } else {
             DayState::Present
         }
     } else {
-        let day_end = day_start_ms(plan.date, utc_offset_minutes) + MS_PER_DAY;
         match arrival_due {
             Some(due) if now_ms <= due => DayState::NotYet,
             _ if now_ms < day_end => DayState::NotArrived,
@@ -982,11 +1029,20 @@ mod tests {
         let m = MS_PER_MINUTE;
         assert_eq!(deviation(CheckIn, due, due, 0), None);
         assert_eq!(deviation(CheckIn, due, due - 5 * m, 0), None);
-        let one_second = deviation(CheckIn, due, due + 1000, 0).unwrap();
+        // Minutes as the clock shows them: 07:30:59 is 07:30, on time; 07:31 is late.
+        assert_eq!(deviation(CheckIn, due, due + 59_000, 0), None);
+        let one_minute = deviation(CheckIn, due, due + 60_000, 0).unwrap();
         assert_eq!(
-            (one_second.minutes, one_second.code()),
+            (one_minute.minutes, one_minute.code()),
             (1, "TL1".to_string())
         );
+        // Leaving at 15:59:30 is a minute early (15:59 on the clock).
+        let out = due + 510 * m; // 16:00
+        assert_eq!(
+            deviation(CheckOut, out, out - 30_000, 0).unwrap().minutes,
+            1
+        );
+        assert_eq!(deviation(CheckOut, out, out + 30_000, 0), None);
         for (late_min, code) in [
             (30, "TL1"),
             (31, "TL2"),
@@ -1029,6 +1085,26 @@ mod tests {
         assert_eq!((e.kind, e.overdue), (BreakStart, true));
         let e = next_expected(&s, WIB, wib(mon, 17, 0), &[CheckIn, BreakStart, BreakEnd]).unwrap();
         assert_eq!((e.kind, e.overdue), (CheckOut, true));
+        // Nothing follows a check-out, even with the breaks missing.
+        let e = next_expected(&s, WIB, wib(mon, 16, 30), &[CheckIn, CheckOut]).unwrap();
+        assert_eq!((e.kind, e.date), (CheckIn, date(2026, 11, 24)));
+        // After a break start, the missed arrival is not asked for again.
+        let e = next_expected(&s, WIB, wib(mon, 12, 10), &[BreakStart]).unwrap();
+        assert_eq!(e.kind, BreakEnd);
+        // Messages: a passed leaving time is "time to go", a passed arrival "missed".
+        let out =
+            next_expected(&s, WIB, wib(mon, 16, 10), &[CheckIn, BreakStart, BreakEnd]).unwrap();
+        assert_eq!(
+            out.staff_message(mon),
+            "Sudah waktunya absen pulang (16:00)."
+        );
+        let late = next_expected(&s, WIB, wib(mon, 8, 0), &[]).unwrap();
+        assert_eq!(
+            late.staff_message(mon),
+            "Absen masuk pukul 07:30 sudah lewat."
+        );
+        let soon = next_expected(&s, WIB, wib(mon, 7, 0), &[]).unwrap();
+        assert_eq!(soon.staff_message(mon), "Absen masuk hari ini pukul 07:30.");
         // All done on Friday evening: Monday morning.
         let fri = date(2026, 11, 27);
         let e = next_expected(
@@ -1098,6 +1174,30 @@ mod tests {
                 CheckOut,
                 deviation(CheckOut, wib(mon, 16, 0), wib(mon, 15, 0), 0).unwrap()
             )]
+        );
+        // Forgot to check in but worked: late with TL4, not absent.
+        let no_arrival = st(
+            next_day,
+            false,
+            &[rec(BreakStart, 12, 0), rec(CheckOut, 16, 5)],
+        );
+        assert_eq!(no_arrival.state, DayState::Late);
+        let missing = no_arrival.arrival.unwrap();
+        assert!(missing.missing && missing.late);
+        assert_eq!(missing.code(), "TL4");
+        assert_eq!(missing.staff_phrase(), "tidak ada absen masuk");
+        // Arrived, never checked out: PSW4 once the day is over, nothing before.
+        let no_out = st(next_day, false, &[rec(CheckIn, 7, 20)]);
+        assert_eq!(no_out.state, DayState::Present);
+        assert_eq!(no_out.others.len(), 1);
+        assert_eq!(
+            (no_out.others[0].0, no_out.others[0].1.code()),
+            (CheckOut, "PSW4".to_string())
+        );
+        assert!(
+            st(wib(mon, 15, 0), false, &[rec(CheckIn, 7, 20)])
+                .others
+                .is_empty()
         );
         let sat = date(2026, 11, 28);
         let off = day_status(

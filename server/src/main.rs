@@ -183,8 +183,12 @@ enum PersonCommand {
         #[arg(long = "office", required = true)]
         offices: Vec<String>,
         /// Their direct supervisor (`kind:value` or the bare id), already registered.
-        #[arg(long)]
+        /// Without it (or --no-supervisor) a person added again keeps their supervisor.
+        #[arg(long, conflicts_with = "no_supervisor")]
         supervisor: Option<String>,
+        /// Remove the person's supervisor.
+        #[arg(long)]
+        no_supervisor: bool,
     },
 }
 
@@ -319,6 +323,7 @@ fn run_admin(cli: &Cli, config: &ServerConfig) -> Result<(), String> {
                     name,
                     offices,
                     supervisor,
+                    no_supervisor,
                 },
         } => {
             let kind = match kind {
@@ -327,11 +332,18 @@ fn run_admin(cli: &Cli, config: &ServerConfig) -> Result<(), String> {
                 Kind::NonAsn => PersonIdKind::NonAsn,
             };
             let pid = PersonId::parse(kind, id).map_err(|e| format!("{}: {e}", e.code()))?;
-            let supervisor = supervisor
-                .as_deref()
-                .map(|spec| admin::find_person(s, spec))
-                .transpose()
-                .map_err(admin_err)?;
+            let supervisor = match (supervisor.as_deref(), no_supervisor) {
+                (Some(spec), _) => Some(admin::find_person(s, spec).map_err(admin_err)?),
+                (None, true) => None,
+                // Re-adding someone to fix a name or an office keeps their team.
+                (None, false) => s
+                    .load_directory()
+                    .map_err(|e| e.to_string())?
+                    .people
+                    .into_iter()
+                    .find(|p| p.id == pid)
+                    .and_then(|p| p.supervisor),
+            };
             admin::add_person(
                 s,
                 PersonRecord {

@@ -46,29 +46,72 @@ pub const MAX_EVENTS: usize = 200;
 
 const MS_PER_DAY: i64 = 86_400_000;
 
+/// Most long polls one supervisor may hold at once (a phone needs one; a few allow an
+/// app restarted while its old poll is still open).
+pub const MAX_WAITS_PER_SUPERVISOR: usize = 4;
+
+/// Per supervisor key: the notifier their polls wait on, and how many wait.
+type Waiters = Arc<Mutex<HashMap<String, (Arc<Notify>, usize)>>>;
+
 /// Wakes the long polls of the supervisors whose team just changed.
 #[derive(Debug)]
 pub struct LiveHub {
-    waiters: Mutex<HashMap<String, Arc<Notify>>>,
+    waiters: Waiters,
     permits: Arc<Semaphore>,
+}
+
+/// A registered long poll; unregisters itself when dropped (answer sent, client gone).
+#[derive(Debug)]
+pub struct LiveWait {
+    waiters: Waiters,
+    supervisor_key: String,
+    notify: Arc<Notify>,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Drop for LiveWait {
+    fn drop(&mut self) {
+        let mut waiters = self.waiters.lock().expect("live hub lock");
+        if let Some(entry) = waiters.get_mut(&self.supervisor_key) {
+            entry.1 -= 1;
+            if entry.1 == 0 {
+                waiters.remove(&self.supervisor_key);
+            }
+        }
+    }
 }
 
 impl LiveHub {
     /// A hub admitting at most `max_waiters` polls at once.
     pub fn new(max_waiters: usize) -> Self {
         LiveHub {
-            waiters: Mutex::new(HashMap::new()),
+            waiters: Arc::new(Mutex::new(HashMap::new())),
             permits: Arc::new(Semaphore::new(max_waiters.max(1))),
         }
     }
 
-    fn notifier(&self, supervisor_key: &str) -> Arc<Notify> {
-        self.waiters
-            .lock()
-            .expect("live hub lock")
-            .entry(supervisor_key.to_string())
-            .or_default()
+    /// Registers a poll of this supervisor: 503 when the server holds its most polls,
+    /// 429 when the supervisor already holds [`MAX_WAITS_PER_SUPERVISOR`].
+    pub fn register(&self, supervisor_key: &str) -> Result<LiveWait, AppError> {
+        let permit = self
+            .permits
             .clone()
+            .try_acquire_owned()
+            .map_err(|_| AppError::Overloaded { retry_after_s: 5 })?;
+        let mut waiters = self.waiters.lock().expect("live hub lock");
+        let entry = waiters
+            .entry(supervisor_key.to_string())
+            .or_insert_with(|| (Arc::new(Notify::new()), 0));
+        if entry.1 >= MAX_WAITS_PER_SUPERVISOR {
+            return Err(AppError::RateLimited { retry_after_s: 5 });
+        }
+        entry.1 += 1;
+        Ok(LiveWait {
+            waiters: self.waiters.clone(),
+            supervisor_key: supervisor_key.to_string(),
+            notify: entry.0.clone(),
+            _permit: permit,
+        })
     }
 
     /// Wakes the supervisors of these people (who just had a check-in stored).
@@ -78,7 +121,7 @@ impl LiveHub {
             return;
         }
         for key in person_keys {
-            if let Some(notify) = statics
+            if let Some((notify, _)) = statics
                 .people
                 .get(key)
                 .and_then(|p| p.supervisor_key.as_ref())
@@ -255,7 +298,7 @@ impl AppState {
             date,
             office_id,
             state: summary.state,
-            late_minutes: summary.arrival.map(|d| d.minutes),
+            late_minutes: summary.arrival.filter(|d| !d.missing).map(|d| d.minutes),
             deviation_codes,
             flagged: rows.iter().any(|r| {
                 matches!(
@@ -288,6 +331,7 @@ impl AppState {
         for FeedCheckIn {
             seq,
             person_key: key,
+            received_ms,
             checkin,
         } in feed
         {
@@ -295,7 +339,7 @@ impl AppState {
                 continue;
             };
             let offset = statics.home_office(person).1;
-            let date = local_date(checkin.trusted_time_ms.unwrap_or(now), offset);
+            let date = local_date(checkin.trusted_time_ms.unwrap_or(received_ms), offset);
             let member = match days.get(&(key.clone(), date)) {
                 Some(m) => m.clone(),
                 None => {
@@ -347,41 +391,42 @@ pub async fn team_events(
     signed: Signed<SMALL_LIMIT>,
 ) -> Result<Json<TeamEvents>, AppError> {
     let Query(query) = query.map_err(query_error)?;
-    let _permit = state
-        .live()
-        .permits
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| AppError::Overloaded { retry_after_s: 5 })?;
     let st = state.clone();
     let device = signed.device.clone();
     let spec = query.supervisor.clone();
     let auth =
         tokio::task::spawn_blocking(move || st.authorize_supervisor(&device, &spec)).await??;
     let st = state.clone();
-    let latest = || async {
-        let st = st.clone();
-        Ok::<i64, AppError>(tokio::task::spawn_blocking(move || st.storage().latest_seq()).await??)
-    };
+    let latest = tokio::task::spawn_blocking(move || st.storage().latest_seq()).await??;
     let Some(after) = query.after else {
         return Ok(Json(TeamEvents {
             events: vec![],
-            cursor: latest().await?,
+            cursor: latest,
+            reset: false,
             server_time_ms: now_ms(),
         }));
     };
     if after < 0 {
         return Err(bad_query("after: must be 0 or more"));
     }
+    if after > latest {
+        // A cursor from before a restore, or from another server: start over.
+        return Ok(Json(TeamEvents {
+            events: vec![],
+            cursor: latest,
+            reset: true,
+            server_time_ms: now_ms(),
+        }));
+    }
     let wait = Duration::from_secs(u64::from(
         query.wait_s.unwrap_or(MAX_TEAM_WAIT_S).min(MAX_TEAM_WAIT_S),
     ));
     let deadline = tokio::time::Instant::now() + wait;
-    let notify = state.live().notifier(&auth.supervisor_key);
+    let registration = state.live().register(&auth.supervisor_key)?;
     let team = Arc::new(auth.team);
     loop {
         // Registered before looking, so a check-in stored in between still wakes us.
-        let mut notified = pin!(notify.notified());
+        let mut notified = pin!(registration.notify.notified());
         notified.as_mut().enable();
         let (st, t) = (state.clone(), team.clone());
         let events = tokio::task::spawn_blocking(move || st.team_events_after(&t, after)).await??;
@@ -389,6 +434,7 @@ pub async fn team_events(
             return Ok(Json(TeamEvents {
                 cursor: last.seq,
                 events,
+                reset: false,
                 server_time_ms: now_ms(),
             }));
         }
@@ -396,6 +442,7 @@ pub async fn team_events(
             return Ok(Json(TeamEvents {
                 events: vec![],
                 cursor: after,
+                reset: false,
                 server_time_ms: now_ms(),
             }));
         }

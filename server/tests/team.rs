@@ -450,3 +450,141 @@ async fn the_live_feed_answers_when_a_team_member_checks_in() {
     assert_eq!(again.events.len(), 1);
     assert_eq!(again.events[0].checkin.checkin_id, results[0].checkin_id);
 }
+
+#[tokio::test]
+async fn the_feed_returns_every_members_check_ins_in_order_resets_and_caps_waiters() {
+    minutes_into_the_day().await;
+    let env = team_env();
+    let router = env.router();
+    let mut supervisor = Phone::new();
+    supervisor.enroll(&env, &router, &nip(NIP_B)).await;
+    let mut budi = Phone::new();
+    budi.enroll(&env, &router, &nip(NIP_A)).await;
+    let mut dewi = Phone::new();
+    dewi.enroll(&env, &router, &nip(NIP_D)).await;
+    let siti = spec(&nip(NIP_B));
+    let team = team_of(&router, &supervisor, &format!("supervisor={siti}")).await;
+
+    // Budi, Dewi, Budi: three events, in the order the server stored them.
+    let mut ids = Vec::new();
+    for (n, (phone, who)) in [(&budi, NIP_A), (&dewi, NIP_D), (&budi, NIP_A)]
+        .into_iter()
+        .enumerate()
+    {
+        let s = selfie(10 + n as u64, 1);
+        phone.upload(&router, &s).await;
+        let r = phone
+            .submit(
+                &router,
+                vec![phone.envelope(&payload(
+                    &phone.device_id,
+                    &nip(who),
+                    north_of_center(0.0),
+                    &s,
+                ))],
+            )
+            .await;
+        ids.push(r[0].checkin_id.clone());
+    }
+    let r = get(
+        &router,
+        &supervisor,
+        &format!(
+            "/v1/team/events?supervisor={siti}&after={}&wait_s=0",
+            team.cursor
+        ),
+    )
+    .await;
+    let events: TeamEvents = serde_json::from_slice(&r.body).unwrap();
+    let got: Vec<&str> = events
+        .events
+        .iter()
+        .map(|e| e.checkin.checkin_id.as_str())
+        .collect();
+    assert_eq!(got, ids.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(events.events.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert!(!events.reset);
+    // The second Budi event carries his day with both check-ins.
+    assert_eq!(events.events[2].member.checkins.len(), 2);
+
+    // A cursor beyond anything stored (a restored database): reset to the present.
+    let r = get(
+        &router,
+        &supervisor,
+        &format!(
+            "/v1/team/events?supervisor={siti}&after={}&wait_s=5",
+            events.cursor + 1_000
+        ),
+    )
+    .await;
+    let reset: TeamEvents = serde_json::from_slice(&r.body).unwrap();
+    assert!(reset.reset && reset.events.is_empty());
+    assert_eq!(reset.cursor, events.cursor);
+
+    // One supervisor holds at most a few polls at once.
+    let poll = || {
+        let router = router.clone();
+        let request = supervisor.request(
+            "GET",
+            &format!(
+                "/v1/team/events?supervisor={siti}&after={}&wait_s=20",
+                events.cursor
+            ),
+            vec![],
+            "application/json",
+        );
+        tokio::spawn(async move { send(&router, request).await })
+    };
+    let held: Vec<_> = (0..hadir_server::team::MAX_WAITS_PER_SUPERVISOR)
+        .map(|_| poll())
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let refused = poll().await.unwrap();
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.code(), "RATE_LIMITED");
+    for h in &held {
+        h.abort();
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The client went away: its slot is free again.
+    let again = get(
+        &router,
+        &supervisor,
+        &format!(
+            "/v1/team/events?supervisor={siti}&after={}&wait_s=0",
+            events.cursor
+        ),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn supervision_cannot_go_in_a_circle() {
+    let env = team_env();
+    let s = env.state.storage().as_ref();
+    // Siti supervises Budi; Budi cannot become Siti's supervisor.
+    let err = admin::add_person(
+        s,
+        PersonRecord {
+            id: nip(NIP_B),
+            display_name: "Siti".into(),
+            office_ids: vec![OFFICE.into()],
+            supervisor: Some(nip(NIP_A)),
+        },
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("circle"), "{err}");
+    // Nor her own.
+    let err = admin::add_person(
+        s,
+        PersonRecord {
+            id: nip(NIP_B),
+            display_name: "Siti".into(),
+            office_ids: vec![OFFICE.into()],
+            supervisor: Some(nip(NIP_B)),
+        },
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("own supervisor"), "{err}");
+}

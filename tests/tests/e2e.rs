@@ -603,8 +603,10 @@ async fn a_supervisors_live_feed_survives_a_server_restart_and_misses_nothing() 
         .await
         .expect("a retry reported")
         .unwrap();
-    let hadir_core::device::TeamFeedProblem::Retrying { code, .. } = problem;
-    assert_eq!(code, "NETWORK");
+    match problem {
+        hadir_core::device::TeamFeedProblem::Retrying { code, .. } => assert_eq!(code, "NETWORK"),
+        other => panic!("expected a retry, got {other:?}"),
+    }
     let second = check_in(&staff, NIP, fix(&staff, LAT, LON), camera_jpeg(7002));
     assert_eq!(staff.device.sync_now(true).await.unwrap().pending, 1);
 
@@ -627,4 +629,37 @@ async fn a_supervisors_live_feed_survives_a_server_restart_and_misses_nothing() 
     );
     assert!(!watcher.is_finished(), "the feed keeps running");
     watcher.abort();
+
+    // An admin fixing Budi's name (without --supervisor) keeps him in Rina's team.
+    admin(
+        &world.db(),
+        &[
+            "person",
+            "add",
+            "--kind",
+            "nip",
+            "--id",
+            NIP,
+            "--name",
+            "Budi Santoso, S.Kom.",
+            "--office",
+            "kominfo",
+        ],
+    );
+    let mut renamed = None;
+    for _ in 0..25 {
+        let team = supervisor
+            .device
+            .team_attendance(&person(NIP_2), None)
+            .await
+            .unwrap();
+        if team.members[0].display_name == "Budi Santoso, S.Kom." {
+            renamed = Some(team);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let team = renamed.expect("the rename is seen within 5 s, Budi still in the team");
+    assert_eq!(team.members.len(), 1);
+    assert_eq!(team.members[0].checkins.len(), 2);
 }

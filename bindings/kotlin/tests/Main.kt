@@ -62,6 +62,7 @@ class CollectingTeamListener : TeamListener {
     val closed = ConcurrentLinkedQueue<String>()
     override fun onTeamUpdate(update: TeamUpdate) { updates.add(update) }
     override fun onTeamRetrying(code: String, staffMessage: String, retryInMs: ULong) { problems.add(code) }
+    override fun onTeamReset() { problems.add("RESET") }
     override fun onTeamClosed(code: String, staffMessage: String) { closed.add(code) }
 }
 
@@ -270,8 +271,12 @@ fun main() {
         expect(next.officeName == "Dinas Kominfo") { next.toString() }
         // Arrived today (the accepted check-in above); the outside check-out was rejected.
         expect(next.expected.kind == AttendanceKind.CHECK_OUT && next.expected.at == "23:59") { next.toString() }
-        expect(!next.expected.overdue) { next.toString() }
-        expect(next.staffMessage == "Absen pulang hari ini pukul 23:59.") { next.staffMessage }
+        // In the day's last minute (23:59 office time) the check-out is already due.
+        if (!next.expected.overdue) {
+            expect(next.staffMessage == "Absen pulang hari ini pukul 23:59.") { next.staffMessage }
+        } else {
+            expect(next.staffMessage == "Sudah waktunya absen pulang (23:59).") { next.staffMessage }
+        }
         val guestNext = engine.nextExpectedAttendance(guest) ?: error("guest")
         expect(guestNext.expected.kind == AttendanceKind.CHECK_IN && guestNext.expected.overdue) { guestNext.toString() }
         expect(guestNext.staffMessage.contains("sudah lewat")) { guestNext.staffMessage }

@@ -191,6 +191,8 @@ pub struct FeedCheckIn {
     pub seq: i64,
     /// [`person_key`] of the person.
     pub person_key: String,
+    /// When the server received it, Unix ms (dates a check-in without a trusted time).
+    pub received_ms: i64,
     /// The check-in.
     pub checkin: TeamCheckIn,
 }
@@ -245,8 +247,9 @@ pub trait Storage: Send + Sync + 'static {
         person_keys: &[String],
         date: NaiveDate,
     ) -> Result<HashMap<String, LeaveInfo>, StorageError>;
-    /// Final (not `retry_later`) check-ins of these people whose trusted instant is in
-    /// `[from_ms, to_ms)`, oldest first.
+    /// Final (not `retry_later`) check-ins of these people whose trusted instant (or,
+    /// for a check-in rejected before its time could be read, its receipt) is in
+    /// `[from_ms, to_ms)`, oldest first; all read from one snapshot.
     fn checkins_between(
         &self,
         person_keys: &[String],
@@ -254,7 +257,8 @@ pub trait Storage: Send + Sync + 'static {
         to_ms: i64,
     ) -> Result<Vec<FeedCheckIn>, StorageError>;
     /// Final check-ins of these people stored after feed position `after_seq`, in feed
-    /// order, at most `limit`.
+    /// order, at most `limit`; all read from one snapshot, so no check-in of one person
+    /// is skipped while another's later one is returned.
     fn checkins_after(
         &self,
         person_keys: &[String],

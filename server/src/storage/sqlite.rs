@@ -753,6 +753,24 @@ impl Storage for SqliteStorage {
                         "no person {sup:?} to be the supervisor; add them first"
                     )));
                 }
+                // The chain of supervisors above must not come back to this person.
+                let mut above = Some(sup.clone());
+                for _ in 0..10_000 {
+                    let Some(current) = above else { break };
+                    if current == key {
+                        return Err(StorageError::Invalid(format!(
+                            "{sup:?} is already under {key:?}: supervision cannot go in a circle"
+                        )));
+                    }
+                    above = c
+                        .query_row(
+                            "SELECT supervisor_key FROM people WHERE person_key = ?1",
+                            [&current],
+                            |r| r.get::<_, Option<String>>(0),
+                        )
+                        .optional()?
+                        .flatten();
+                }
             }
             c.execute(
                 "INSERT INTO people (person_key, kind, value, display_name, updated_ms, \
@@ -1110,17 +1128,23 @@ impl Storage for SqliteStorage {
         to_ms: i64,
     ) -> Result<Vec<FeedCheckIn>, StorageError> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT rowid, person_key, checkin_id, kind, device_id, result_json \
-                 FROM checkins WHERE person_key = ?1 AND trusted_ms >= ?2 AND trusted_ms < ?3 \
-                 AND status != 'retry_later' ORDER BY trusted_ms, rowid",
-            )?;
+            let tx = c.unchecked_transaction()?; // one snapshot for the whole team
             let mut out = Vec::new();
-            for key in person_keys {
-                for row in stmt.query_map(params![key, from_ms, to_ms], feed_row)? {
-                    out.push(feed_checkin(row?)?);
+            {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT rowid, person_key, checkin_id, kind, device_id, result_json, \
+                     received_ms FROM checkins WHERE person_key = ?1 AND status != 'retry_later' \
+                     AND ((trusted_ms >= ?2 AND trusted_ms < ?3) OR (trusted_ms IS NULL \
+                     AND received_ms >= ?2 AND received_ms < ?3)) \
+                     ORDER BY COALESCE(trusted_ms, received_ms), rowid",
+                )?;
+                for key in person_keys {
+                    for row in stmt.query_map(params![key, from_ms, to_ms], feed_row)? {
+                        out.push(feed_checkin(row?)?);
+                    }
                 }
             }
+            tx.finish()?;
             Ok(out)
         })
     }
@@ -1132,17 +1156,24 @@ impl Storage for SqliteStorage {
         limit: usize,
     ) -> Result<Vec<FeedCheckIn>, StorageError> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT rowid, person_key, checkin_id, kind, device_id, result_json \
-                 FROM checkins INDEXED BY checkins_feed WHERE person_key = ?1 AND rowid > ?2 \
-                 AND status != 'retry_later' ORDER BY rowid LIMIT ?3",
-            )?;
+            // One snapshot: per-person queries at different moments could return a later
+            // check-in of one person while missing an earlier one of another, and the
+            // cursor would then pass it for good.
+            let tx = c.unchecked_transaction()?;
             let mut out = Vec::new();
-            for key in person_keys {
-                for row in stmt.query_map(params![key, after_seq, limit as i64], feed_row)? {
-                    out.push(feed_checkin(row?)?);
+            {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT rowid, person_key, checkin_id, kind, device_id, result_json, \
+                     received_ms FROM checkins INDEXED BY checkins_feed WHERE person_key = ?1 \
+                     AND rowid > ?2 AND status != 'retry_later' ORDER BY rowid LIMIT ?3",
+                )?;
+                for key in person_keys {
+                    for row in stmt.query_map(params![key, after_seq, limit as i64], feed_row)? {
+                        out.push(feed_checkin(row?)?);
+                    }
                 }
             }
+            tx.finish()?;
             out.sort_by_key(|f| f.seq);
             out.truncate(limit);
             Ok(out)
@@ -1160,7 +1191,7 @@ impl Storage for SqliteStorage {
     }
 }
 
-type FeedRow = (i64, String, String, String, String, String);
+type FeedRow = (i64, String, String, String, String, String, i64);
 
 fn feed_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FeedRow> {
     Ok((
@@ -1170,11 +1201,12 @@ fn feed_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FeedRow> {
         r.get(3)?,
         r.get(4)?,
         r.get(5)?,
+        r.get(6)?,
     ))
 }
 
 fn feed_checkin(
-    (seq, person_key, checkin_id, kind, device_id, result_json): FeedRow,
+    (seq, person_key, checkin_id, kind, device_id, result_json, received_ms): FeedRow,
 ) -> Result<FeedCheckIn, StorageError> {
     let result: CheckInResult = serde_json::from_str(&result_json)
         .map_err(|e| StorageError::Corrupt(format!("result of {checkin_id}: {e}")))?;
@@ -1183,6 +1215,7 @@ fn feed_checkin(
     Ok(FeedCheckIn {
         seq,
         person_key,
+        received_ms,
         checkin: TeamCheckIn {
             checkin_id,
             kind,

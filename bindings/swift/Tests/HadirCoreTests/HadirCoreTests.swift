@@ -35,6 +35,7 @@ final class CollectingTeamListener: TeamListener, @unchecked Sendable {
         arrived.fulfill()
     }
     func onTeamRetrying(code: String, staffMessage: String, retryInMs: UInt64) throws {}
+    func onTeamReset() throws {}
     func onTeamClosed(code: String, staffMessage: String) throws {
         lock.lock(); closed.append(code); lock.unlock()
     }
@@ -228,7 +229,9 @@ final class HadirCoreTests: XCTestCase {
                                selfieJpeg: cameraJpeg(seed: 7), qrToken: nil)
         let after = try XCTUnwrap(try engine.nextExpectedAttendance(person: owner))
         XCTAssertEqual(after.expected.kind, .checkOut)
-        XCTAssertEqual(after.staffMessage, "Absen pulang hari ini pukul 23:59.")
+        // In the day's last minute (23:59 office time) the check-out is already due.
+        XCTAssertEqual(after.staffMessage, after.expected.overdue
+                       ? "Sudah waktunya absen pulang (23:59)." : "Absen pulang hari ini pukul 23:59.")
     }
 
     func testTheSupervisorReadsTheTeamAndReceivesALiveEvent() throws {
