@@ -265,6 +265,9 @@ pub enum ScheduleError {
     /// The tolerance is implausible (over two hours).
     #[error("tolerance_minutes must be at most 120")]
     BadTolerance,
+    /// The regular week has no attendance time at all (a typo in the day names?).
+    #[error("the week has no working day: write days as mon, tue, wed, thu, fri, sat, sun")]
+    NoWorkingDay,
 }
 
 impl ScheduleError {
@@ -276,6 +279,7 @@ impl ScheduleError {
             ScheduleError::UnpairedBreak { .. } => "SCHEDULE_UNPAIRED_BREAK",
             ScheduleError::BadPeriod { .. } => "SCHEDULE_BAD_PERIOD",
             ScheduleError::BadTolerance => "SCHEDULE_BAD_TOLERANCE",
+            ScheduleError::NoWorkingDay => "SCHEDULE_NO_WORKING_DAY",
         }
     }
 }
@@ -289,9 +293,22 @@ fn kind_rank(kind: AttendanceKind) -> u8 {
     }
 }
 
+/// The JSON key of a weekday in [`WeekSchedule`].
+fn day_key(weekday: Weekday) -> &'static str {
+    match weekday {
+        Weekday::Mon => "mon",
+        Weekday::Tue => "tue",
+        Weekday::Wed => "wed",
+        Weekday::Thu => "thu",
+        Weekday::Fri => "fri",
+        Weekday::Sat => "sat",
+        Weekday::Sun => "sun",
+    }
+}
+
 fn validate_week(week: &WeekSchedule, context: &str) -> Result<(), ScheduleError> {
     for (weekday, times) in week.days() {
-        let day = format!("{context}{weekday}");
+        let day = format!("{context}week.{}", day_key(weekday));
         if times.len() > MAX_TIMES_PER_DAY {
             return Err(ScheduleError::TooManyTimes { day });
         }
@@ -371,6 +388,9 @@ impl OfficeSchedule {
     /// Checks the rules of [`ScheduleError`].
     pub fn validate(&self) -> Result<(), ScheduleError> {
         validate_week(&self.week, "")?;
+        if self.week.days().iter().all(|(_, t)| t.is_empty()) {
+            return Err(ScheduleError::NoWorkingDay);
+        }
         if self.tolerance_minutes > 120 {
             return Err(ScheduleError::BadTolerance);
         }
@@ -381,7 +401,7 @@ impl OfficeSchedule {
                     reason: "ends before it starts".into(),
                 });
             }
-            validate_week(&p.week, &format!("{}: ", p.name))?;
+            validate_week(&p.week, &format!("periods[{:?}].", p.name))?;
         }
         for (i, a) in self.periods.iter().enumerate() {
             if let Some(b) = self.periods[i + 1..]
@@ -690,10 +710,11 @@ pub mod iso_date {
 const LOOKAHEAD_DAYS: u64 = 21;
 
 /// The next attendance expected at or after `now_ms`, given the kinds already recorded
-/// today (office-local). A time stays expected until the next time of the day is due
-/// (the last one until local midnight); after that it is missed and the next one is
-/// expected. Times before the latest recorded kind are past (nothing follows a
-/// check-out). `None` when no working day follows within three weeks.
+/// today (office-local). The arrival and the leaving stay expected until local
+/// midnight; a break start only until the break return is due (a break not taken is
+/// skipped), and a break return only after a break start and until the next time is
+/// due. Times before the latest recorded kind are past (nothing follows a check-out).
+/// `None` when no working day follows within three weeks.
 pub fn next_expected(
     schedule: &OfficeSchedule,
     utc_offset_minutes: i32,
@@ -705,15 +726,28 @@ pub fn next_expected(
     // What comes before the latest recorded kind is past: after a check-out nothing
     // more is expected today, after a break start the arrival is not asked for again.
     let latest = recorded_today.iter().map(|k| kind_rank(*k)).max();
+    let day_end = day_start_ms(today, utc_offset_minutes) + MS_PER_DAY;
     for (i, t) in plan.times.iter().enumerate() {
         if recorded_today.contains(&t.kind) || latest.is_some_and(|r| kind_rank(t.kind) < r) {
             continue;
         }
+        // A break return is asked for only after a break start.
+        if t.kind == AttendanceKind::BreakEnd
+            && !recorded_today.contains(&AttendanceKind::BreakStart)
+        {
+            continue;
+        }
         let due_ms = instant_of(today, t.at, utc_offset_minutes);
-        let closes_ms = plan.times.get(i + 1).map_or_else(
-            || day_start_ms(today, utc_offset_minutes) + MS_PER_DAY,
-            |next| instant_of(today, next.at, utc_offset_minutes),
-        );
+        // Arrival and leaving stay expected all day; a break time only until the next
+        // time is due (a break not taken is skipped, never made up later).
+        let closes_ms = match t.kind {
+            AttendanceKind::CheckIn | AttendanceKind::CheckOut => day_end,
+            AttendanceKind::BreakStart | AttendanceKind::BreakEnd => {
+                plan.times.get(i + 1).map_or(day_end, |next| {
+                    instant_of(today, next.at, utc_offset_minutes)
+                })
+            }
+        };
         if now_ms < closes_ms {
             return Some(ExpectedAttendance {
                 kind: t.kind,
@@ -810,7 +844,8 @@ pub struct DaySummary {
 /// for leaving times the latest counts (staying longer is never early leave). A missing
 /// record counts in the last band, as the deduction tables do: no arrival on a day with
 /// other records is `TL4` (and the person is late, not absent); no check-out once the
-/// day is over is `PSW4`. Missing break records are not deductions.
+/// day is over is `PSW4`. Missing break records are not deductions, and a break return
+/// without a recorded break start is not a late return.
 pub fn day_status(
     schedule: &OfficeSchedule,
     plan: &DayPlan,
@@ -836,6 +871,10 @@ pub fn day_status(
     {
         let due = instant_of(plan.date, t.at, utc_offset_minutes);
         match counted(t.kind) {
+            // A break return without a recorded break start is not a late return.
+            Some(_)
+                if t.kind == AttendanceKind::BreakEnd
+                    && counted(AttendanceKind::BreakStart).is_none() => {}
             Some(at) => {
                 if let Some(d) = deviation(t.kind, due, at, schedule.tolerance_minutes) {
                     others.push((t.kind, d));
@@ -996,6 +1035,22 @@ mod tests {
             },
         ];
         assert_eq!(s.validate().unwrap_err().code(), "SCHEDULE_BAD_PERIOD");
+        let empty = OfficeSchedule {
+            week: WeekSchedule::default(),
+            ..OfficeSchedule::perpres_21_2023()
+        };
+        assert_eq!(
+            empty.validate().unwrap_err().code(),
+            "SCHEDULE_NO_WORKING_DAY"
+        );
+        let mut s = OfficeSchedule::perpres_21_2023();
+        s.week.thu.swap(1, 2);
+        assert!(
+            s.validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("week.thu:")
+        );
     }
 
     #[test]
@@ -1080,8 +1135,16 @@ mod tests {
         assert_eq!((e.kind, e.overdue), (CheckIn, true));
         let e = next_expected(&s, WIB, wib(mon, 8, 0), &[CheckIn]).unwrap();
         assert_eq!((e.kind, e.overdue), (BreakStart, false));
-        // Arrival missed: once the break is due, the break is expected.
+        // Not arrived yet at 12:10: the arrival is still what is asked for.
         let e = next_expected(&s, WIB, wib(mon, 12, 10), &[]).unwrap();
+        assert_eq!((e.kind, e.overdue), (CheckIn, true));
+        // Arrived, no break taken, the break is over: the check-out is next, not a
+        // break return.
+        let e = next_expected(&s, WIB, wib(mon, 13, 57), &[CheckIn]).unwrap();
+        assert_eq!((e.kind, e.overdue), (CheckOut, false));
+        assert_eq!(e.staff_message(mon), "Absen pulang hari ini pukul 16:00.");
+        // In the break window the break start is asked for.
+        let e = next_expected(&s, WIB, wib(mon, 12, 5), &[CheckIn]).unwrap();
         assert_eq!((e.kind, e.overdue), (BreakStart, true));
         let e = next_expected(&s, WIB, wib(mon, 17, 0), &[CheckIn, BreakStart, BreakEnd]).unwrap();
         assert_eq!((e.kind, e.overdue), (CheckOut, true));
@@ -1198,6 +1261,20 @@ mod tests {
             st(wib(mon, 15, 0), false, &[rec(CheckIn, 7, 20)])
                 .others
                 .is_empty()
+        );
+        // A break return with no break start recorded is not late.
+        let no_break = st(
+            next_day,
+            false,
+            &[
+                rec(CheckIn, 7, 0),
+                rec(BreakEnd, 13, 57),
+                rec(CheckOut, 16, 0),
+            ],
+        );
+        assert_eq!(
+            (no_break.state, no_break.others.len()),
+            (DayState::Present, 0)
         );
         let sat = date(2026, 11, 28);
         let off = day_status(

@@ -71,23 +71,31 @@ pub fn new_device_id() -> String {
     format!("dev-{}", hadir_core::envelope::hex(&random_bytes::<10>()))
 }
 
-/// Parses `kind:value` or a bare value (looked up among registered people).
+/// Parses `kind:value` (kind `nip`, `ni_pppk` or `non_asn`; `-` for `_` is accepted) or
+/// a bare value (looked up among registered people).
 pub fn find_person(storage: &dyn Storage, spec: &str) -> Result<PersonId, AdminError> {
-    if let Some((kind, value)) = spec.split_once(':')
-        && let Some(k) = PersonIdKind::parse(kind)
-    {
-        return PersonId::parse(k, value).map_err(|e| AdminError::Invalid(e.to_string()));
+    let spec = spec.trim();
+    if let Some((kind, value)) = spec.split_once(':') {
+        let k = PersonIdKind::parse(&kind.trim().to_ascii_lowercase().replace('-', "_"))
+            .ok_or_else(|| {
+                AdminError::Invalid(format!(
+                    "unknown id kind {kind:?} in {spec:?}: write nip:, ni_pppk: or non_asn:"
+                ))
+            })?;
+        return PersonId::parse(k, value.trim()).map_err(|e| AdminError::Invalid(e.to_string()));
     }
     let matches: Vec<PersonId> = storage
         .load_directory()?
         .people
         .into_iter()
         .map(|p| p.id)
-        .filter(|id| id.value() == spec.trim())
+        .filter(|id| id.value() == spec)
         .collect();
     match matches.as_slice() {
         [one] => Ok(one.clone()),
-        [] => Err(AdminError::Invalid(format!("no person with id {spec:?}"))),
+        [] => Err(AdminError::Invalid(format!(
+            "no registered person with id {spec:?}; add them first with `person add`"
+        ))),
         _ => Err(AdminError::Invalid(format!(
             "{spec:?} is ambiguous; write kind:value (nip:, ni_pppk:, non_asn:)"
         ))),
@@ -206,8 +214,18 @@ pub fn circle_office(
     }
 }
 
-/// Validates and stores an office.
+/// The UTC offsets of Indonesia's time zones, minutes: WIB, WITA, WIT.
+pub const INDONESIAN_UTC_OFFSETS: [i32; 3] = [420, 480, 540];
+
+/// Validates and stores an office (its UTC offset must be WIB 420, WITA 480 or WIT 540).
 pub fn add_office(storage: &dyn Storage, office: Office) -> Result<(), AdminError> {
+    if !INDONESIAN_UTC_OFFSETS.contains(&office.utc_offset_minutes) {
+        return Err(AdminError::Invalid(format!(
+            "utc offset {} minutes is not an Indonesian time zone: 420 (WIB), 480 (WITA) or \
+             540 (WIT)",
+            office.utc_offset_minutes
+        )));
+    }
     office
         .validate()
         .map_err(|e| AdminError::Invalid(format!("{}: {}", e.code(), e)))?;
@@ -244,14 +262,54 @@ pub fn set_schedule(
 }
 
 /// Parses a schedule file (JSON, see `docs/PROTOCOL.md`), naming the field at fault.
+/// Stricter than the wire (where unknown fields are ignored for compatibility): a key
+/// the schedule does not know is refused, so a typo (`"Mon"`, `"tolerance"`) cannot
+/// silently turn a working day into a day off.
 pub fn schedule_from_json(text: &str) -> Result<OfficeSchedule, AdminError> {
     let mut de = serde_json::Deserializer::from_str(text);
     let schedule: OfficeSchedule = serde_path_to_error::deserialize(&mut de)
         .map_err(|e| AdminError::Invalid(format!("schedule {}: {}", e.path(), e.inner())))?;
+    let given: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| AdminError::Invalid(format!("schedule: {e}")))?;
+    let understood = serde_json::to_value(&schedule).expect("a schedule serialises");
+    if let Some(path) = unknown_key(&given, &understood, String::new()) {
+        return Err(AdminError::Invalid(format!(
+            "schedule: unknown key {path} (days are mon … sun; see docs/PROTOCOL.md)"
+        )));
+    }
     schedule
         .validate()
         .map_err(|e| AdminError::Invalid(format!("{}: {e}", e.code())))?;
     Ok(schedule)
+}
+
+/// The path of the first object key in `given` that `understood` (the same document
+/// read and written back) lacks.
+fn unknown_key(
+    given: &serde_json::Value,
+    understood: &serde_json::Value,
+    path: String,
+) -> Option<String> {
+    use serde_json::Value;
+    match (given, understood) {
+        (Value::Object(g), Value::Object(u)) => g.iter().find_map(|(k, v)| {
+            let here = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            match u.get(k) {
+                None => Some(here),
+                Some(uv) => unknown_key(v, uv, here),
+            }
+        }),
+        (Value::Array(g), Value::Array(u)) => g
+            .iter()
+            .zip(u)
+            .enumerate()
+            .find_map(|(i, (gv, uv))| unknown_key(gv, uv, format!("{path}[{i}]"))),
+        _ => None,
+    }
 }
 
 /// Records approved leave (the first day must not be after the last).
@@ -332,6 +390,35 @@ mod tests {
         }
         assert_eq!(code_hash("abcd-efgh 23"), code_hash("ABCDEFGH23"));
         assert_ne!(code_hash("ABCDEFGH23"), code_hash("ABCDEFGH24"));
+    }
+
+    #[test]
+    fn schedule_files_with_typos_are_refused() {
+        let ok = r#"{"week": {"mon": [{"kind": "check_in", "at": "07:45"},
+            {"kind": "check_out", "at": "16:00"}]}, "tolerance_minutes": 5}"#;
+        assert_eq!(schedule_from_json(ok).unwrap().tolerance_minutes, 5);
+        for (text, expect) in [
+            (
+                r#"{"week": {"Mon": [{"kind": "check_in", "at": "07:45"}]}}"#,
+                "week.Mon",
+            ),
+            (
+                r#"{"week": {"mon": [{"kind": "check_in", "at": "07:45"}]}, "tolerance": 5}"#,
+                "tolerance",
+            ),
+            (
+                r#"{"week": {"mon": [{"kind": "check_in", "at": "07:45", "note": "x"}]}}"#,
+                "week.mon[0].note",
+            ),
+            (r#"{"week": {}}"#, "SCHEDULE_NO_WORKING_DAY"),
+            (
+                r#"{"week": {"mon": [{"kind": "check_in", "at": "7:45"}]}}"#,
+                "HH:MM",
+            ),
+        ] {
+            let err = schedule_from_json(text).unwrap_err().to_string();
+            assert!(err.contains(expect), "{text}: {err}");
+        }
     }
 
     #[test]

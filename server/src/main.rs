@@ -80,7 +80,8 @@ enum Command {
         #[command(subcommand)]
         command: LeaveCommand,
     },
-    /// Create a demo office in Bengkulu and a demo person; print an enrollment code.
+    /// Create a demo office in Bengkulu, a demo person and their supervisor; print the
+    /// person's enrollment code.
     DemoSetup,
 }
 
@@ -120,10 +121,10 @@ enum LeaveCommand {
         #[arg(long, value_enum)]
         kind: LeaveKindArg,
         /// First day, YYYY-MM-DD.
-        #[arg(long)]
+        #[arg(long, value_parser = iso_date)]
         from: NaiveDate,
         /// Last day, YYYY-MM-DD (inclusive).
-        #[arg(long)]
+        #[arg(long, value_parser = iso_date)]
         to: NaiveDate,
         /// A note, e.g. the letter number.
         #[arg(long, default_value = "")]
@@ -182,8 +183,9 @@ enum PersonCommand {
         /// Office id (repeat for several); the first one's schedule applies.
         #[arg(long = "office", required = true)]
         offices: Vec<String>,
-        /// Their direct supervisor (`kind:value` or the bare id), already registered.
-        /// Without it (or --no-supervisor) a person added again keeps their supervisor.
+        /// Their direct supervisor, already registered: the bare id, or `kind:value` with
+        /// kind nip, ni_pppk or non_asn. Without it (or --no-supervisor) a person added
+        /// again keeps their supervisor.
         #[arg(long, conflicts_with = "no_supervisor")]
         supervisor: Option<String>,
         /// Remove the person's supervisor.
@@ -199,8 +201,8 @@ enum CodeCommand {
         /// The person: `kind:value` or the bare id.
         #[arg(long)]
         person: String,
-        /// Hours until it expires.
-        #[arg(long, default_value_t = 72)]
+        /// Hours until it expires (1 to 8760).
+        #[arg(long, default_value_t = 72, value_parser = clap::value_parser!(u32).range(1..=8760))]
         valid_hours: u32,
     },
 }
@@ -213,6 +215,12 @@ enum DeviceCommand {
         #[arg(long)]
         device: String,
     },
+}
+
+/// A `YYYY-MM-DD` date for clap, with an error that says so.
+fn iso_date(text: &str) -> Result<NaiveDate, String> {
+    hadir_core::schedule::iso_date::parse(text.trim())
+        .ok_or_else(|| format!("{text:?} is not a date: write YYYY-MM-DD, e.g. 2026-12-01"))
 }
 
 fn config_from(cli: &Cli) -> Result<ServerConfig, String> {
@@ -333,7 +341,9 @@ fn run_admin(cli: &Cli, config: &ServerConfig) -> Result<(), String> {
             };
             let pid = PersonId::parse(kind, id).map_err(|e| format!("{}: {e}", e.code()))?;
             let supervisor = match (supervisor.as_deref(), no_supervisor) {
-                (Some(spec), _) => Some(admin::find_person(s, spec).map_err(admin_err)?),
+                (Some(spec), _) => {
+                    Some(admin::find_person(s, spec).map_err(|e| format!("--supervisor: {e}"))?)
+                }
                 (None, true) => None,
                 // Re-adding someone to fix a name or an office keeps their team.
                 (None, false) => s
@@ -350,11 +360,18 @@ fn run_admin(cli: &Cli, config: &ServerConfig) -> Result<(), String> {
                     id: pid.clone(),
                     display_name: name.trim().to_string(),
                     office_ids: offices.clone(),
-                    supervisor,
+                    supervisor: supervisor.clone(),
                 },
             )
             .map_err(admin_err)?;
-            eprintln!("person {} saved", pid.value());
+            match &supervisor {
+                Some(sup) => eprintln!(
+                    "person {} saved, supervised by {}",
+                    pid.value(),
+                    sup.value()
+                ),
+                None => eprintln!("person {} saved, without a supervisor", pid.value()),
+            }
         }
         Command::EnrollCode {
             command:

@@ -163,7 +163,7 @@ pub fn parse_person_spec(spec: &str) -> Result<PersonId, AppError> {
     let (kind, value) = spec
         .split_once(':')
         .ok_or_else(|| bad_query("supervisor: write kind:value, e.g. nip:198503122010011003"))?;
-    let kind = PersonIdKind::parse(kind)
+    let kind = PersonIdKind::parse(&kind.replace('-', "_"))
         .ok_or_else(|| bad_query(format!("supervisor: unknown id kind {kind:?}")))?;
     PersonId::parse(kind, value).map_err(|e| bad_query(format!("supervisor: {e}")))
 }

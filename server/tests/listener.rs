@@ -40,6 +40,18 @@ fn cli(db: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Runs the CLI expecting it to fail; returns its stderr.
+fn cli_fails(db: &Path, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{args:?} should fail");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 struct Server {
     child: Child,
     base: String,
@@ -173,6 +185,177 @@ async fn binary_serves_enrolls_checks_in_and_survives_restart() {
             "kominfo", "--office", "bkd",
         ],
     );
+    // Supervisors, schedules and leave through the CLI, with the mistakes an admin
+    // makes refused in words that say what to do.
+    let err = cli_fails(
+        &db,
+        &[
+            "office",
+            "add",
+            "--id",
+            "x",
+            "--name",
+            "X",
+            "--utc-offset-minutes",
+            "7",
+            "--lat",
+            "-3.8",
+            "--lon",
+            "102.3",
+            "--radius-m",
+            "50",
+        ],
+    );
+    assert!(err.contains("420 (WIB)"), "{err}");
+    cli(
+        &db,
+        &[
+            "person",
+            "add",
+            "--kind",
+            "non-asn",
+            "--id",
+            "HON-001",
+            "--name",
+            "Rudi",
+            "--office",
+            "kominfo",
+            "--supervisor",
+            NIP_B,
+        ],
+    );
+    // Added again without --supervisor (a name fix): still Siti's; `non-asn:` is
+    // understood as well as `non_asn:`.
+    let out = Command::new(BIN)
+        .arg("--db")
+        .arg(&db)
+        .args([
+            "person", "add", "--kind", "non-asn", "--id", "HON-001", "--name", "Rudi H.",
+            "--office", "kominfo",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!("supervised by {NIP_B}")),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    cli(
+        &db,
+        &[
+            "leave",
+            "add",
+            "--person",
+            "non-asn:HON-001",
+            "--kind",
+            "dinas-luar",
+            "--from",
+            "2026-12-01",
+            "--to",
+            "2026-12-02",
+        ],
+    );
+    let err = cli_fails(
+        &db,
+        &[
+            "leave",
+            "add",
+            "--person",
+            "non_asn:HON-001",
+            "--kind",
+            "cuti",
+            "--from",
+            "01-12-2026",
+            "--to",
+            "2026-12-02",
+        ],
+    );
+    assert!(err.contains("YYYY-MM-DD"), "{err}");
+    let err = cli_fails(
+        &db,
+        &[
+            "person",
+            "add",
+            "--kind",
+            "nip",
+            "--id",
+            NIP_A,
+            "--name",
+            "Budi",
+            "--office",
+            "kominfo",
+            "--supervisor",
+            "196001011990011001",
+        ],
+    );
+    assert!(
+        err.contains("--supervisor") && err.contains("add them first"),
+        "{err}"
+    );
+    let err = cli_fails(
+        &db,
+        &[
+            "leave",
+            "add",
+            "--person",
+            "foo:1",
+            "--kind",
+            "cuti",
+            "--from",
+            "2026-12-01",
+            "--to",
+            "2026-12-01",
+        ],
+    );
+    assert!(err.contains("unknown id kind"), "{err}");
+    let schedule = dir.path().join("schedule.json");
+    std::fs::write(
+        &schedule,
+        r#"{"week": {"Mon": [{"kind": "check_in", "at": "07:45"}]}}"#,
+    )
+    .unwrap();
+    let err = cli_fails(
+        &db,
+        &[
+            "office",
+            "schedule",
+            "--id",
+            "kominfo",
+            "--file",
+            schedule.to_str().unwrap(),
+        ],
+    );
+    assert!(err.contains("unknown key week.Mon"), "{err}");
+    std::fs::write(
+        &schedule,
+        r#"{"week": {"mon": [{"kind": "check_in", "at": "07:45"}, {"kind": "check_out", "at": "16:00"}]}}"#,
+    )
+    .unwrap();
+    cli(
+        &db,
+        &[
+            "office",
+            "schedule",
+            "--id",
+            "kominfo",
+            "--file",
+            schedule.to_str().unwrap(),
+        ],
+    );
+    let err = cli_fails(
+        &db,
+        &[
+            "enroll-code",
+            "issue",
+            "--person",
+            NIP_B,
+            "--valid-hours",
+            "0",
+        ],
+    );
+    assert!(err.contains("valid-hours"), "{err}");
+
     let code = cli(
         &db,
         &[

@@ -152,7 +152,7 @@ async fn main() {
         println!("   berikutnya: {}", next.staff_message);
     }
 
-    println!("3. Absen dari luar area (sekitar 330 m di utara kantor)");
+    println!("3. Absen dari luar area (sekitar 330 m di utara titik tengah kantor)");
     check_in(
         &phone,
         fix_at(&phone, centre.latitude + 0.003, centre.longitude, 1),
@@ -210,10 +210,32 @@ async fn main() {
             std::process::exit(1)
         });
     println!(
-        "6. Atasan {} membuka timnya di ponselnya sendiri",
-        me.display_name
+        "6. Atasan {} mendaftarkan ponselnya sendiri ({}) dan membuka timnya",
+        me.display_name,
+        if me.is_supervisor {
+            "pemilik, atasan"
+        } else {
+            "pemilik"
+        }
     );
     let offset = office.utc_offset_minutes;
+    let schedule = config.schedule(&office.id);
+    let now = boss.anchored_now_ms();
+    let today_plan = schedule.day(hadir_core::schedule::local_date(now, offset));
+    let times: Vec<String> = today_plan
+        .times
+        .iter()
+        .map(|t| format!("{} {}", hadir_core::schedule::lower_label(t.kind), t.at))
+        .collect();
+    println!(
+        "   jadwal hari ini: {}; sekarang pukul {}",
+        if times.is_empty() {
+            "libur".to_string()
+        } else {
+            times.join(", ")
+        },
+        local_hh_mm(now, offset)
+    );
     let team = boss
         .team_attendance(&boss_id, None)
         .await
@@ -258,7 +280,7 @@ async fn main() {
             println!(
                 "   diterima atasan seketika: {} {} pukul {}",
                 event.member.display_name,
-                event.checkin.kind.label().to_lowercase(),
+                hadir_core::schedule::lower_label(event.checkin.kind),
                 local_hh_mm(event.checkin.trusted_time_ms.unwrap_or_default(), offset)
             );
             print_member(&event.member, offset);
@@ -291,7 +313,7 @@ fn print_member(m: &TeamMember, offset: i32) {
         .map(|c| {
             format!(
                 "{} {}{}",
-                c.kind.label().to_lowercase(),
+                hadir_core::schedule::lower_label(c.kind),
                 local_hh_mm(c.trusted_time_ms.unwrap_or_default(), offset),
                 if c.status == CheckInStatus::Rejected {
                     " (ditolak)"
