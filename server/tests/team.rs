@@ -12,7 +12,8 @@ use axum::http::{Request, StatusCode};
 use chrono::NaiveDate;
 use common::*;
 use hadir_core::api::{
-    CheckInStatus, DeviceConfig, LeaveInfo, LeaveKind, TeamAttendance, TeamEvents, TeamMember,
+    CheckInResult, CheckInStatus, DeviceConfig, LeaveInfo, LeaveKind, TeamAttendance, TeamEvents,
+    TeamMember,
 };
 use hadir_core::ids::{PersonId, PersonIdKind};
 use hadir_core::schedule::{DayState, OfficeSchedule, local_date};
@@ -74,6 +75,26 @@ async fn minutes_into_the_day() -> i64 {
     }
 }
 
+/// `phone` checks `who` in `north_m` metres north of the office centre with a fresh
+/// selfie (pattern `seed`): uploads it, submits the signed envelope, returns the result.
+async fn check_in(
+    router: &axum::Router,
+    phone: &Phone,
+    who: &PersonId,
+    north_m: f64,
+    seed: u64,
+) -> CheckInResult {
+    let s = selfie(seed, 1);
+    phone.upload(router, &s).await;
+    let envelope = phone.envelope(&payload(
+        &phone.device_id,
+        who,
+        north_of_center(north_m),
+        &s,
+    ));
+    phone.submit(router, vec![envelope]).await.remove(0)
+}
+
 async fn get(router: &axum::Router, phone: &Phone, path: &str) -> Reply {
     send(
         router,
@@ -127,34 +148,10 @@ async fn supervisor_reads_the_days_of_their_team() {
     dewi.enroll(&env, &router, &nip(NIP_D)).await;
 
     // Budi checks in inside; Dewi tries from 2 km away and is rejected.
-    let inside = selfie(1, 1);
-    budi.upload(&router, &inside).await;
-    let ok = budi
-        .submit(
-            &router,
-            vec![budi.envelope(&payload(
-                &budi.device_id,
-                &nip(NIP_A),
-                north_of_center(0.0),
-                &inside,
-            ))],
-        )
-        .await;
-    assert_eq!(ok[0].status, CheckInStatus::Accepted, "{ok:?}");
-    let far = selfie(2, 1);
-    dewi.upload(&router, &far).await;
-    let no = dewi
-        .submit(
-            &router,
-            vec![dewi.envelope(&payload(
-                &dewi.device_id,
-                &nip(NIP_D),
-                north_of_center(2_000.0),
-                &far,
-            ))],
-        )
-        .await;
-    assert_eq!(no[0].status, CheckInStatus::Rejected);
+    let ok = check_in(&router, &budi, &nip(NIP_A), 0.0, 1).await;
+    assert_eq!(ok.status, CheckInStatus::Accepted, "{ok:?}");
+    let no = check_in(&router, &dewi, &nip(NIP_D), 2_000.0, 2).await;
+    assert_eq!(no.status, CheckInStatus::Rejected);
 
     let team = team_of(
         &router,
@@ -185,7 +182,7 @@ async fn supervisor_reads_the_days_of_their_team() {
     );
     assert!(!b.flagged);
     assert_eq!(b.checkins.len(), 1);
-    assert_eq!(b.checkins[0].checkin_id, ok[0].checkin_id);
+    assert_eq!(b.checkins[0].checkin_id, ok.checkin_id);
     assert_eq!(b.checkins[0].device_id, budi.device_id);
     let next = b.next_expected.as_ref().unwrap();
     assert_eq!(next.kind, hadir_core::wire::AttendanceKind::CheckOut);
@@ -369,37 +366,13 @@ async fn the_live_feed_answers_when_a_team_member_checks_in() {
         })
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let own = selfie(5, 1);
-    supervisor.upload(&router, &own).await;
-    supervisor
-        .submit(
-            &router,
-            vec![supervisor.envelope(&payload(
-                &supervisor.device_id,
-                &nip(NIP_B),
-                north_of_center(0.0),
-                &own,
-            ))],
-        )
-        .await;
+    check_in(&router, &supervisor, &nip(NIP_B), 0.0, 5).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
         !poll.is_finished(),
         "the supervisor's own check-in is not a team event"
     );
-    let s = selfie(6, 1);
-    budi.upload(&router, &s).await;
-    let results = budi
-        .submit(
-            &router,
-            vec![budi.envelope(&payload(
-                &budi.device_id,
-                &nip(NIP_A),
-                north_of_center(0.0),
-                &s,
-            ))],
-        )
-        .await;
+    let results = check_in(&router, &budi, &nip(NIP_A), 0.0, 6).await;
     let (reply, waited) = poll.await.unwrap();
     assert_eq!(
         reply.status,
@@ -414,7 +387,7 @@ async fn the_live_feed_answers_when_a_team_member_checks_in() {
     let events: TeamEvents = serde_json::from_slice(&reply.body).unwrap();
     assert_eq!(events.events.len(), 1, "{events:?}");
     let e = &events.events[0];
-    assert_eq!(e.checkin.checkin_id, results[0].checkin_id);
+    assert_eq!(e.checkin.checkin_id, results.checkin_id);
     assert_eq!(e.member.person, nip(NIP_A));
     assert_eq!(e.member.state, DayState::Late);
     assert_eq!(events.cursor, e.seq);
@@ -448,7 +421,7 @@ async fn the_live_feed_answers_when_a_team_member_checks_in() {
     .await;
     let again: TeamEvents = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(again.events.len(), 1);
-    assert_eq!(again.events[0].checkin.checkin_id, results[0].checkin_id);
+    assert_eq!(again.events[0].checkin.checkin_id, results.checkin_id);
 }
 
 #[tokio::test]
@@ -471,20 +444,8 @@ async fn the_feed_returns_every_members_check_ins_in_order_resets_and_caps_waite
         .into_iter()
         .enumerate()
     {
-        let s = selfie(10 + n as u64, 1);
-        phone.upload(&router, &s).await;
-        let r = phone
-            .submit(
-                &router,
-                vec![phone.envelope(&payload(
-                    &phone.device_id,
-                    &nip(who),
-                    north_of_center(0.0),
-                    &s,
-                ))],
-            )
-            .await;
-        ids.push(r[0].checkin_id.clone());
+        let r = check_in(&router, phone, &nip(who), 0.0, 10 + n as u64).await;
+        ids.push(r.checkin_id.clone());
     }
     let r = get(
         &router,

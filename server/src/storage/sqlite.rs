@@ -366,6 +366,18 @@ fn writer_loop(mut conn: Connection, rx: Receiver<Job>) {
     }
 }
 
+fn person_exists(conn: &Connection, person_key: &str) -> Result<bool, StorageError> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM people WHERE person_key = ?1)")?
+        .query_row([person_key], |r| r.get(0))?)
+}
+
+fn office_exists(conn: &Connection, office_id: &str) -> Result<bool, StorageError> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM offices WHERE id = ?1)")?
+        .query_row([office_id], |r| r.get(0))?)
+}
+
 fn bump_version(conn: &Connection) -> Result<i64, StorageError> {
     Ok(conn.query_row(
         "UPDATE meta SET value = value + 1 WHERE key = 'directory_version' RETURNING value",
@@ -725,12 +737,7 @@ impl Storage for SqliteStorage {
         self.write(move |c, _| {
             let key = person_key(&person.id);
             for office in &person.office_ids {
-                let known: bool = c.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM offices WHERE id = ?1)",
-                    [office],
-                    |r| r.get(0),
-                )?;
-                if !known {
+                if !office_exists(c, office)? {
                     return Err(StorageError::Invalid(format!(
                         "no office with id {office:?}"
                     )));
@@ -743,12 +750,7 @@ impl Storage for SqliteStorage {
                         "a person cannot be their own supervisor".into(),
                     ));
                 }
-                let known: bool = c.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM people WHERE person_key = ?1)",
-                    [sup],
-                    |r| r.get(0),
-                )?;
-                if !known {
+                if !person_exists(c, sup)? {
                     return Err(StorageError::Invalid(format!(
                         "no person {sup:?} to be the supervisor; add them first"
                     )));
@@ -808,12 +810,7 @@ impl Storage for SqliteStorage {
     ) -> Result<(), StorageError> {
         let key = person_key(person);
         self.write(move |c, _| {
-            let known: bool = c.query_row(
-                "SELECT EXISTS (SELECT 1 FROM people WHERE person_key = ?1)",
-                [&key],
-                |r| r.get(0),
-            )?;
-            if !known {
+            if !person_exists(c, &key)? {
                 return Err(StorageError::Invalid(format!("no person {key}")));
             }
             c.execute(
@@ -1030,12 +1027,7 @@ impl Storage for SqliteStorage {
     fn set_schedule(&self, office_id: &str, schedule: OfficeSchedule) -> Result<(), StorageError> {
         let office_id = office_id.to_string();
         self.write(move |c, _| {
-            let known: bool = c.query_row(
-                "SELECT EXISTS (SELECT 1 FROM offices WHERE id = ?1)",
-                [&office_id],
-                |r| r.get(0),
-            )?;
-            if !known {
+            if !office_exists(c, &office_id)? {
                 return Err(StorageError::Invalid(format!(
                     "no office with id {office_id:?}"
                 )));
@@ -1055,12 +1047,7 @@ impl Storage for SqliteStorage {
     fn add_leave(&self, person: &PersonId, leave: LeaveInfo) -> Result<(), StorageError> {
         let key = person_key(person);
         self.write(move |c, _| {
-            let known: bool = c.query_row(
-                "SELECT EXISTS (SELECT 1 FROM people WHERE person_key = ?1)",
-                [&key],
-                |r| r.get(0),
-            )?;
-            if !known {
+            if !person_exists(c, &key)? {
                 return Err(StorageError::Invalid(format!("no person {key:?}")));
             }
             c.execute(
