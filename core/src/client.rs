@@ -444,17 +444,7 @@ impl ApiClient {
         if let Some(d) = date {
             path.push_str(&format!("&date={d}"));
         }
-        let r = self
-            .send(
-                reqwest::Method::GET,
-                &path,
-                vec![],
-                "",
-                Some(signer),
-                Extras::default(),
-            )
-            .await?;
-        Self::json(r).await
+        self.get_json(&path, signer, None).await
     }
 
     /// `GET /v1/team/events`: waits up to `wait_s` seconds (capped at
@@ -477,17 +467,28 @@ impl ApiClient {
         }
         // The request may legitimately last the whole wait: allow it plus a margin.
         let timeout = Duration::from_secs(u64::from(wait_s) + 15);
+        self.get_json(&path, signer, Some(timeout)).await
+    }
+
+    /// A signed `GET` answered with JSON, with an optional timeout of its own.
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        path_and_query: &str,
+        signer: &Signer<'_>,
+        timeout: Option<Duration>,
+    ) -> Result<T, ClientError> {
+        let extras = Extras {
+            if_none_match: None,
+            timeout,
+        };
         let r = self
             .send(
                 reqwest::Method::GET,
-                &path,
+                path_and_query,
                 vec![],
                 "",
                 Some(signer),
-                Extras {
-                    if_none_match: None,
-                    timeout: Some(timeout),
-                },
+                extras,
             )
             .await?;
         Self::json(r).await

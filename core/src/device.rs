@@ -801,20 +801,11 @@ impl Device {
         date: Option<chrono::NaiveDate>,
     ) -> Result<TeamAttendance, DeviceError> {
         let device_id = self.supervisor_on_device(supervisor)?;
-        match self
-            .client
-            .team(supervisor, date, &self.signer(&device_id))
-            .await
-        {
-            Err(e) if is_clock_window(&e) => {
-                self.sync_time().await?;
-                Ok(self
-                    .client
-                    .team(supervisor, date, &self.signer(&device_id))
-                    .await?)
-            }
-            other => Ok(other?),
-        }
+        self.reanchoring(
+            |signer| async move { self.client.team(supervisor, date, &signer).await },
+            &device_id,
+        )
+        .await
     }
 
     /// One poll of the team's live feed: events after `after`, waiting up to `wait_s`
@@ -826,17 +817,31 @@ impl Device {
         wait_s: u32,
     ) -> Result<TeamEvents, DeviceError> {
         let device_id = self.supervisor_on_device(supervisor)?;
-        match self
-            .client
-            .team_events(supervisor, after, wait_s, &self.signer(&device_id))
-            .await
-        {
+        self.reanchoring(
+            |signer| async move {
+                self.client
+                    .team_events(supervisor, after, wait_s, &signer)
+                    .await
+            },
+            &device_id,
+        )
+        .await
+    }
+
+    /// Sends a signed request; if the server finds its timestamp outside the window
+    /// (`AUTH_CLOCK_WINDOW`), re-anchors the clock to the server's and sends it again.
+    async fn reanchoring<'a, T, Fut>(
+        &'a self,
+        request: impl Fn(Signer<'a>) -> Fut,
+        device_id: &'a str,
+    ) -> Result<T, DeviceError>
+    where
+        Fut: std::future::Future<Output = Result<T, ClientError>>,
+    {
+        match request(self.signer(device_id)).await {
             Err(e) if is_clock_window(&e) => {
                 self.sync_time().await?;
-                Ok(self
-                    .client
-                    .team_events(supervisor, after, wait_s, &self.signer(&device_id))
-                    .await?)
+                Ok(request(self.signer(device_id)).await?)
             }
             other => Ok(other?),
         }

@@ -524,28 +524,22 @@ async fn the_feed_returns_every_members_check_ins_in_order_resets_and_caps_waite
 async fn supervision_cannot_go_in_a_circle() {
     let env = team_env();
     let s = env.state.storage().as_ref();
+    let siti_under = |supervisor: &str| {
+        admin::add_person(
+            s,
+            PersonRecord {
+                id: nip(NIP_B),
+                display_name: "Siti".into(),
+                office_ids: vec![OFFICE.into()],
+                supervisor: Some(nip(supervisor)),
+            },
+        )
+        .unwrap_err()
+    };
     // Siti supervises Budi; Budi cannot become Siti's supervisor.
-    let err = admin::add_person(
-        s,
-        PersonRecord {
-            id: nip(NIP_B),
-            display_name: "Siti".into(),
-            office_ids: vec![OFFICE.into()],
-            supervisor: Some(nip(NIP_A)),
-        },
-    )
-    .unwrap_err();
+    let err = siti_under(NIP_A);
     assert!(err.to_string().contains("circle"), "{err}");
     // Nor her own.
-    let err = admin::add_person(
-        s,
-        PersonRecord {
-            id: nip(NIP_B),
-            display_name: "Siti".into(),
-            office_ids: vec![OFFICE.into()],
-            supervisor: Some(nip(NIP_B)),
-        },
-    )
-    .unwrap_err();
+    let err = siti_under(NIP_B);
     assert!(err.to_string().contains("own supervisor"), "{err}");
 }

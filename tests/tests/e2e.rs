@@ -22,6 +22,15 @@ const LON: f64 = 102.2608;
 const NIP: &str = "198503122010011003";
 const NIP_2: &str = "199001152015032002";
 
+/// `hadir-server person add` for a NIP at the office, plus `extra` flags.
+fn add_person(db: &Path, nip: &str, name: &str, extra: &[&str]) {
+    let mut args = vec![
+        "person", "add", "--kind", "nip", "--id", nip, "--name", name, "--office", "kominfo",
+    ];
+    args.extend_from_slice(extra);
+    admin(db, &args);
+}
+
 /// A server with one office (100 m circle) and two people, and a temp dir.
 struct World {
     dir: tempfile::TempDir,
@@ -51,36 +60,8 @@ impl World {
                 "100",
             ],
         );
-        admin(
-            &db,
-            &[
-                "person",
-                "add",
-                "--kind",
-                "nip",
-                "--id",
-                NIP,
-                "--name",
-                "Budi Santoso",
-                "--office",
-                "kominfo",
-            ],
-        );
-        admin(
-            &db,
-            &[
-                "person",
-                "add",
-                "--kind",
-                "nip",
-                "--id",
-                NIP_2,
-                "--name",
-                "Rina Marlina",
-                "--office",
-                "kominfo",
-            ],
-        );
+        add_person(&db, NIP, "Budi Santoso", &[]);
+        add_person(&db, NIP_2, "Rina Marlina", &[]);
         let server = ServerProcess::start(&db, &dir.path().join("selfies"), "127.0.0.1:0");
         World {
             dir,
@@ -90,6 +71,11 @@ impl World {
 
     fn db(&self) -> PathBuf {
         self.dir.path().join("server.db")
+    }
+
+    /// `hadir-server person add` for a NIP at the office, plus `extra` flags.
+    fn add_person(&self, nip: &str, name: &str, extra: &[&str]) {
+        add_person(&self.db(), nip, name, extra);
     }
 
     fn server(&self) -> &ServerProcess {
@@ -528,23 +514,7 @@ async fn a_server_that_never_started_leaves_check_ins_pending_with_backoff() {
 async fn a_supervisors_live_feed_survives_a_server_restart_and_misses_nothing() {
     let mut world = World::new();
     // Rina (NIP_2) supervises Budi (NIP).
-    admin(
-        &world.db(),
-        &[
-            "person",
-            "add",
-            "--kind",
-            "nip",
-            "--id",
-            NIP,
-            "--name",
-            "Budi Santoso",
-            "--office",
-            "kominfo",
-            "--supervisor",
-            NIP_2,
-        ],
-    );
+    world.add_person(NIP, "Budi Santoso", &["--supervisor", NIP_2]);
     let supervisor = Arc::new(enrolled_phone(&world, "rina.db", NIP_2, TestClock::new()).await);
     let staff = enrolled_phone(&world, "budi.db", NIP, TestClock::new()).await;
     // The running server picks up the admin change within about a second.
@@ -631,21 +601,7 @@ async fn a_supervisors_live_feed_survives_a_server_restart_and_misses_nothing() 
     watcher.abort();
 
     // An admin fixing Budi's name (without --supervisor) keeps him in Rina's team.
-    admin(
-        &world.db(),
-        &[
-            "person",
-            "add",
-            "--kind",
-            "nip",
-            "--id",
-            NIP,
-            "--name",
-            "Budi Santoso, S.Kom.",
-            "--office",
-            "kominfo",
-        ],
-    );
+    world.add_person(NIP, "Budi Santoso, S.Kom.", &[]);
     let mut renamed = None;
     for _ in 0..25 {
         let team = supervisor
