@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write core/tests/fixtures/geodesic_reference.json: independent reference distances
+"""Write core/rules/tests/fixtures/geodesic_reference.json: independent reference distances
 for hadir-core's geofence module, computed with GeographicLib (Karney's algorithms,
 WGS84) -- `pip install geographiclib`.
 

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+scripts/check-server-deps.sh
 scripts/check-android.sh
 cargo test --workspace --locked
 bindings/kotlin-tests.sh

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hadir_core::client::TlsOptions;
 use hadir_core::clock::{PlatformClock, SystemClock};
-use hadir_core::device::{CheckInRequest, Device, DeviceSettings, TeamFeedProblem};
 use hadir_core::envelope::DeviceKey;
+use hadir_device::client::TlsOptions;
+use hadir_device::device::{CheckInRequest, Device, DeviceSettings, TeamFeedProblem};
 
 use crate::error::HadirError;
 use crate::platform::{

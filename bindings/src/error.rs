@@ -2,7 +2,7 @@
 //! and a `staff_message` in Indonesian that a screen can show as is; internal details
 //! (coordinates, keys, SQL) never cross.
 
-use hadir_core::device::DeviceError;
+use hadir_device::device::DeviceError;
 
 /// What went wrong, grouped by what the shell does about it.
 #[derive(Debug, thiserror::Error, uniffi::Error)]

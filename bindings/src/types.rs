@@ -5,13 +5,13 @@ use hadir_core::api::{
     CheckInResult, CheckInStatus, LeaveInfo, LeaveKind, TeamAttendance, TeamCheckIn, TeamEvent,
     TeamMember,
 };
-use hadir_core::device;
 use hadir_core::fix::{FixProvider, GpsFix};
 use hadir_core::geofence::GeofenceVerdict;
 use hadir_core::ids::{DeviceLabel, PersonId, PersonIdKind};
 use hadir_core::schedule::{DayState, ExpectedAttendance};
-use hadir_core::store::{EnrolledPerson, HistoryEntry, OutboxState};
 use hadir_core::wire;
+use hadir_device::device;
+use hadir_device::store::{EnrolledPerson, HistoryEntry, OutboxState};
 
 use crate::error::HadirError;
 

@@ -75,14 +75,10 @@ pub fn new_device_id() -> String {
 /// a bare value (looked up among registered people).
 pub fn find_person(storage: &dyn Storage, spec: &str) -> Result<PersonId, AdminError> {
     let spec = spec.trim();
-    if let Some((kind, value)) = spec.split_once(':') {
-        let k = PersonIdKind::parse(&kind.trim().to_ascii_lowercase().replace('-', "_"))
-            .ok_or_else(|| {
-                AdminError::Invalid(format!(
-                    "unknown id kind {kind:?} in {spec:?}: write nip:, ni_pppk: or non_asn:"
-                ))
-            })?;
-        return PersonId::parse(k, value.trim()).map_err(|e| AdminError::Invalid(e.to_string()));
+    if spec.contains(':') {
+        return spec
+            .parse()
+            .map_err(|e: hadir_core::ids::IdError| AdminError::Invalid(e.to_string()));
     }
     let matches: Vec<PersonId> = storage
         .load_directory()?

@@ -26,9 +26,9 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use chrono::NaiveDate;
 use hadir_core::api::{
-    CheckInStatus, LeaveInfo, MAX_TEAM_WAIT_S, TeamAttendance, TeamEvent, TeamEvents, TeamMember,
+    LeaveInfo, MAX_TEAM_WAIT_S, TeamAttendance, TeamEvent, TeamEvents, TeamMember,
 };
-use hadir_core::ids::{PersonId, PersonIdKind};
+use hadir_core::ids::PersonId;
 use hadir_core::schedule::{
     self, DayState, RecordedAttendance, day_start_ms, local_date, next_expected,
 };
@@ -160,12 +160,8 @@ fn bad_query(detail: impl Into<String>) -> AppError {
 
 /// Parses `kind:value` into a person id.
 pub fn parse_person_spec(spec: &str) -> Result<PersonId, AppError> {
-    let (kind, value) = spec
-        .split_once(':')
-        .ok_or_else(|| bad_query("supervisor: write kind:value, e.g. nip:198503122010011003"))?;
-    let kind = PersonIdKind::parse(&kind.replace('-', "_"))
-        .ok_or_else(|| bad_query(format!("supervisor: unknown id kind {kind:?}")))?;
-    PersonId::parse(kind, value).map_err(|e| bad_query(format!("supervisor: {e}")))
+    spec.parse()
+        .map_err(|e: hadir_core::ids::IdError| bad_query(format!("supervisor: {e}")))
 }
 
 /// A supervisor allowed to read their team, and the team.
@@ -272,7 +268,7 @@ impl AppState {
         )?;
         let accepted: Vec<RecordedAttendance> = rows
             .iter()
-            .filter(|r| is_attendance(r.checkin.status))
+            .filter(|r| r.checkin.status.counts_as_attendance())
             .filter_map(|r| {
                 r.checkin.trusted_time_ms.map(|at_ms| RecordedAttendance {
                     kind: r.checkin.kind,
@@ -300,12 +296,7 @@ impl AppState {
             state: summary.state,
             late_minutes: summary.arrival.filter(|d| !d.missing).map(|d| d.minutes),
             deviation_codes,
-            flagged: rows.iter().any(|r| {
-                matches!(
-                    r.checkin.status,
-                    CheckInStatus::AcceptedWithFlags | CheckInStatus::Rejected
-                )
-            }),
+            flagged: rows.iter().any(|r| r.checkin.status.needs_review()),
             leave: leave.cloned(),
             holiday: plan.holiday,
             next_expected: next,
@@ -357,13 +348,6 @@ impl AppState {
         }
         Ok(events)
     }
-}
-
-fn is_attendance(status: CheckInStatus) -> bool {
-    matches!(
-        status,
-        CheckInStatus::Accepted | CheckInStatus::AcceptedWithFlags
-    )
 }
 
 fn query_error(e: QueryRejection) -> AppError {

@@ -441,11 +441,3 @@ pub fn decide(
     ledger.record(item, &out, selfie.phash)?;
     Ok(out)
 }
-
-/// True for statuses that count as attendance.
-pub fn is_accepted(status: CheckInStatus) -> bool {
-    matches!(
-        status,
-        CheckInStatus::Accepted | CheckInStatus::AcceptedWithFlags
-    )
-}

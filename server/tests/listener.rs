@@ -308,7 +308,10 @@ async fn binary_serves_enrolls_checks_in_and_survives_restart() {
             "2026-12-01",
         ],
     );
-    assert!(err.contains("unknown id kind"), "{err}");
+    assert!(
+        err.contains("kind:value with kind nip, ni_pppk or non_asn"),
+        "{err}"
+    );
     let schedule = dir.path().join("schedule.json");
     std::fs::write(
         &schedule,

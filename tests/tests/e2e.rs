@@ -1,18 +1,18 @@
 //! End to end: the real `hadir-server` binary on 127.0.0.1 (random port, temp dir) and
-//! the real core client (`hadir_core::device::Device`), over loopback.
+//! the real core client (`hadir_device::device::Device`), over loopback.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use hadir_core::api::{CheckInBatch, CheckInStatus};
-use hadir_core::client::{ApiClient, ClientError, Signer, TlsOptions};
 use hadir_core::clock::PlatformClock;
-use hadir_core::device::{CheckInRequest, Device, DeviceSettings, RetrySettings};
 use hadir_core::envelope::{DeviceKey, Envelope, SoftwareDeviceKey};
 use hadir_core::fix::{FixProvider, GpsFix};
 use hadir_core::ids::{DeviceLabel, PersonId, PersonIdKind};
 use hadir_core::wire::AttendanceKind;
+use hadir_device::client::{ApiClient, ClientError, Signer, TlsOptions};
+use hadir_device::device::{CheckInRequest, Device, DeviceSettings, RetrySettings};
 use hadir_e2e::{
     FaultPlan, FaultProxy, ServerProcess, TestClock, admin, camera_jpeg, unused_loopback_addr,
 };
@@ -574,7 +574,7 @@ async fn a_supervisors_live_feed_survives_a_server_restart_and_misses_nothing() 
         .expect("a retry reported")
         .unwrap();
     match problem {
-        hadir_core::device::TeamFeedProblem::Retrying { code, .. } => assert_eq!(code, "NETWORK"),
+        hadir_device::device::TeamFeedProblem::Retrying { code, .. } => assert_eq!(code, "NETWORK"),
         other => panic!("expected a retry, got {other:?}"),
     }
     let second = check_in(&staff, NIP, fix(&staff, LAT, LON), camera_jpeg(7002));

@@ -53,7 +53,7 @@ pub enum StorageError {
 
 /// The key of a person in storage and caches: `kind:value`, e.g. `nip:1985...`.
 pub fn person_key(id: &PersonId) -> String {
-    format!("{}:{}", id.kind().as_str(), id.value())
+    id.to_string()
 }
 
 /// A person as an admin registered them.

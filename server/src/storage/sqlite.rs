@@ -27,7 +27,7 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 
 use chrono::NaiveDate;
-use hadir_core::api::{CheckInResult, CheckInStatus, LeaveInfo, LeaveKind, Policy, TeamCheckIn};
+use hadir_core::api::{CheckInResult, LeaveInfo, LeaveKind, Policy, TeamCheckIn};
 use hadir_core::fix::GpsFix;
 use hadir_core::geofence::Office;
 use hadir_core::ids::{DeviceLabel, PersonId, PersonIdKind};
@@ -39,7 +39,7 @@ use super::{
     DeviceMember, DeviceRecord, DirectorySnapshot, EnrollRefusal, Enrolled, FeedCheckIn,
     NewEnrollment, PersonRecord, SelfieMeta, Storage, StorageError, StoredCheckIn, person_key,
 };
-use crate::verify::{Ledger, PreparedCheckIn, RecentSelfie, SelfieInLedger, decide, is_accepted};
+use crate::verify::{Ledger, PreparedCheckIn, RecentSelfie, SelfieInLedger, decide};
 
 /// Most jobs committed in one transaction.
 pub const MAX_JOBS_PER_TX: usize = 256;
@@ -423,13 +423,12 @@ fn load_device(conn: &Connection, device_id: &str) -> Result<Option<DeviceRecord
     }))
 }
 
-fn status_str(status: CheckInStatus) -> &'static str {
-    match status {
-        CheckInStatus::Accepted => "accepted",
-        CheckInStatus::AcceptedWithFlags => "accepted_with_flags",
-        CheckInStatus::Rejected => "rejected",
-        CheckInStatus::RetryLater => "retry_later",
-    }
+/// `CheckInStatus::counts_as_attendance` as an SQL condition on the stored status, for
+/// queries prepared from string literals; a unit test holds it to the rule.
+macro_rules! counts_as_attendance_sql {
+    () => {
+        "status IN ('accepted', 'accepted_with_flags')"
+    };
 }
 
 struct SqliteLedger<'a> {
@@ -479,11 +478,11 @@ impl Ledger for SqliteLedger<'_> {
         }
         let json: Option<String> = self
             .conn
-            .prepare_cached(
-                "SELECT fix_json FROM checkins WHERE person_key = ?1 \
-                 AND status IN ('accepted', 'accepted_with_flags') \
-                 ORDER BY received_ms DESC, rowid DESC LIMIT 1",
-            )?
+            .prepare_cached(concat!(
+                "SELECT fix_json FROM checkins WHERE person_key = ?1 AND ",
+                counts_as_attendance_sql!(),
+                " ORDER BY received_ms DESC, rowid DESC LIMIT 1"
+            ))?
             .query_row([person_key], |r| r.get(0))
             .optional()?;
         let fix = json
@@ -505,11 +504,12 @@ impl Ledger for SqliteLedger<'_> {
             // Load a generous span (two windows back from now) so offline check-ins
             // that arrive late are compared too.
             let from = crate::now_ms() - 2 * self.window_ms;
-            let mut stmt = self.conn.prepare_cached(
+            let mut stmt = self.conn.prepare_cached(concat!(
                 "SELECT trusted_ms, selfie_phash, selfie_sha256 FROM checkins \
-                 WHERE person_key = ?1 AND status IN ('accepted', 'accepted_with_flags') \
-                 AND trusted_ms >= ?2",
-            )?;
+                 WHERE person_key = ?1 AND ",
+                counts_as_attendance_sql!(),
+                " AND trusted_ms >= ?2"
+            ))?;
             let rows = stmt
                 .query_map(params![person_key, from.min(since_ms)], |r| {
                     Ok(RecentSelfie {
@@ -556,7 +556,7 @@ impl Ledger for SqliteLedger<'_> {
                 item.device_id,
                 item.person_key,
                 item.payload.kind.as_str(),
-                status_str(result.status),
+                result.status.as_str(),
                 result.codes.join(","),
                 result.trusted_time_ms,
                 result.office_id,
@@ -576,7 +576,7 @@ impl Ledger for SqliteLedger<'_> {
                 )?
                 .execute(params![item.checkin_id, item.payload.selfie_sha256])?;
         }
-        if is_accepted(result.status) {
+        if result.status.counts_as_attendance() {
             self.cache
                 .last_fix
                 .insert(item.person_key.clone(), Some(item.payload.fix.clone()));
@@ -1214,4 +1214,21 @@ fn feed_checkin(
             device_id,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use hadir_core::api::CheckInStatus;
+
+    #[test]
+    fn the_sql_attendance_condition_is_the_rule() {
+        let names: Vec<String> = CheckInStatus::attendance_names()
+            .iter()
+            .map(|n| format!("'{n}'"))
+            .collect();
+        assert_eq!(
+            counts_as_attendance_sql!(),
+            format!("status IN ({})", names.join(", "))
+        );
+    }
 }

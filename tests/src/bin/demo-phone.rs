@@ -13,11 +13,11 @@ use std::sync::Arc;
 use hadir_core::api::CheckInStatus;
 use hadir_core::api::TeamMember;
 use hadir_core::clock::SystemClock;
-use hadir_core::device::{CheckInRequest, Device, DeviceSettings, SyncReport};
 use hadir_core::fix::{FixProvider, GpsFix};
 use hadir_core::geofence::{LatLon, ZoneShape};
 use hadir_core::ids::{DeviceLabel, PersonId, PersonIdKind};
 use hadir_core::wire::AttendanceKind;
+use hadir_device::device::{CheckInRequest, Device, DeviceSettings, SyncReport};
 use hadir_e2e::{camera_jpeg, unused_loopback_addr};
 
 fn arg(args: &[String], name: &str) -> Option<String> {

@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use hadir_core::store::{NewCheckIn, Store, StoreLimits};
+use hadir_device::store::{NewCheckIn, Store, StoreLimits};
 
 const SELFIE_BYTES: usize = 60 * 1024;
 

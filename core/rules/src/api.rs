@@ -159,6 +159,50 @@ impl CheckInStatus {
     pub fn is_final(self) -> bool {
         !matches!(self, CheckInStatus::RetryLater)
     }
+
+    /// True for the outcomes that count as attendance: accepted, with or without flags.
+    /// The one place this is decided, for the server's decision, the team view, the
+    /// storage queries and the phone's own history.
+    pub fn counts_as_attendance(self) -> bool {
+        matches!(
+            self,
+            CheckInStatus::Accepted | CheckInStatus::AcceptedWithFlags
+        )
+    }
+
+    /// True for the outcomes a supervisor should look at: accepted with flags, or
+    /// rejected.
+    pub fn needs_review(self) -> bool {
+        matches!(
+            self,
+            CheckInStatus::AcceptedWithFlags | CheckInStatus::Rejected
+        )
+    }
+
+    /// The stable names of the outcomes that count as attendance, as stored in the
+    /// database (`status IN (...)`), derived from [`CheckInStatus::counts_as_attendance`].
+    pub fn attendance_names() -> Vec<&'static str> {
+        [
+            CheckInStatus::Accepted,
+            CheckInStatus::AcceptedWithFlags,
+            CheckInStatus::Rejected,
+            CheckInStatus::RetryLater,
+        ]
+        .into_iter()
+        .filter(|s| s.counts_as_attendance())
+        .map(CheckInStatus::as_str)
+        .collect()
+    }
+
+    /// The stable snake_case name, as on the wire (`accepted_with_flags`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckInStatus::Accepted => "accepted",
+            CheckInStatus::AcceptedWithFlags => "accepted_with_flags",
+            CheckInStatus::Rejected => "rejected",
+            CheckInStatus::RetryLater => "retry_later",
+        }
+    }
 }
 
 /// The server's decision on one check-in, in the order of the batch.

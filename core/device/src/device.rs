@@ -13,21 +13,21 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::{
+use crate::client::{ApiClient, ClientError, Conditional, Signer, TlsOptions};
+use crate::store::{self, EnrolledPerson, HistoryEntry, NewCheckIn, RecentFix, Store, StoreError};
+use hadir_core::api::{
     CheckInBatch, CheckInResult, CheckInStatus, DeviceConfig, DevicePerson, EnrollRequest,
     MAX_BATCH, MAX_TEAM_WAIT_S, TeamAttendance, TeamEvent, TeamEvents,
 };
-use crate::auth;
-use crate::client::{ApiClient, ClientError, Conditional, Signer, TlsOptions};
-use crate::clock::{self, ClockReading, PlatformClock, ServerTimeAnchor, TimeEvidence};
-use crate::envelope::{self, CHECKIN_PAYLOAD_TYPE, DeviceKey, Envelope, SoftwareDeviceKey};
-use crate::fix::{self, FixIssue, GpsFix};
-use crate::geofence::{GeofenceError, GeofenceIndex, GeofenceVerdict};
-use crate::ids::{DeviceLabel, PersonId};
-use crate::photo::{self, PhotoError, SelfieLimits};
-use crate::schedule::{self, ExpectedAttendance};
-use crate::store::{self, EnrolledPerson, HistoryEntry, NewCheckIn, RecentFix, Store, StoreError};
-use crate::wire::{
+use hadir_core::auth;
+use hadir_core::clock::{self, ClockReading, PlatformClock, ServerTimeAnchor, TimeEvidence};
+use hadir_core::envelope::{self, CHECKIN_PAYLOAD_TYPE, DeviceKey, Envelope, SoftwareDeviceKey};
+use hadir_core::fix::{self, FixIssue, GpsFix};
+use hadir_core::geofence::{GeofenceError, GeofenceIndex, GeofenceVerdict};
+use hadir_core::ids::{DeviceLabel, PersonId};
+use hadir_core::photo::{self, PhotoError, SelfieLimits};
+use hadir_core::schedule::{self, ExpectedAttendance};
+use hadir_core::wire::{
     AttendanceKind, CHECKIN_PAYLOAD_VERSION, CheckInPayload, LocalGeofenceStatus, LocalVerdict,
 };
 
@@ -675,14 +675,14 @@ impl Device {
         let trusted = clock::trusted_time(&evidence, i64::MAX);
         let payload = CheckInPayload {
             version: CHECKIN_PAYLOAD_VERSION,
-            checkin_id: crate::wire::new_checkin_id(),
+            checkin_id: hadir_core::wire::new_checkin_id(),
             person: request.person.clone(),
             device_id: enrollment.device_id,
             kind: request.kind,
             fix: request.fix.clone(),
             local_verdict: local.to_wire(),
             selfie_sha256: selfie.sha256_hex(),
-            selfie_phash: crate::wire::phash_hex(selfie.perceptual_hash),
+            selfie_phash: hadir_core::wire::phash_hex(selfie.perceptual_hash),
             time: evidence,
             qr_token: request.qr_token,
             app_version: self.settings.app_version.clone(),

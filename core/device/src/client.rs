@@ -11,15 +11,15 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 
-use crate::api::MAX_TEAM_WAIT_S;
-use crate::api::{
+use chrono::NaiveDate;
+use hadir_core::api::MAX_TEAM_WAIT_S;
+use hadir_core::api::{
     ApiError, CheckInBatch, CheckInBatchResponse, DeviceConfig, EnrollRequest, EnrollResponse,
     SelfieStored, ServerTime, TeamAttendance, TeamEvents,
 };
-use crate::auth::{self, RequestToSign};
-use crate::envelope::DeviceKey;
-use crate::ids::PersonId;
-use chrono::NaiveDate;
+use hadir_core::auth::{self, RequestToSign};
+use hadir_core::envelope::DeviceKey;
+use hadir_core::ids::PersonId;
 
 /// TLS options of the client.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -146,7 +146,7 @@ impl rustls::client::danger::ServerCertVerifier for PinningVerifier {
             ocsp_response,
             now,
         )?;
-        let fingerprint = crate::photo::sha256_hex(end_entity.as_ref());
+        let fingerprint = hadir_core::photo::sha256_hex(end_entity.as_ref());
         if self
             .pins
             .iter()
@@ -499,7 +499,7 @@ impl ApiClient {
 /// percent-encoded so the signed path is exactly what is sent.
 fn person_query(id: &PersonId) -> String {
     let mut out = String::new();
-    for b in format!("{}:{}", id.kind().as_str(), id.value()).bytes() {
+    for b in id.to_string().bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b':' | b'-' | b'_' | b'.') {
             out.push(b as char);
         } else {

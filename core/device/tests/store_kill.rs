@@ -16,7 +16,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hadir_core::store::{NewCheckIn, OutboxState, Store, StoreLimits};
+use hadir_device::store::{NewCheckIn, OutboxState, Store, StoreLimits};
 use rand::RngExt;
 
 /// Path of the database the child writes; the child does nothing without it.

@@ -1,4 +1,4 @@
-//! hadir-core: the rules a phone and the server share, and the device engine.
+//! hadir-core: the rules a phone and the server share.
 //!
 //! The phone is not trusted: it collects evidence (a GPS fix, a selfie, its clocks),
 //! signs it, and keeps it in a durable outbox until the server has decided. The server
@@ -6,19 +6,16 @@
 //! geofence, a selfie hash or a trusted instant.
 //!
 //! Pure rules: [`geofence`], [`fix`], [`photo`], [`envelope`], [`clock`], [`ids`],
-//! [`schedule`],
-//! [`wire`]. Device engine: [`store`] (the SQLite file on the phone) and [`device`].
+//! [`schedule`], [`wire`], [`api`] and [`auth`]. No I/O engine lives here: the phone's
+//! outbox and sync client are the `hadir-device` crate, which the server never links.
 
 pub mod api;
 pub mod auth;
-pub mod client;
 pub mod clock;
-pub mod device;
 pub mod envelope;
 pub mod fix;
 pub mod geofence;
 pub mod ids;
 pub mod photo;
 pub mod schedule;
-pub mod store;
 pub mod wire;

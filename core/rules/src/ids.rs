@@ -63,6 +63,14 @@ pub enum IdError {
     /// An IMEI whose Luhn check digit does not match.
     #[error("IMEI {0} fails its Luhn check digit")]
     BadImeiCheckDigit(String),
+    /// A person written without its kind, or with a kind that does not exist: the
+    /// `kind:value` form ([`PersonId`]'s `FromStr`) needs one of `nip`, `ni_pppk`,
+    /// `non_asn`.
+    #[error("{found:?} is not kind:value with kind nip, ni_pppk or non_asn")]
+    BadKind {
+        /// The refused input.
+        found: String,
+    },
 }
 
 impl IdError {
@@ -74,6 +82,7 @@ impl IdError {
             IdError::BadAppointment { .. } => "ID_BAD_APPOINTMENT",
             IdError::BadGender { .. } => "ID_BAD_GENDER",
             IdError::BadImeiCheckDigit(_) => "ID_BAD_IMEI",
+            IdError::BadKind { .. } => "ID_BAD_KIND",
         }
     }
 
@@ -95,6 +104,9 @@ impl IdError {
             IdError::BadImeiCheckDigit(_) => {
                 "IMEI tidak valid: digit pemeriksa (Luhn) tidak cocok.".to_string()
             }
+            IdError::BadKind { .. } => "Jenis identitas harus nip, ni_pppk atau non_asn, \
+                 ditulis jenis:nomor (mis. nip:198503122010011003)."
+                .to_string(),
         }
     }
 }
@@ -121,9 +133,10 @@ impl PersonIdKind {
         }
     }
 
-    /// Parses [`PersonIdKind::as_str`]'s output.
+    /// Parses [`PersonIdKind::as_str`]'s output, forgiving what people type: surrounding
+    /// spaces, upper case and `-` for `_` (`NI-PPPK` is `ni_pppk`).
     pub fn parse(name: &str) -> Option<Self> {
-        match name {
+        match name.trim().to_ascii_lowercase().replace('-', "_").as_str() {
             "nip" => Some(PersonIdKind::Nip),
             "ni_pppk" => Some(PersonIdKind::NiPppk),
             "non_asn" => Some(PersonIdKind::NonAsn),
@@ -190,9 +203,28 @@ impl PersonId {
     }
 }
 
+/// The one written form of a person everywhere a single string must name one (storage
+/// keys, query values, CLI arguments, logs): `kind:value`, e.g.
+/// `nip:198503122010011003`. Two people of different kinds may share a value, so the
+/// kind is always part of it.
 impl std::fmt::Display for PersonId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.value)
+        write!(f, "{}:{}", self.kind.as_str(), self.value)
+    }
+}
+
+/// Parses the `kind:value` form [`Display`](std::fmt::Display) writes. The kind is
+/// forgiven as [`PersonIdKind::parse`] says and the value is trimmed; a bare value
+/// without a kind is refused with [`IdError::BadKind`].
+impl std::str::FromStr for PersonId {
+    type Err = IdError;
+    fn from_str(text: &str) -> Result<Self, IdError> {
+        let bad_kind = || IdError::BadKind {
+            found: text.to_string(),
+        };
+        let (kind, value) = text.split_once(':').ok_or_else(bad_kind)?;
+        let kind = PersonIdKind::parse(kind).ok_or_else(bad_kind)?;
+        PersonId::parse(kind, value)
     }
 }
 
@@ -375,6 +407,38 @@ impl DeviceLabel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_kind_value_form_round_trips_and_forgives_what_people_type() {
+        let id = PersonId::parse(PersonIdKind::NiPppk, "199009132025242014").unwrap();
+        assert_eq!(id.to_string(), "ni_pppk:199009132025242014");
+        assert_eq!(id.to_string().parse::<PersonId>().unwrap(), id);
+        for typed in [
+            " NI-PPPK : 199009132025242014 ",
+            "ni_pppk:199009132025242014",
+            "Ni_Pppk:199009132025242014",
+        ] {
+            assert_eq!(typed.parse::<PersonId>().unwrap(), id, "{typed:?}");
+        }
+        let honorer: PersonId = "non-asn:1771010101900001".parse().unwrap();
+        assert_eq!(honorer.kind(), PersonIdKind::NonAsn);
+    }
+
+    #[test]
+    fn the_kind_value_form_refuses_a_bare_or_unknown_kind() {
+        for bad in [
+            "198503122010011003",
+            "pns:198503122010011003",
+            ":198503122010011003",
+        ] {
+            let e = bad.parse::<PersonId>().unwrap_err();
+            assert_eq!(e.code(), "ID_BAD_KIND", "{bad:?}");
+            assert!(e.message().contains("nip:"), "{}", e.message());
+        }
+        // A known kind with a bad value is that kind's own error.
+        let e = "nip:123".parse::<PersonId>().unwrap_err();
+        assert_eq!(e.code(), "ID_BAD_FORMAT");
+    }
 
     #[test]
     fn accepts_a_real_shaped_nip() {

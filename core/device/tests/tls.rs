@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use hadir_core::client::{ApiClient, ClientError, TlsOptions};
+use hadir_device::client::{ApiClient, ClientError, TlsOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Serves `{"server_time_ms":1234}` to every TLS connection; returns the port and the
