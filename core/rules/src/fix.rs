@@ -1,10 +1,13 @@
 //! A GPS fix as the phone's location service reports it, and the checks that decide
 //! whether a fix can be believed at all (mock location, staleness, accuracy, impossible
 //! travel since the previous fix).
+//!
+//! `fix` builds on `geofence` (positions, distances, the office's accuracy limit) and
+//! never the other way round: the geofence judges a fix through [`Positioned`].
 
 use crate::geofence::{
-    DEFAULT_MAX_ACCURACY_M, GeofenceError, LatLon, format_distance_id, geodesic_distance_m,
-    validate_coordinates,
+    DEFAULT_MAX_ACCURACY_M, GeofenceError, LatLon, PositionEstimate, Positioned,
+    format_distance_id, geodesic_distance_m,
 };
 use serde::{Deserialize, Serialize};
 
@@ -193,18 +196,22 @@ impl FixIssue {
 impl GpsFix {
     /// Checks the fix's data: coordinates finite and in range, accuracy finite and > 0.
     pub fn validate(&self) -> Result<(), GeofenceError> {
-        validate_coordinates(self.latitude, self.longitude)?;
-        if !(self.accuracy_m.is_finite() && self.accuracy_m > 0.0) {
-            return Err(GeofenceError::InvalidAccuracy {
-                accuracy_m: self.accuracy_m,
-            });
-        }
-        Ok(())
+        self.position_estimate().validate()
     }
 
     /// The fix's position.
     pub fn position(&self) -> LatLon {
         LatLon::new(self.latitude, self.longitude)
+    }
+}
+
+/// The geofence judges a fix by its point and accuracy radius.
+impl Positioned for GpsFix {
+    fn position_estimate(&self) -> PositionEstimate {
+        PositionEstimate {
+            point: self.position(),
+            accuracy_m: self.accuracy_m,
+        }
     }
 }
 
