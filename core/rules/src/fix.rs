@@ -538,6 +538,22 @@ mod tests {
     }
 
     #[test]
+    fn the_geofence_judges_a_fix_by_its_point_and_accuracy() {
+        let f = fix(-6.1755, 106.8275, 12.0, NOW);
+        assert_eq!(
+            f.position_estimate(),
+            PositionEstimate {
+                point: LatLon::new(-6.1755, 106.8275),
+                accuracy_m: 12.0
+            }
+        );
+        // One validity rule: the fix's and its estimate's answers are the same.
+        let bad = fix(-6.0, 106.0, -1.0, NOW);
+        assert_eq!(bad.validate(), bad.position_estimate().validate());
+        assert!(bad.validate().is_err());
+    }
+
+    #[test]
     fn policy_and_issue_serde() {
         let p: FixPolicy =
             serde_json::from_str(r#"{"max_fix_age_s":60,"max_accuracy_m":30,"max_speed_kmh":120}"#)

@@ -40,7 +40,8 @@ use serde::{Deserialize, Serialize};
 /// stretch a zone.
 pub const DEFAULT_ACCURACY_GRACE_CAP_M: f64 = 20.0;
 
-/// Tunable parts of the accuracy rule (see the module docs).
+/// Tunable parts of the accuracy rule (summarised in the [`geofence`](super) docs, in
+/// full in `geofence/verdict.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub struct GeofenceRule {
@@ -175,8 +176,9 @@ pub(super) fn grace(accuracy_m: f64, rule: &GeofenceRule) -> f64 {
 }
 
 impl GeofenceIndex {
-    /// Where is this fix, among all offices? See the module docs for the rule. An
-    /// invalid fix is never inside: it comes back as
+    /// Where is this fix, among all offices? By the accuracy rule (summarised in the
+    /// [`geofence`](super) docs, in full in `geofence/verdict.rs`). An invalid fix is
+    /// never inside: it comes back as
     /// [`GeofenceVerdict::TooInaccurate`] with `accuracy_m = f64::MAX`.
     pub fn locate<F: Positioned + ?Sized>(&self, fix: &F, rule: &GeofenceRule) -> GeofenceVerdict {
         if self.zones.is_empty() {
