@@ -33,13 +33,13 @@ use hadir_core::schedule::{
     self, DayState, RecordedAttendance, day_start_ms, local_date, next_expected,
 };
 use serde::Deserialize;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, Semaphore, watch};
 
+use crate::AppState;
 use crate::auth::{SMALL_LIMIT, Signed};
 use crate::directory::{DeviceEntry, PersonEntry, StaticDirectory};
 use crate::error::AppError;
 use crate::storage::{FeedCheckIn, person_key};
-use crate::{AppState, now_ms};
 
 /// Most events in one answer of `GET /v1/team/events`.
 pub const MAX_EVENTS: usize = 200;
@@ -58,6 +58,7 @@ type Waiters = Arc<Mutex<HashMap<String, (Arc<Notify>, usize)>>>;
 pub struct LiveHub {
     waiters: Waiters,
     permits: Arc<Semaphore>,
+    held: Arc<watch::Sender<usize>>,
 }
 
 /// A registered long poll; unregisters itself when dropped (answer sent, client gone).
@@ -66,6 +67,7 @@ pub struct LiveWait {
     waiters: Waiters,
     supervisor_key: String,
     notify: Arc<Notify>,
+    held: Arc<watch::Sender<usize>>,
     _permit: tokio::sync::OwnedSemaphorePermit,
 }
 
@@ -78,6 +80,7 @@ impl Drop for LiveWait {
                 waiters.remove(&self.supervisor_key);
             }
         }
+        self.held.send_modify(|n| *n -= 1);
     }
 }
 
@@ -87,7 +90,14 @@ impl LiveHub {
         LiveHub {
             waiters: Arc::new(Mutex::new(HashMap::new())),
             permits: Arc::new(Semaphore::new(max_waiters.max(1))),
+            held: Arc::new(watch::channel(0).0),
         }
+    }
+
+    /// The number of polls held, as it changes: what a test waits on instead of
+    /// sleeping ("the poll is waiting", "the client that went away freed its slot").
+    pub fn held(&self) -> watch::Receiver<usize> {
+        self.held.subscribe()
     }
 
     /// Registers a poll of this supervisor: 503 when the server holds its most polls,
@@ -106,7 +116,9 @@ impl LiveHub {
             return Err(AppError::RateLimited { retry_after_s: 5 });
         }
         entry.1 += 1;
+        self.held.send_modify(|n| *n += 1);
         Ok(LiveWait {
+            held: self.held.clone(),
             waiters: self.waiters.clone(),
             supervisor_key: supervisor_key.to_string(),
             notify: entry.0.clone(),
@@ -217,7 +229,7 @@ impl AppState {
     ) -> Result<TeamAttendance, AppError> {
         let auth = self.authorize_supervisor(device, &query.supervisor)?;
         let statics = self.directory().statics();
-        let now = now_ms();
+        let now = self.now_ms();
         let date = match &query.date {
             Some(text) => schedule::iso_date::parse(text)
                 .ok_or_else(|| bad_query(format!("date: {text:?} is not a date YYYY-MM-DD")))?,
@@ -316,7 +328,7 @@ impl AppState {
             return Ok(Vec::new());
         }
         let statics = self.directory().statics();
-        let now = now_ms();
+        let now = self.now_ms();
         let mut days: HashMap<(String, NaiveDate), TeamMember> = HashMap::new();
         let mut events = Vec::with_capacity(feed.len());
         for FeedCheckIn {
@@ -387,7 +399,7 @@ pub async fn team_events(
             events: vec![],
             cursor: latest,
             reset: false,
-            server_time_ms: now_ms(),
+            server_time_ms: state.now_ms(),
         }));
     };
     if after < 0 {
@@ -399,7 +411,7 @@ pub async fn team_events(
             events: vec![],
             cursor: latest,
             reset: true,
-            server_time_ms: now_ms(),
+            server_time_ms: state.now_ms(),
         }));
     }
     let wait = Duration::from_secs(u64::from(
@@ -419,7 +431,7 @@ pub async fn team_events(
                 cursor: last.seq,
                 events,
                 reset: false,
-                server_time_ms: now_ms(),
+                server_time_ms: state.now_ms(),
             }));
         }
         if tokio::time::timeout_at(deadline, notified).await.is_err() {
@@ -427,7 +439,7 @@ pub async fn team_events(
                 events: vec![],
                 cursor: after,
                 reset: false,
-                server_time_ms: now_ms(),
+                server_time_ms: state.now_ms(),
             }));
         }
     }
