@@ -15,6 +15,7 @@ use hadir_core::auth::ENROLL_DEVICE;
 use hadir_core::envelope::{base64_decode, check_public_key, key_id};
 use hadir_core::geofence::Office;
 use hadir_core::photo::{SelfieLimits, inspect_normalised_selfie, sha256_hex};
+use hadir_core::roster;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
@@ -177,7 +178,10 @@ impl AppState {
         Ok(EnrollResponse {
             device_id,
             person: DevicePerson {
-                is_supervisor: enrolled.is_owner && statics.teams.contains_key(&key),
+                is_supervisor: roster::is_supervisor(
+                    enrolled.is_owner,
+                    statics.direct_reports(&key),
+                ),
                 person: req.person,
                 display_name,
                 office_ids,
@@ -202,7 +206,10 @@ impl AppState {
                 }
             }
             people.push(DevicePerson {
-                is_supervisor: member.is_owner && statics.teams.contains_key(&member.person_key),
+                is_supervisor: roster::is_supervisor(
+                    member.is_owner,
+                    statics.direct_reports(&member.person_key),
+                ),
                 person: person.id,
                 display_name: person.display_name,
                 office_ids: person.office_ids,

@@ -29,6 +29,7 @@ use hadir_core::api::{
     LeaveInfo, MAX_TEAM_WAIT_S, TeamAttendance, TeamEvent, TeamEvents, TeamMember,
 };
 use hadir_core::ids::PersonId;
+use hadir_core::roster::{self, TeamRefusal};
 use hadir_core::schedule::{
     self, DayState, RecordedAttendance, day_start_ms, local_date, next_expected,
 };
@@ -196,24 +197,21 @@ impl AppState {
     ) -> Result<Authorized, AppError> {
         let id = parse_person_spec(spec)?;
         let key = person_key(&id);
-        if !device
+        let statics = self.directory().statics();
+        let is_owner = device
             .members
             .iter()
-            .any(|m| m.person_key == key && m.is_owner)
-        {
-            return Err(AppError::TeamForbidden);
-        }
-        let statics = self.directory().statics();
+            .any(|m| m.person_key == key && m.is_owner);
+        roster::team_access(is_owner, statics.direct_reports(&key)).map_err(|r| match r {
+            TeamRefusal::NotDeviceOwner => AppError::TeamForbidden,
+            TeamRefusal::NoDirectReports => AppError::TeamNotSupervisor,
+        })?;
         let supervisor = statics
             .people
             .get(&key)
             .cloned()
             .ok_or(AppError::TeamForbidden)?;
-        let team = statics
-            .teams
-            .get(&key)
-            .cloned()
-            .ok_or(AppError::TeamNotSupervisor)?;
+        let team = statics.teams.get(&key).cloned().unwrap_or_default();
         Ok(Authorized {
             supervisor_key: key,
             supervisor,
@@ -233,7 +231,7 @@ impl AppState {
         let date = match &query.date {
             Some(text) => schedule::iso_date::parse(text)
                 .ok_or_else(|| bad_query(format!("date: {text:?} is not a date YYYY-MM-DD")))?,
-            None => local_date(now, statics.home_office(&auth.supervisor).1),
+            None => local_date(now, statics.home(&auth.supervisor).utc_offset_minutes),
         };
         // The position first: a check-in stored while the view is built is then sent
         // again as an event rather than lost.
@@ -265,12 +263,12 @@ impl AppState {
         now: i64,
         leave: Option<&LeaveInfo>,
     ) -> Result<TeamMember, AppError> {
-        let (office_id, offset) = statics.home_office(person);
-        let schedule = office_id
-            .as_deref()
-            .map_or_else(schedule::OfficeSchedule::perpres_21_2023, |o| {
-                statics.schedule(o)
-            });
+        let home = statics.home(person);
+        let (office_id, offset, schedule) = (
+            home.office.map(|o| o.id.clone()),
+            home.utc_offset_minutes,
+            home.schedule,
+        );
         let start = day_start_ms(date, offset);
         let key = person_key(&person.id);
         let rows = self.storage().checkins_between(
@@ -306,9 +304,9 @@ impl AppState {
             date,
             office_id,
             state: summary.state,
-            late_minutes: summary.arrival.filter(|d| !d.missing).map(|d| d.minutes),
+            late_minutes: roster::late_minutes(&summary),
             deviation_codes,
-            flagged: rows.iter().any(|r| r.checkin.status.needs_review()),
+            flagged: roster::flagged(rows.iter().map(|r| r.checkin.status)),
             leave: leave.cloned(),
             holiday: plan.holiday,
             next_expected: next,
@@ -341,7 +339,7 @@ impl AppState {
             let Some(person) = statics.people.get(&key) else {
                 continue;
             };
-            let offset = statics.home_office(person).1;
+            let offset = statics.home(person).utc_offset_minutes;
             let date = local_date(checkin.trusted_time_ms.unwrap_or(received_ms), offset);
             let member = match days.get(&(key.clone(), date)) {
                 Some(m) => m.clone(),

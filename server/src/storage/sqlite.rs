@@ -31,6 +31,7 @@ use hadir_core::api::{CheckInResult, LeaveInfo, LeaveKind, Policy, TeamCheckIn};
 use hadir_core::fix::GpsFix;
 use hadir_core::geofence::Office;
 use hadir_core::ids::{DeviceLabel, PersonId, PersonIdKind};
+use hadir_core::roster::{IssuedCode, SupervisionRefusal, check_supervision};
 use hadir_core::schedule::OfficeSchedule;
 use hadir_core::wire::AttendanceKind;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
@@ -768,33 +769,32 @@ impl Storage for SqliteStorage {
             }
             let supervisor_key = person.supervisor.as_ref().map(person_key);
             if let Some(sup) = &supervisor_key {
-                if *sup == key {
-                    return Err(StorageError::Invalid(
-                        "a person cannot be their own supervisor".into(),
-                    ));
-                }
-                if !person_exists(c, sup)? {
+                if *sup != key && !person_exists(c, sup)? {
                     return Err(StorageError::Invalid(format!(
                         "no person {sup:?} to be the supervisor; add them first"
                     )));
                 }
-                // The chain of supervisors above must not come back to this person.
-                let mut above = Some(sup.clone());
-                for _ in 0..10_000 {
-                    let Some(current) = above else { break };
-                    if current == key {
+                let supervisor_of = |current: &String| -> Result<Option<String>, StorageError> {
+                    Ok(c.query_row(
+                        "SELECT supervisor_key FROM people WHERE person_key = ?1",
+                        [current],
+                        |r| r.get::<_, Option<String>>(0),
+                    )
+                    .optional()?
+                    .flatten())
+                };
+                match check_supervision(&key, sup.clone(), supervisor_of)? {
+                    Ok(()) => {}
+                    Err(SupervisionRefusal::OwnSupervisor) => {
+                        return Err(StorageError::Invalid(
+                            "a person cannot be their own supervisor".into(),
+                        ));
+                    }
+                    Err(SupervisionRefusal::Circle) => {
                         return Err(StorageError::Invalid(format!(
                             "{sup:?} is already under {key:?}: supervision cannot go in a circle"
                         )));
                     }
-                    above = c
-                        .query_row(
-                            "SELECT supervisor_key FROM people WHERE person_key = ?1",
-                            [&current],
-                            |r| r.get::<_, Option<String>>(0),
-                        )
-                        .optional()?
-                        .flatten();
                 }
             }
             c.execute(
@@ -887,9 +887,16 @@ impl Storage for SqliteStorage {
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )
                 .optional()?;
-            match code {
-                Some((p, expires, None)) if p == key && expires > e.now_ms => {}
-                _ => return Ok(Err(EnrollRefusal::CodeInvalid)),
+            let usable = code.is_some_and(|(person, expires_ms, used_ms)| {
+                IssuedCode {
+                    person,
+                    expires_ms,
+                    used: used_ms.is_some(),
+                }
+                .usable_by(&key, e.now_ms)
+            });
+            if !usable {
+                return Ok(Err(EnrollRefusal::CodeInvalid));
             }
             let existing: Option<(String, Option<i64>)> = c
                 .query_row(
