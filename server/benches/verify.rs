@@ -75,6 +75,8 @@ impl MemLedger {
 }
 
 impl Ledger for MemLedger {
+    type Error = StorageError;
+
     fn stored(
         &mut self,
         checkin_id: &str,

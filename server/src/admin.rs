@@ -105,7 +105,7 @@ pub fn issue_code(
     valid_hours: u32,
 ) -> Result<String, AdminError> {
     let code = new_enrollment_code();
-    let now = crate::now_ms();
+    let now = storage.clock().now_ms();
     storage.issue_enrollment_code(
         person,
         code_hash(&code),

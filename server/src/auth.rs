@@ -204,10 +204,12 @@ impl AppState {
             .directory()
             .device(&h.device)
             .ok_or(AppError::AuthUnknownDevice)?;
-        if device.revoked {
+        // The cache may be up to a refresh behind an admin's `device revoke`; the
+        // database is not. A revocation holds from the very next request.
+        if device.revoked || self.storage().device_revoked(&h.device)? != Some(false) {
             return Err(AppError::AuthDeviceRevoked);
         }
-        check_window(h.timestamp_ms, crate::now_ms())?;
+        check_window(h.timestamp_ms, self.now_ms())?;
         verify_request(
             h,
             &raw.method,

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use hadir_core::geofence::{GeofenceIndex, Office};
 use hadir_core::ids::PersonId;
+use hadir_core::roster;
 use hadir_core::schedule::OfficeSchedule;
 
 use crate::storage::{
@@ -53,30 +54,25 @@ pub struct StaticDirectory {
 }
 
 impl StaticDirectory {
-    /// The schedule of an office: its own, or the national default.
+    /// The schedule of an office ([`roster::office_schedule`]).
     pub fn schedule(&self, office_id: &str) -> OfficeSchedule {
-        self.schedules
-            .get(office_id)
-            .cloned()
-            .unwrap_or_else(OfficeSchedule::perpres_21_2023)
+        roster::office_schedule(self.schedules.get(office_id))
     }
 
-    /// The office whose schedule and time zone apply to a person (their first), and
-    /// its UTC offset (WIB when the person has no valid office).
-    pub fn home_office(&self, person: &PersonEntry) -> (Option<String>, i32) {
-        let office = person
-            .office_ids
-            .iter()
-            .find_map(|id| self.geofence.office(id));
-        (
-            office.map(|o| o.id.clone()),
-            office.map_or(DEFAULT_UTC_OFFSET_MINUTES, |o| o.utc_offset_minutes),
+    /// The office whose time zone and schedule apply to a person ([`roster::home`]).
+    pub fn home(&self, person: &PersonEntry) -> roster::Home<'_> {
+        roster::home(
+            &person.office_ids,
+            |id| self.geofence.office(id),
+            |id| self.schedules.get(id),
         )
     }
-}
 
-/// The offset assumed for a person without an office: WIB, where most staff are.
-pub const DEFAULT_UTC_OFFSET_MINUTES: i32 = 420;
+    /// The number of people registered under this person.
+    pub fn direct_reports(&self, person_key: &str) -> usize {
+        self.teams.get(person_key).map_or(0, Vec::len)
+    }
+}
 
 /// The cache itself.
 pub struct Directory {

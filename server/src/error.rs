@@ -112,6 +112,19 @@ pub enum AppError {
     /// No such route.
     #[error("not found")]
     NotFound,
+    /// The route exists, but not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// An answer the framework produced before any handler ran (a rejected path or
+    /// query, an unreadable request): re-dressed as an [`ApiError`] by
+    /// [`ensure_api_error`]. `status` is the framework's; the detail is its text.
+    #[error("request refused with {status}: {detail}")]
+    Refused {
+        /// The framework's status (a 4xx or 5xx).
+        status: StatusCode,
+        /// The framework's text.
+        detail: String,
+    },
     /// A storage failure.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -148,6 +161,8 @@ impl AppError {
             AppError::Storage(StorageError::Overloaded) => "OVERLOADED",
             AppError::NotReady(_) => "NOT_READY",
             AppError::NotFound => "NOT_FOUND",
+            AppError::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            AppError::Refused { status, .. } => refused_code(*status),
             AppError::Storage(_) | AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -180,6 +195,8 @@ impl AppError {
             | AppError::NotReady(_)
             | AppError::Storage(StorageError::Overloaded) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::Refused { status, .. } => *status,
             AppError::Storage(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -239,6 +256,18 @@ impl AppError {
             }
             AppError::NotReady(_) => "Server belum siap.".into(),
             AppError::NotFound => "Alamat tidak ditemukan.".into(),
+            AppError::MethodNotAllowed => {
+                "Metode permintaan ini tidak didukung di alamat ini. Perbarui aplikasi Hadir."
+                    .into()
+            }
+            AppError::Refused { status, .. } if status.is_server_error() => {
+                "Terjadi kesalahan di server. Data Anda aman di ponsel dan akan dikirim ulang."
+                    .into()
+            }
+            AppError::Refused { status, .. } if *status == StatusCode::PAYLOAD_TOO_LARGE => {
+                "Data terlalu besar.".into()
+            }
+            AppError::Refused { .. } => "Permintaan tidak valid. Perbarui aplikasi Hadir.".into(),
             AppError::Storage(_) | AppError::Internal(_) => {
                 "Terjadi kesalahan di server. Data Anda aman di ponsel dan akan dikirim ulang."
                     .into()
@@ -263,7 +292,7 @@ impl AppError {
             AppError::EnrollBadRequest { detail, .. } | AppError::SelfieInvalid { detail, .. } => {
                 Some(detail.clone())
             }
-            AppError::SelfieBadHash(d) => Some(d.clone()),
+            AppError::SelfieBadHash(d) | AppError::Refused { detail: d, .. } => Some(d.clone()),
             AppError::SelfieHashMismatch { computed } => Some(format!("computed={computed}")),
             _ => None,
         }
@@ -305,8 +334,75 @@ impl IntoResponse for AppError {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        if self.closes_connection() {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         response
     }
+}
+
+impl AppError {
+    /// An overloaded server gives back the connection with its refusal: a client told
+    /// to retry later must not keep a socket (an open file) the server needs for
+    /// check-ins meanwhile.
+    pub fn closes_connection(&self) -> bool {
+        matches!(
+            self,
+            AppError::Overloaded { .. } | AppError::Storage(StorageError::Overloaded)
+        )
+    }
+}
+
+/// The stable code of an answer the framework produced itself, by its status.
+fn refused_code(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "NOT_FOUND",
+        StatusCode::METHOD_NOT_ALLOWED => "METHOD_NOT_ALLOWED",
+        StatusCode::PAYLOAD_TOO_LARGE => "BODY_TOO_LARGE",
+        StatusCode::SERVICE_UNAVAILABLE => "OVERLOADED",
+        s if s.is_server_error() => "INTERNAL",
+        _ => "BAD_REQUEST",
+    }
+}
+
+/// Longest framework text kept as the detail of a [`AppError::Refused`].
+const MAX_REFUSED_DETAIL: usize = 512;
+
+/// Response middleware (outermost): every 4xx/5xx answer leaves as an [`ApiError`] JSON
+/// body. Answers built from [`AppError`] already are; anything else (axum's own 405,
+/// a path or query rejection, a body limit hit inside the framework) is re-dressed with
+/// the same status and headers (`Allow`, `Retry-After`), its text kept as the detail.
+pub async fn ensure_api_error(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_REFUSED_DETAIL * 4)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let detail: String = if text.is_empty() {
+        status.canonical_reason().unwrap_or("refused").to_string()
+    } else {
+        text.chars().take(MAX_REFUSED_DETAIL).collect()
+    };
+    let error = match status {
+        StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed,
+        _ => AppError::Refused { status, detail },
+    };
+    let fresh = error.into_response();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    for (name, value) in fresh.headers() {
+        parts.headers.insert(name.clone(), value.clone());
+    }
+    Response::from_parts(parts, fresh.into_body())
 }
 
 impl From<tokio::task::JoinError> for AppError {

@@ -3,6 +3,7 @@
 //! so the async workers only move bytes.
 
 use axum::Json;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -14,6 +15,7 @@ use hadir_core::auth::ENROLL_DEVICE;
 use hadir_core::envelope::{base64_decode, check_public_key, key_id};
 use hadir_core::geofence::Office;
 use hadir_core::photo::{SelfieLimits, inspect_normalised_selfie, sha256_hex};
+use hadir_core::roster;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
@@ -24,7 +26,7 @@ use crate::directory::DeviceEntry;
 use crate::error::AppError;
 use crate::storage::{EnrollRefusal, NewEnrollment, SelfieMeta, person_key};
 use crate::verify::{Prepared, prepare};
-use crate::{AppState, OPENAPI_JSON, admin, now_ms};
+use crate::{AppState, OPENAPI_JSON, admin};
 
 /// Parses JSON; the error names the field (`envelopes[3]: invalid type ...`) and the
 /// position. Unknown fields are ignored (the rule for HTTP bodies).
@@ -49,9 +51,9 @@ pub fn parse_json_owned<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> 
 }
 
 /// `GET /v1/time`.
-pub async fn time() -> Json<ServerTime> {
+pub async fn time(State(state): State<AppState>) -> Json<ServerTime> {
     Json(ServerTime {
-        server_time_ms: now_ms(),
+        server_time_ms: state.now_ms(),
     })
 }
 
@@ -118,7 +120,7 @@ impl AppState {
             .map_err(|_| bad_enroll("public_key: not standard base64"))?;
         check_public_key(&public_key)
             .map_err(|_| bad_enroll("public_key: must be a 65-byte uncompressed P-256 point"))?;
-        check_window(h.timestamp_ms, now_ms())?;
+        check_window(h.timestamp_ms, self.now_ms())?;
         verify_request(h, &raw.method, &raw.path_and_query, &raw.body, &public_key)?;
         let key_label = format!("enroll:{}", key_id(&public_key));
         self.nonces().check_and_insert(&key_label, &h.nonce)?;
@@ -149,7 +151,7 @@ impl AppState {
             platform: req.platform.clone(),
             app_version: req.app_version.clone(),
             new_device_id: admin::new_device_id(),
-            now_ms: now_ms(),
+            now_ms: self.now_ms(),
         })?;
         let enrolled = match outcome {
             Ok(e) => e,
@@ -176,7 +178,10 @@ impl AppState {
         Ok(EnrollResponse {
             device_id,
             person: DevicePerson {
-                is_supervisor: enrolled.is_owner && statics.teams.contains_key(&key),
+                is_supervisor: roster::is_supervisor(
+                    enrolled.is_owner,
+                    statics.direct_reports(&key),
+                ),
                 person: req.person,
                 display_name,
                 office_ids,
@@ -201,7 +206,10 @@ impl AppState {
                 }
             }
             people.push(DevicePerson {
-                is_supervisor: member.is_owner && statics.teams.contains_key(&member.person_key),
+                is_supervisor: roster::is_supervisor(
+                    member.is_owner,
+                    statics.direct_reports(&member.person_key),
+                ),
                 person: person.id,
                 display_name: person.display_name,
                 office_ids: person.office_ids,
@@ -220,7 +228,7 @@ impl AppState {
                 people,
                 policy,
                 schedules,
-                server_time_ms: now_ms(),
+                server_time_ms: self.now_ms(),
             },
             etag,
         )
@@ -238,9 +246,12 @@ impl AppState {
                 .bytes()
                 .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
         {
-            return Err(AppError::SelfieBadHash(
-                "path: {sha256} must be 64 lowercase hex digits".into(),
-            ));
+            let shown: String = sha256.chars().take(80).collect();
+            return Err(AppError::SelfieBadHash(format!(
+                "path: {shown:?} ({} characters) is not a SHA-256: write 64 lowercase hex \
+                 digits",
+                sha256.chars().count()
+            )));
         }
         let computed = sha256_hex(body);
         if computed != sha256 {
@@ -273,7 +284,7 @@ impl AppState {
             width: evidence.width,
             height: evidence.height,
             uploaded_by: device.device_id.clone(),
-            uploaded_ms: now_ms(),
+            uploaded_ms: self.now_ms(),
         })?;
         Ok(SelfieStored {
             sha256: computed,
@@ -299,7 +310,7 @@ impl AppState {
                 limit: MAX_BATCH,
             });
         }
-        let received_ms = now_ms();
+        let received_ms = self.now_ms();
         let statics = self.directory().statics();
         let policy = &self.config().policy;
         let mut slots: Vec<Option<CheckInResult>> = vec![None; batch.envelopes.len()];
@@ -367,9 +378,11 @@ pub async fn config(
 /// `PUT /v1/selfies/{sha256}`: 201 when stored now, 200 when already there.
 pub async fn put_selfie(
     State(state): State<AppState>,
-    Path(sha256): Path<String>,
+    sha256: Result<Path<String>, PathRejection>,
     signed: Signed<SELFIE_LIMIT>,
 ) -> Result<(StatusCode, Json<SelfieStored>), AppError> {
+    let Path(sha256) =
+        sha256.map_err(|e| AppError::SelfieBadHash(format!("path: {}", e.body_text())))?;
     let st = state.clone();
     let stored =
         tokio::task::spawn_blocking(move || st.store_selfie(&sha256, &signed.device, &signed.body))

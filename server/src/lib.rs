@@ -6,17 +6,21 @@
 //! * [`storage::Storage`] hides the database ([`storage::sqlite::SqliteStorage`] by
 //!   default, one writer thread with group commit); [`selfies::SelfieStore`] hides the
 //!   selfie bytes ([`selfies::LocalSelfieStore`] by default).
-//! * [`auth`] verifies request signatures, nonces and rate limits; [`verify`] decides
-//!   each check-in; [`directory`] caches devices, people, teams, schedules and the
+//! * [`auth`] verifies request signatures, nonces and rate limits; [`verify`] checks
+//!   each check-in and [`decision`] decides it against the [`ledger`]; [`directory`] caches devices, people, teams, schedules and the
 //!   geofence index; [`team`] serves supervisors their team and its live feed.
 //! * [`admin`] holds the operations behind the admin CLI (`hadir-server --help`).
 
 pub mod admin;
 pub mod auth;
+pub mod clock;
 pub mod config;
+pub mod decision;
 pub mod directory;
 pub mod error;
 pub mod handlers;
+pub mod ledger;
+pub mod open_files;
 pub mod selfies;
 pub mod storage;
 pub mod team;
@@ -34,6 +38,7 @@ pub use config::ServerConfig;
 pub use error::AppError;
 
 use auth::{NonceCache, RateLimiter};
+use clock::Clock;
 use directory::Directory;
 use selfies::{LocalSelfieStore, SelfieStore};
 use storage::sqlite::SqliteStorage;
@@ -58,12 +63,15 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/team/events"),
 ];
 
-/// The server clock, Unix ms.
+/// The system's wall clock, Unix ms: for tools and tests that stand outside a server.
+/// The server itself never reads it: every "now" of a server is [`AppState::now_ms`],
+/// from its injectable [`clock::Clock`].
 pub fn now_ms() -> i64 {
     hadir_core::clock::wall_clock_ms()
 }
 
 struct Inner {
+    clock: Arc<dyn Clock>,
     storage: Arc<dyn Storage>,
     selfies: Arc<dyn SelfieStore>,
     directory: Directory,
@@ -91,12 +99,22 @@ impl AppState {
     /// Opens the embedded default: the SQLite file `config.db` and the selfie folder
     /// [`ServerConfig::selfie_dir`]. Blocking (runs migrations, loads the directory).
     pub fn open(config: &ServerConfig) -> Result<Self, StorageError> {
-        let storage = SqliteStorage::open(&config.db, config.write_queue)?;
+        AppState::open_with_clock(config, clock::system())
+    }
+
+    /// [`AppState::open`] on another clock (tests set the time with a
+    /// [`clock::ManualClock`]; the binary has no way to).
+    pub fn open_with_clock(
+        config: &ServerConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StorageError> {
+        let storage = SqliteStorage::open_with_clock(&config.db, config.write_queue, clock)?;
         let selfies = LocalSelfieStore::open(&config.selfie_dir())?;
         AppState::new(Arc::new(storage), Arc::new(selfies), config.clone())
     }
 
-    /// State over any storage and selfie store. Blocking (loads the directory).
+    /// State over any storage and selfie store, on the storage's clock. Blocking (loads
+    /// the directory).
     pub fn new(
         storage: Arc<dyn Storage>,
         selfies: Arc<dyn SelfieStore>,
@@ -108,6 +126,7 @@ impl AppState {
         )?;
         Ok(AppState {
             inner: Arc::new(Inner {
+                clock: storage.clock(),
                 nonces: NonceCache::new(config.nonce_cache_max),
                 limiter: RateLimiter::new(config.rate_limit_per_second, config.rate_limit_burst),
                 live: LiveHub::new(config.max_live_waiters),
@@ -117,6 +136,16 @@ impl AppState {
                 config,
             }),
         })
+    }
+
+    /// The clock every "now" of this server is read from.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    /// Now on the server's clock, Unix ms.
+    pub fn now_ms(&self) -> i64 {
+        self.inner.clock.now_ms()
     }
 
     /// The storage.
@@ -190,12 +219,16 @@ pub fn app(state: AppState) -> Router {
                 .concurrency_limit(max_in_flight),
         )
         .merge(live)
+        .layer(axum::middleware::map_response(error::ensure_api_error))
         .with_state(state)
 }
 
 /// Opens the state, binds `config.listen`, prints `listening on ADDR` on stdout and
 /// serves until Ctrl-C / SIGTERM.
-pub async fn serve(config: ServerConfig) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+pub async fn serve(
+    mut config: ServerConfig,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    fit_open_files(&mut config)?;
     let cfg = config.clone();
     let state = tokio::task::spawn_blocking(move || AppState::open(&cfg)).await??;
     let listener = tokio::net::TcpListener::bind(&config.listen).await?;
@@ -210,6 +243,49 @@ pub async fn serve(config: ServerConfig) -> Result<(), Box<dyn std::error::Error
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    Ok(())
+}
+
+/// Raises the soft open-file limit to the hard one and lowers `max_in_flight` and
+/// `max_live_waiters` to fit in it ([`open_files`]), saying so in the log.
+fn fit_open_files(config: &mut ServerConfig) -> Result<(), open_files::LimitTooLow> {
+    let raised = match open_files::raise_soft_limit() {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "open-file limit could not be read or raised");
+            return Ok(());
+        }
+    };
+    if raised.after > raised.before {
+        tracing::info!(
+            from = raised.before,
+            to = raised.after,
+            "open-file soft limit raised to the hard limit"
+        );
+    }
+    let budget = open_files::fit(raised.after, config.max_in_flight, config.max_live_waiters)?;
+    if (budget.max_in_flight, budget.max_live_waiters)
+        != (config.max_in_flight, config.max_live_waiters)
+    {
+        tracing::warn!(
+            open_file_limit = budget.limit,
+            reserve = open_files::FIXED_RESERVE,
+            max_in_flight = budget.max_in_flight,
+            configured_max_in_flight = config.max_in_flight,
+            max_live_waiters = budget.max_live_waiters,
+            configured_max_live_waiters = config.max_live_waiters,
+            "caps lowered to fit the open-file limit (check-ins keep at least half)"
+        );
+    } else {
+        tracing::info!(
+            open_file_limit = budget.limit,
+            max_in_flight = budget.max_in_flight,
+            max_live_waiters = budget.max_live_waiters,
+            "caps fit the open-file limit"
+        );
+    }
+    config.max_in_flight = budget.max_in_flight;
+    config.max_live_waiters = budget.max_live_waiters;
     Ok(())
 }
 

@@ -266,149 +266,170 @@ fn office_from(args: &OfficeAdd) -> Result<Office, String> {
     }
 }
 
+/// Runs one admin command on the database (the server may be running on it: every
+/// change bumps the directory version it watches).
 fn run_admin(cli: &Cli, config: &ServerConfig) -> Result<(), String> {
     let storage = open_storage(config)?;
     let s = storage.as_ref();
-    let admin_err = |e: AdminError| e.to_string();
     match &cli.command {
         Command::Serve { .. } => unreachable!("handled by main"),
-        Command::Office {
-            command: OfficeCommand::Add(args),
-        } => {
+        Command::Office { command } => run_office(s, command),
+        Command::Person { command } => run_person(s, command),
+        Command::Leave { command } => run_leave(s, command),
+        Command::EnrollCode { command } => run_enroll_code(s, command),
+        Command::Device { command } => run_device(s, command),
+        Command::DemoSetup => run_demo_setup(s),
+    }
+}
+
+fn admin_err(e: AdminError) -> String {
+    e.to_string()
+}
+
+/// `office add`, `office schedule`.
+fn run_office(s: &dyn Storage, command: &OfficeCommand) -> Result<(), String> {
+    match command {
+        OfficeCommand::Add(args) => {
             let office = office_from(args)?;
             let id = office.id.clone();
             admin::add_office(s, office).map_err(admin_err)?;
             eprintln!("office {id} saved");
         }
-        Command::Office {
-            command: OfficeCommand::Schedule { id, file },
-        } => {
+        OfficeCommand::Schedule { id, file } => {
             let text = std::fs::read_to_string(file)
                 .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
             let schedule = admin::schedule_from_json(&text).map_err(admin_err)?;
             admin::set_schedule(s, id, schedule).map_err(admin_err)?;
             eprintln!("schedule of office {id} saved");
         }
-        Command::Leave {
-            command:
-                LeaveCommand::Add {
-                    person,
-                    kind,
-                    from,
-                    to,
-                    note,
-                },
-        } => {
-            let pid = admin::find_person(s, person).map_err(admin_err)?;
-            let kind = match kind {
-                LeaveKindArg::Cuti => LeaveKind::Cuti,
-                LeaveKindArg::Sakit => LeaveKind::Sakit,
-                LeaveKindArg::DinasLuar => LeaveKind::DinasLuar,
-                LeaveKindArg::Izin => LeaveKind::Izin,
-            };
-            admin::add_leave(
-                s,
-                &pid,
-                LeaveInfo {
-                    kind,
-                    from: *from,
-                    to: *to,
-                    note: note.clone(),
-                },
-            )
-            .map_err(admin_err)?;
-            eprintln!(
-                "{} leave of {} saved ({from} to {to})",
-                kind.as_str(),
-                pid.value()
-            );
-        }
-        Command::Person {
-            command:
-                PersonCommand::Add {
-                    kind,
-                    id,
-                    name,
-                    offices,
-                    supervisor,
-                    no_supervisor,
-                },
-        } => {
-            let kind = match kind {
-                Kind::Nip => PersonIdKind::Nip,
-                Kind::NiPppk => PersonIdKind::NiPppk,
-                Kind::NonAsn => PersonIdKind::NonAsn,
-            };
-            let pid = PersonId::parse(kind, id).map_err(|e| format!("{}: {e}", e.code()))?;
-            let supervisor = match (supervisor.as_deref(), no_supervisor) {
-                (Some(spec), _) => {
-                    Some(admin::find_person(s, spec).map_err(|e| format!("--supervisor: {e}"))?)
-                }
-                (None, true) => None,
-                // Re-adding someone to fix a name or an office keeps their team.
-                (None, false) => s
-                    .load_directory()
-                    .map_err(|e| e.to_string())?
-                    .people
-                    .into_iter()
-                    .find(|p| p.id == pid)
-                    .and_then(|p| p.supervisor),
-            };
-            admin::add_person(
-                s,
-                PersonRecord {
-                    id: pid.clone(),
-                    display_name: name.trim().to_string(),
-                    office_ids: offices.clone(),
-                    supervisor: supervisor.clone(),
-                },
-            )
-            .map_err(admin_err)?;
-            match &supervisor {
-                Some(sup) => eprintln!(
-                    "person {} saved, supervised by {}",
-                    pid.value(),
-                    sup.value()
-                ),
-                None => eprintln!("person {} saved, without a supervisor", pid.value()),
-            }
-        }
-        Command::EnrollCode {
-            command:
-                CodeCommand::Issue {
-                    person,
-                    valid_hours,
-                },
-        } => {
-            let pid = admin::find_person(s, person).map_err(admin_err)?;
-            let code = admin::issue_code(s, &pid, *valid_hours).map_err(admin_err)?;
-            println!("{code}");
-        }
-        Command::Device {
-            command: DeviceCommand::Revoke { device },
-        } => {
-            if !s
-                .revoke_device(device, hadir_server::now_ms())
-                .map_err(|e| e.to_string())?
-            {
-                return Err(format!("no device {device}"));
-            }
-            eprintln!("device {device} revoked");
-        }
-        Command::DemoSetup => {
-            let (office, person, code) = admin::demo_setup(s).map_err(admin_err)?;
-            eprintln!(
-                "demo office {} ({}), person {} ({}) and their supervisor {} ready; \
-                 enrollment code:",
-                office.id,
-                office.name,
-                person.id.value(),
-                person.display_name,
-                admin::DEMO_SUPERVISOR_NIP,
-            );
-            println!("{code}");
-        }
     }
+    Ok(())
+}
+
+/// `person add`: a person keeps their supervisor when added again without one.
+fn run_person(s: &dyn Storage, command: &PersonCommand) -> Result<(), String> {
+    let PersonCommand::Add {
+        kind,
+        id,
+        name,
+        offices,
+        supervisor,
+        no_supervisor,
+    } = command;
+    let kind = match kind {
+        Kind::Nip => PersonIdKind::Nip,
+        Kind::NiPppk => PersonIdKind::NiPppk,
+        Kind::NonAsn => PersonIdKind::NonAsn,
+    };
+    let pid = PersonId::parse(kind, id).map_err(|e| format!("{}: {e}", e.code()))?;
+    let supervisor = match (supervisor.as_deref(), no_supervisor) {
+        (Some(spec), _) => {
+            Some(admin::find_person(s, spec).map_err(|e| format!("--supervisor: {e}"))?)
+        }
+        (None, true) => None,
+        // Re-adding someone to fix a name or an office keeps their team.
+        (None, false) => s
+            .load_directory()
+            .map_err(|e| e.to_string())?
+            .people
+            .into_iter()
+            .find(|p| p.id == pid)
+            .and_then(|p| p.supervisor),
+    };
+    admin::add_person(
+        s,
+        PersonRecord {
+            id: pid.clone(),
+            display_name: name.trim().to_string(),
+            office_ids: offices.clone(),
+            supervisor: supervisor.clone(),
+        },
+    )
+    .map_err(admin_err)?;
+    match &supervisor {
+        Some(sup) => eprintln!(
+            "person {} saved, supervised by {}",
+            pid.value(),
+            sup.value()
+        ),
+        None => eprintln!("person {} saved, without a supervisor", pid.value()),
+    }
+    Ok(())
+}
+
+/// `leave add`.
+fn run_leave(s: &dyn Storage, command: &LeaveCommand) -> Result<(), String> {
+    let LeaveCommand::Add {
+        person,
+        kind,
+        from,
+        to,
+        note,
+    } = command;
+    let pid = admin::find_person(s, person).map_err(admin_err)?;
+    let kind = match kind {
+        LeaveKindArg::Cuti => LeaveKind::Cuti,
+        LeaveKindArg::Sakit => LeaveKind::Sakit,
+        LeaveKindArg::DinasLuar => LeaveKind::DinasLuar,
+        LeaveKindArg::Izin => LeaveKind::Izin,
+    };
+    admin::add_leave(
+        s,
+        &pid,
+        LeaveInfo {
+            kind,
+            from: *from,
+            to: *to,
+            note: note.clone(),
+        },
+    )
+    .map_err(admin_err)?;
+    eprintln!(
+        "{} leave of {} saved ({from} to {to})",
+        kind.as_str(),
+        pid.value()
+    );
+    Ok(())
+}
+
+/// `enroll-code issue`: prints only the code.
+fn run_enroll_code(s: &dyn Storage, command: &CodeCommand) -> Result<(), String> {
+    let CodeCommand::Issue {
+        person,
+        valid_hours,
+    } = command;
+    let pid = admin::find_person(s, person).map_err(admin_err)?;
+    let code = admin::issue_code(s, &pid, *valid_hours).map_err(admin_err)?;
+    println!("{code}");
+    Ok(())
+}
+
+/// `device revoke`: holds from the running server's next request.
+fn run_device(s: &dyn Storage, command: &DeviceCommand) -> Result<(), String> {
+    let DeviceCommand::Revoke { device } = command;
+    if !s
+        .revoke_device(device, s.clock().now_ms())
+        .map_err(|e| e.to_string())?
+    {
+        return Err(format!("no device {device}"));
+    }
+    eprintln!("device {device} revoked");
+    Ok(())
+}
+
+/// `demo-setup`: prints the demo person's enrollment code.
+fn run_demo_setup(s: &dyn Storage) -> Result<(), String> {
+    let (office, person, code) = admin::demo_setup(s).map_err(admin_err)?;
+    eprintln!(
+        "demo office {} ({}), person {} ({}) and their supervisor {} ready; \
+         enrollment code:",
+        office.id,
+        office.name,
+        person.id.value(),
+        person.display_name,
+        admin::DEMO_SUPERVISOR_NIP,
+    );
+    println!("{code}");
     Ok(())
 }
 
@@ -420,6 +441,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let mut config = match config_from(&cli) {
         Ok(c) => c,

@@ -29,17 +29,18 @@ use hadir_core::api::{
     LeaveInfo, MAX_TEAM_WAIT_S, TeamAttendance, TeamEvent, TeamEvents, TeamMember,
 };
 use hadir_core::ids::PersonId;
+use hadir_core::roster::{self, TeamRefusal};
 use hadir_core::schedule::{
     self, DayState, RecordedAttendance, day_start_ms, local_date, next_expected,
 };
 use serde::Deserialize;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, Semaphore, watch};
 
+use crate::AppState;
 use crate::auth::{SMALL_LIMIT, Signed};
 use crate::directory::{DeviceEntry, PersonEntry, StaticDirectory};
 use crate::error::AppError;
 use crate::storage::{FeedCheckIn, person_key};
-use crate::{AppState, now_ms};
 
 /// Most events in one answer of `GET /v1/team/events`.
 pub const MAX_EVENTS: usize = 200;
@@ -58,6 +59,7 @@ type Waiters = Arc<Mutex<HashMap<String, (Arc<Notify>, usize)>>>;
 pub struct LiveHub {
     waiters: Waiters,
     permits: Arc<Semaphore>,
+    held: Arc<watch::Sender<usize>>,
 }
 
 /// A registered long poll; unregisters itself when dropped (answer sent, client gone).
@@ -66,6 +68,7 @@ pub struct LiveWait {
     waiters: Waiters,
     supervisor_key: String,
     notify: Arc<Notify>,
+    held: Arc<watch::Sender<usize>>,
     _permit: tokio::sync::OwnedSemaphorePermit,
 }
 
@@ -78,6 +81,7 @@ impl Drop for LiveWait {
                 waiters.remove(&self.supervisor_key);
             }
         }
+        self.held.send_modify(|n| *n -= 1);
     }
 }
 
@@ -87,7 +91,14 @@ impl LiveHub {
         LiveHub {
             waiters: Arc::new(Mutex::new(HashMap::new())),
             permits: Arc::new(Semaphore::new(max_waiters.max(1))),
+            held: Arc::new(watch::channel(0).0),
         }
+    }
+
+    /// The number of polls held, as it changes: what a test waits on instead of
+    /// sleeping ("the poll is waiting", "the client that went away freed its slot").
+    pub fn held(&self) -> watch::Receiver<usize> {
+        self.held.subscribe()
     }
 
     /// Registers a poll of this supervisor: 503 when the server holds its most polls,
@@ -106,7 +117,9 @@ impl LiveHub {
             return Err(AppError::RateLimited { retry_after_s: 5 });
         }
         entry.1 += 1;
+        self.held.send_modify(|n| *n += 1);
         Ok(LiveWait {
+            held: self.held.clone(),
             waiters: self.waiters.clone(),
             supervisor_key: supervisor_key.to_string(),
             notify: entry.0.clone(),
@@ -184,24 +197,21 @@ impl AppState {
     ) -> Result<Authorized, AppError> {
         let id = parse_person_spec(spec)?;
         let key = person_key(&id);
-        if !device
+        let statics = self.directory().statics();
+        let is_owner = device
             .members
             .iter()
-            .any(|m| m.person_key == key && m.is_owner)
-        {
-            return Err(AppError::TeamForbidden);
-        }
-        let statics = self.directory().statics();
+            .any(|m| m.person_key == key && m.is_owner);
+        roster::team_access(is_owner, statics.direct_reports(&key)).map_err(|r| match r {
+            TeamRefusal::NotDeviceOwner => AppError::TeamForbidden,
+            TeamRefusal::NoDirectReports => AppError::TeamNotSupervisor,
+        })?;
         let supervisor = statics
             .people
             .get(&key)
             .cloned()
             .ok_or(AppError::TeamForbidden)?;
-        let team = statics
-            .teams
-            .get(&key)
-            .cloned()
-            .ok_or(AppError::TeamNotSupervisor)?;
+        let team = statics.teams.get(&key).cloned().unwrap_or_default();
         Ok(Authorized {
             supervisor_key: key,
             supervisor,
@@ -217,11 +227,11 @@ impl AppState {
     ) -> Result<TeamAttendance, AppError> {
         let auth = self.authorize_supervisor(device, &query.supervisor)?;
         let statics = self.directory().statics();
-        let now = now_ms();
+        let now = self.now_ms();
         let date = match &query.date {
             Some(text) => schedule::iso_date::parse(text)
                 .ok_or_else(|| bad_query(format!("date: {text:?} is not a date YYYY-MM-DD")))?,
-            None => local_date(now, statics.home_office(&auth.supervisor).1),
+            None => local_date(now, statics.home(&auth.supervisor).utc_offset_minutes),
         };
         // The position first: a check-in stored while the view is built is then sent
         // again as an event rather than lost.
@@ -253,12 +263,12 @@ impl AppState {
         now: i64,
         leave: Option<&LeaveInfo>,
     ) -> Result<TeamMember, AppError> {
-        let (office_id, offset) = statics.home_office(person);
-        let schedule = office_id
-            .as_deref()
-            .map_or_else(schedule::OfficeSchedule::perpres_21_2023, |o| {
-                statics.schedule(o)
-            });
+        let home = statics.home(person);
+        let (office_id, offset, schedule) = (
+            home.office.map(|o| o.id.clone()),
+            home.utc_offset_minutes,
+            home.schedule,
+        );
         let start = day_start_ms(date, offset);
         let key = person_key(&person.id);
         let rows = self.storage().checkins_between(
@@ -294,9 +304,9 @@ impl AppState {
             date,
             office_id,
             state: summary.state,
-            late_minutes: summary.arrival.filter(|d| !d.missing).map(|d| d.minutes),
+            late_minutes: roster::late_minutes(&summary),
             deviation_codes,
-            flagged: rows.iter().any(|r| r.checkin.status.needs_review()),
+            flagged: roster::flagged(rows.iter().map(|r| r.checkin.status)),
             leave: leave.cloned(),
             holiday: plan.holiday,
             next_expected: next,
@@ -316,7 +326,7 @@ impl AppState {
             return Ok(Vec::new());
         }
         let statics = self.directory().statics();
-        let now = now_ms();
+        let now = self.now_ms();
         let mut days: HashMap<(String, NaiveDate), TeamMember> = HashMap::new();
         let mut events = Vec::with_capacity(feed.len());
         for FeedCheckIn {
@@ -329,7 +339,7 @@ impl AppState {
             let Some(person) = statics.people.get(&key) else {
                 continue;
             };
-            let offset = statics.home_office(person).1;
+            let offset = statics.home(person).utc_offset_minutes;
             let date = local_date(checkin.trusted_time_ms.unwrap_or(received_ms), offset);
             let member = match days.get(&(key.clone(), date)) {
                 Some(m) => m.clone(),
@@ -387,7 +397,7 @@ pub async fn team_events(
             events: vec![],
             cursor: latest,
             reset: false,
-            server_time_ms: now_ms(),
+            server_time_ms: state.now_ms(),
         }));
     };
     if after < 0 {
@@ -399,7 +409,7 @@ pub async fn team_events(
             events: vec![],
             cursor: latest,
             reset: true,
-            server_time_ms: now_ms(),
+            server_time_ms: state.now_ms(),
         }));
     }
     let wait = Duration::from_secs(u64::from(
@@ -419,7 +429,7 @@ pub async fn team_events(
                 cursor: last.seq,
                 events,
                 reset: false,
-                server_time_ms: now_ms(),
+                server_time_ms: state.now_ms(),
             }));
         }
         if tokio::time::timeout_at(deadline, notified).await.is_err() {
@@ -427,7 +437,7 @@ pub async fn team_events(
                 events: vec![],
                 cursor: after,
                 reset: false,
-                server_time_ms: now_ms(),
+                server_time_ms: state.now_ms(),
             }));
         }
     }

@@ -125,10 +125,7 @@ pub struct DeviceConfig {
 impl DeviceConfig {
     /// The schedule of an office: its own, or the national default.
     pub fn schedule(&self, office_id: &str) -> OfficeSchedule {
-        self.schedules
-            .get(office_id)
-            .cloned()
-            .unwrap_or_else(OfficeSchedule::perpres_21_2023)
+        crate::roster::office_schedule(self.schedules.get(office_id))
     }
 }
 

@@ -6,7 +6,8 @@
 //! geofence, a selfie hash or a trusted instant.
 //!
 //! Pure rules: [`geofence`], [`fix`], [`photo`], [`envelope`], [`clock`], [`ids`],
-//! [`schedule`], [`wire`], [`api`] and [`auth`]. No I/O engine lives here: the phone's
+//! [`schedule`], [`roster`] (home office, supervisors, enrollment codes, a team
+//! member's day), [`wire`], [`api`] and [`auth`]. No I/O engine lives here: the phone's
 //! outbox and sync client are the `hadir-device` crate, which the server never links.
 
 pub mod api;
@@ -17,5 +18,6 @@ pub mod fix;
 pub mod geofence;
 pub mod ids;
 pub mod photo;
+pub mod roster;
 pub mod schedule;
 pub mod wire;

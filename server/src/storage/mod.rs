@@ -3,14 +3,15 @@
 //! PostgreSQL implementation can be added beside it without touching the handlers.
 //!
 //! The check-in decision steps that need the ledger (idempotency, selfie presence and
-//! reuse, previous fix, recent selfies) are written once in [`crate::verify::decide`]
-//! against the [`crate::verify::Ledger`] trait; a storage implements that trait over
+//! reuse, previous fix, recent selfies) are written once in [`crate::decision::decide`]
+//! against the [`crate::ledger::Ledger`] trait; a storage implements that trait over
 //! its own transaction and calls `decide` inside it, so the decision and its record are
 //! one atomic step keyed on the check-in id's uniqueness.
 
 pub mod sqlite;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use hadir_core::api::{CheckInResult, LeaveInfo, Policy, TeamCheckIn};
@@ -18,7 +19,8 @@ use hadir_core::geofence::Office;
 use hadir_core::ids::{DeviceLabel, PersonId};
 use hadir_core::schedule::OfficeSchedule;
 
-use crate::verify::PreparedCheckIn;
+use crate::clock::Clock;
+use crate::ledger::PreparedCheckIn;
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -200,6 +202,8 @@ pub struct FeedCheckIn {
 /// The storage the handlers and the admin CLI use. All methods block; the HTTP layer
 /// calls them on the blocking pool.
 pub trait Storage: Send + Sync + 'static {
+    /// The clock its timestamps (and the server's every "now") are read from.
+    fn clock(&self) -> Arc<dyn Clock>;
     /// Everything the in-memory directory needs.
     fn load_directory(&self) -> Result<DirectorySnapshot, StorageError>;
     /// A counter bumped by every change to offices, people or devices (cheap to read).
@@ -216,6 +220,10 @@ pub trait Storage: Send + Sync + 'static {
         issued_ms: i64,
         expires_ms: i64,
     ) -> Result<(), StorageError>;
+    /// Whether a device is revoked, read from the database itself (not a cache), so a
+    /// revocation committed by any process holds from the next request; `None` if
+    /// there is no such device. One indexed read.
+    fn device_revoked(&self, device_id: &str) -> Result<Option<bool>, StorageError>;
     /// Marks a device revoked; false if there is no such device.
     fn revoke_device(&self, device_id: &str, now_ms: i64) -> Result<bool, StorageError>;
     /// Consumes a code and binds the key to the person, atomically.
@@ -224,7 +232,7 @@ pub trait Storage: Send + Sync + 'static {
     fn selfie(&self, sha256: &str) -> Result<Option<SelfieMeta>, StorageError>;
     /// Records an uploaded selfie; false if it was already known.
     fn put_selfie(&self, meta: SelfieMeta) -> Result<bool, StorageError>;
-    /// Decides (with [`crate::verify::decide`]) and stores a batch of verified
+    /// Decides (with [`crate::decision::decide`]) and stores a batch of verified
     /// check-ins in one transaction; results in the same order.
     fn ingest(
         &self,

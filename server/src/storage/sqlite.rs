@@ -22,8 +22,8 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use chrono::NaiveDate;
@@ -31,6 +31,7 @@ use hadir_core::api::{CheckInResult, LeaveInfo, LeaveKind, Policy, TeamCheckIn};
 use hadir_core::fix::GpsFix;
 use hadir_core::geofence::Office;
 use hadir_core::ids::{DeviceLabel, PersonId, PersonIdKind};
+use hadir_core::roster::{IssuedCode, SupervisionRefusal, check_supervision};
 use hadir_core::schedule::OfficeSchedule;
 use hadir_core::wire::AttendanceKind;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
@@ -39,7 +40,9 @@ use super::{
     DeviceMember, DeviceRecord, DirectorySnapshot, EnrollRefusal, Enrolled, FeedCheckIn,
     NewEnrollment, PersonRecord, SelfieMeta, Storage, StorageError, StoredCheckIn, person_key,
 };
-use crate::verify::{Ledger, PreparedCheckIn, RecentSelfie, SelfieInLedger, decide};
+use crate::clock::Clock;
+use crate::decision::decide;
+use crate::ledger::{Ledger, PreparedCheckIn, RecentSelfie, SelfieInLedger};
 
 /// Most jobs committed in one transaction.
 pub const MAX_JOBS_PER_TX: usize = 256;
@@ -215,6 +218,7 @@ impl WriterCache {
 /// SQLite storage (see the module docs).
 pub struct SqliteStorage {
     path: PathBuf,
+    clock: Arc<dyn Clock>,
     jobs: Option<SyncSender<Job>>,
     writer: Option<JoinHandle<()>>,
     readers: Mutex<Vec<Connection>>,
@@ -230,8 +234,17 @@ impl std::fmt::Debug for SqliteStorage {
 
 impl SqliteStorage {
     /// Opens (creating if needed) the database, runs migrations and starts the writer.
-    /// `queue` is the write queue's capacity in jobs.
+    /// `queue` is the write queue's capacity in jobs. Timestamps follow the system clock.
     pub fn open(path: &Path, queue: usize) -> Result<Self, StorageError> {
+        SqliteStorage::open_with_clock(path, queue, crate::clock::system())
+    }
+
+    /// [`SqliteStorage::open`] with timestamps read from `clock`.
+    pub fn open_with_clock(
+        path: &Path,
+        queue: usize,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StorageError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
         }
@@ -244,6 +257,7 @@ impl SqliteStorage {
             .spawn(move || writer_loop(conn, rx))?;
         Ok(SqliteStorage {
             path: path.to_path_buf(),
+            clock,
             jobs: Some(tx),
             writer: Some(writer),
             readers: Mutex::new(Vec::new()),
@@ -435,9 +449,13 @@ struct SqliteLedger<'a> {
     conn: &'a Connection,
     cache: &'a mut WriterCache,
     window_ms: i64,
+    /// The latest receipt time of the batch: the present as the ledger sees it.
+    now_ms: i64,
 }
 
 impl Ledger for SqliteLedger<'_> {
+    type Error = StorageError;
+
     fn stored(
         &mut self,
         checkin_id: &str,
@@ -503,7 +521,7 @@ impl Ledger for SqliteLedger<'_> {
         if !self.cache.recent.contains_key(person_key) {
             // Load a generous span (two windows back from now) so offline check-ins
             // that arrive late are compared too.
-            let from = crate::now_ms() - 2 * self.window_ms;
+            let from = self.now_ms - 2 * self.window_ms;
             let mut stmt = self.conn.prepare_cached(concat!(
                 "SELECT trusted_ms, selfie_phash, selfie_sha256 FROM checkins \
                  WHERE person_key = ?1 AND ",
@@ -526,7 +544,7 @@ impl Ledger for SqliteLedger<'_> {
             .recent
             .get_mut(person_key)
             .expect("just inserted");
-        let horizon = crate::now_ms() - 2 * self.window_ms;
+        let horizon = self.now_ms - 2 * self.window_ms;
         list.retain(|s| s.trusted_ms >= horizon.min(since_ms));
         Ok(list
             .iter()
@@ -599,6 +617,10 @@ fn parse_person(kind: &str, value: &str) -> Result<PersonId, StorageError> {
 }
 
 impl Storage for SqliteStorage {
+    fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
     fn load_directory(&self) -> Result<DirectorySnapshot, StorageError> {
         self.read(|c| {
             let tx = c.unchecked_transaction()?; // one consistent snapshot
@@ -720,13 +742,14 @@ impl Storage for SqliteStorage {
     }
 
     fn upsert_office(&self, office: Office) -> Result<(), StorageError> {
+        let now = self.clock.now_ms();
         self.write(move |c, _| {
             let json = serde_json::to_string(&office).expect("an office serialises");
             c.execute(
                 "INSERT INTO offices (id, name, office_json, updated_ms) VALUES (?1, ?2, ?3, ?4) \
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
                  office_json = excluded.office_json, updated_ms = excluded.updated_ms",
-                params![office.id, office.name, json, crate::now_ms()],
+                params![office.id, office.name, json, now],
             )?;
             bump_version(c)?;
             Ok(())
@@ -734,6 +757,7 @@ impl Storage for SqliteStorage {
     }
 
     fn upsert_person(&self, person: PersonRecord) -> Result<(), StorageError> {
+        let now = self.clock.now_ms();
         self.write(move |c, _| {
             let key = person_key(&person.id);
             for office in &person.office_ids {
@@ -745,33 +769,32 @@ impl Storage for SqliteStorage {
             }
             let supervisor_key = person.supervisor.as_ref().map(person_key);
             if let Some(sup) = &supervisor_key {
-                if *sup == key {
-                    return Err(StorageError::Invalid(
-                        "a person cannot be their own supervisor".into(),
-                    ));
-                }
-                if !person_exists(c, sup)? {
+                if *sup != key && !person_exists(c, sup)? {
                     return Err(StorageError::Invalid(format!(
                         "no person {sup:?} to be the supervisor; add them first"
                     )));
                 }
-                // The chain of supervisors above must not come back to this person.
-                let mut above = Some(sup.clone());
-                for _ in 0..10_000 {
-                    let Some(current) = above else { break };
-                    if current == key {
+                let supervisor_of = |current: &String| -> Result<Option<String>, StorageError> {
+                    Ok(c.query_row(
+                        "SELECT supervisor_key FROM people WHERE person_key = ?1",
+                        [current],
+                        |r| r.get::<_, Option<String>>(0),
+                    )
+                    .optional()?
+                    .flatten())
+                };
+                match check_supervision(&key, sup.clone(), supervisor_of)? {
+                    Ok(()) => {}
+                    Err(SupervisionRefusal::OwnSupervisor) => {
+                        return Err(StorageError::Invalid(
+                            "a person cannot be their own supervisor".into(),
+                        ));
+                    }
+                    Err(SupervisionRefusal::Circle) => {
                         return Err(StorageError::Invalid(format!(
                             "{sup:?} is already under {key:?}: supervision cannot go in a circle"
                         )));
                     }
-                    above = c
-                        .query_row(
-                            "SELECT supervisor_key FROM people WHERE person_key = ?1",
-                            [&current],
-                            |r| r.get::<_, Option<String>>(0),
-                        )
-                        .optional()?
-                        .flatten();
                 }
             }
             c.execute(
@@ -784,7 +807,7 @@ impl Storage for SqliteStorage {
                     person.id.kind().as_str(),
                     person.id.value(),
                     person.display_name,
-                    crate::now_ms(),
+                    now,
                     supervisor_key,
                 ],
             )?;
@@ -822,6 +845,18 @@ impl Storage for SqliteStorage {
         })
     }
 
+    fn device_revoked(&self, device_id: &str) -> Result<Option<bool>, StorageError> {
+        self.read(|c| {
+            Ok(
+                c.prepare_cached(
+                    "SELECT revoked_ms IS NOT NULL FROM devices WHERE device_id = ?1",
+                )?
+                .query_row([device_id], |r| r.get(0))
+                .optional()?,
+            )
+        })
+    }
+
     fn revoke_device(&self, device_id: &str, now_ms: i64) -> Result<bool, StorageError> {
         let id = device_id.to_string();
         self.write(move |c, _| {
@@ -852,9 +887,16 @@ impl Storage for SqliteStorage {
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )
                 .optional()?;
-            match code {
-                Some((p, expires, None)) if p == key && expires > e.now_ms => {}
-                _ => return Ok(Err(EnrollRefusal::CodeInvalid)),
+            let usable = code.is_some_and(|(person, expires_ms, used_ms)| {
+                IssuedCode {
+                    person,
+                    expires_ms,
+                    used: used_ms.is_some(),
+                }
+                .usable_by(&key, e.now_ms)
+            });
+            if !usable {
+                return Ok(Err(EnrollRefusal::CodeInvalid));
             }
             let existing: Option<(String, Option<i64>)> = c
                 .query_row(
@@ -965,11 +1007,17 @@ impl Storage for SqliteStorage {
             return Ok(Vec::new());
         }
         let policy = policy.clone();
+        let now_ms = items
+            .iter()
+            .map(|i| i.received_ms)
+            .max()
+            .unwrap_or_default();
         self.write(move |c, cache| {
             let mut ledger = SqliteLedger {
                 conn: c,
                 cache,
                 window_ms: i64::from(policy.near_duplicate_window_days) * 86_400_000,
+                now_ms,
             };
             items
                 .iter()
@@ -1026,6 +1074,7 @@ impl Storage for SqliteStorage {
 
     fn set_schedule(&self, office_id: &str, schedule: OfficeSchedule) -> Result<(), StorageError> {
         let office_id = office_id.to_string();
+        let now = self.clock.now_ms();
         self.write(move |c, _| {
             if !office_exists(c, &office_id)? {
                 return Err(StorageError::Invalid(format!(
@@ -1037,7 +1086,7 @@ impl Storage for SqliteStorage {
                 "INSERT INTO office_schedules (office_id, schedule_json, updated_ms) \
                  VALUES (?1, ?2, ?3) ON CONFLICT (office_id) DO UPDATE SET \
                  schedule_json = excluded.schedule_json, updated_ms = excluded.updated_ms",
-                params![office_id, json, crate::now_ms()],
+                params![office_id, json, now],
             )?;
             bump_version(c)?;
             Ok(())
@@ -1046,6 +1095,7 @@ impl Storage for SqliteStorage {
 
     fn add_leave(&self, person: &PersonId, leave: LeaveInfo) -> Result<(), StorageError> {
         let key = person_key(person);
+        let now = self.clock.now_ms();
         self.write(move |c, _| {
             if !person_exists(c, &key)? {
                 return Err(StorageError::Invalid(format!("no person {key:?}")));
@@ -1059,7 +1109,7 @@ impl Storage for SqliteStorage {
                     leave.from.to_string(),
                     leave.to.to_string(),
                     leave.note,
-                    crate::now_ms()
+                    now
                 ],
             )?;
             Ok(())

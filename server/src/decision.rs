@@ -1,0 +1,305 @@
+//! The decision on a prepared check-in: the steps of `docs/PROTOCOL.md` that need the
+//! ledger (3, 5, travel in 7, 9), run by the storage inside its write transaction.
+//!
+//! [`decide`] reads as the protocol does, one named step per line:
+//! [`answer_known_id`] (step 3), [`record_early_rejection`] (step 4, decided in
+//! `prepare`), [`selfie_missing`] (step 5), then [`Findings`] gathers rejections and
+//! flags from time (6), the fix (7), the geofence (8) and the selfie (9), and
+//! [`Findings::conclude`] turns them into the status and message the phone gets.
+
+use hadir_core::api::{CheckInResult, CheckInStatus, Policy};
+use hadir_core::clock::TimeSource;
+use hadir_core::fix::{FixIssue, check_fix};
+use hadir_core::geofence::GeofenceVerdict;
+use hadir_core::photo::hamming_distance;
+
+use crate::ledger::{Ledger, PreparedCheckIn, SelfieInLedger};
+
+const MS_PER_DAY: i64 = 86_400_000;
+
+/// Steps 3, 5, 7 (travel) and 9, then records the decision. Runs inside the storage's
+/// write transaction; the returned result is what the phone gets, now and on every
+/// identical retry.
+pub fn decide<L: Ledger + ?Sized>(
+    item: &PreparedCheckIn,
+    ledger: &mut L,
+    policy: &Policy,
+) -> Result<CheckInResult, L::Error> {
+    if let Some(known) = answer_known_id(item, ledger)? {
+        return Ok(known);
+    }
+    let mut out = with_trusted_time(item);
+    if let Some((code, message)) = &item.early_rejection {
+        return record_early_rejection(item, ledger, out, code, message);
+    }
+    let Some(selfie) = ledger.selfie(&item.payload.selfie_sha256)? else {
+        return Ok(selfie_missing(out));
+    };
+    let mut findings = Findings::default();
+    findings.device_and_time(item);
+    findings.fix(item, ledger, policy)?;
+    let inside_message = findings.geofence(item, &mut out);
+    findings.selfie(item, &selfie, ledger, policy)?;
+    findings.conclude(&mut out, inside_message);
+    ledger.record(item, &out, selfie.phash)?;
+    Ok(out)
+}
+
+/// Step 3: an identical retry gets the stored result; the same id with another
+/// payload is refused. `None`: a new check-in.
+fn answer_known_id<L: Ledger + ?Sized>(
+    item: &PreparedCheckIn,
+    ledger: &mut L,
+) -> Result<Option<CheckInResult>, L::Error> {
+    Ok(ledger
+        .stored(&item.checkin_id)?
+        .map(|(stored_sha, stored)| {
+            if stored_sha == item.payload_sha256 {
+                stored
+            } else {
+                rejected(
+                    item.checkin_id.clone(),
+                    "CHECKIN_ID_REUSED",
+                    "Nomor data absensi ini sudah dipakai untuk data lain; data ditolak.".into(),
+                )
+            }
+        }))
+}
+
+/// An accepted result carrying the trusted instant and its source, to be narrowed by
+/// the steps that follow.
+fn with_trusted_time(item: &PreparedCheckIn) -> CheckInResult {
+    let mut out = result(
+        item.checkin_id.clone(),
+        CheckInStatus::Accepted,
+        Vec::new(),
+        String::new(),
+    );
+    out.trusted_time_ms = Some(item.trusted.instant_ms);
+    out.time_source = Some(
+        match item.trusted.source {
+            TimeSource::Anchored => "anchored",
+            TimeSource::DeviceClock => "device_clock",
+            TimeSource::ServerReceipt => "server_receipt",
+        }
+        .to_string(),
+    );
+    out.device_skew_ms = item.trusted.device_skew_ms;
+    out
+}
+
+/// Step 4 (decided in `prepare`): the person is not on this device. Recorded, so an
+/// identical retry gets the same answer.
+fn record_early_rejection<L: Ledger + ?Sized>(
+    item: &PreparedCheckIn,
+    ledger: &mut L,
+    mut out: CheckInResult,
+    code: &str,
+    message: &str,
+) -> Result<CheckInResult, L::Error> {
+    out.status = CheckInStatus::Rejected;
+    out.codes = vec![code.to_string()];
+    out.message = message.to_string();
+    ledger.record(item, &out, item.payload.selfie_phash_u64())?;
+    Ok(out)
+}
+
+/// Step 5: the selfie is not uploaded yet; not recorded, the phone retries.
+fn selfie_missing(mut out: CheckInResult) -> CheckInResult {
+    out.status = CheckInStatus::RetryLater;
+    out.codes = vec!["SELFIE_MISSING".into()];
+    out.message = "Foto belum diterima server; aplikasi akan mengirimnya lalu mencoba lagi.".into();
+    out
+}
+
+/// What steps 6 to 9 found: rejections (code, staff message) and flags (codes), in
+/// the order the protocol lists them.
+#[derive(Debug, Default)]
+struct Findings {
+    rejects: Vec<(String, String)>,
+    flags: Vec<String>,
+}
+
+impl Findings {
+    /// A guest on someone else's phone, and step 6: the phone's clock.
+    fn device_and_time(&mut self, item: &PreparedCheckIn) {
+        if item.shared_device {
+            self.flags.push("SHARED_DEVICE".into());
+        }
+        if item.trusted.skew_flagged {
+            self.flags.push("TIME_SKEW".into());
+        }
+        if item.trusted.unanchored_reason.is_some() {
+            self.flags.push("TIME_UNANCHORED".into());
+        }
+    }
+
+    /// Step 7: the fix's own issues (found in `prepare`) reject; impossible travel from
+    /// the person's previous accepted fix flags.
+    fn fix<L: Ledger + ?Sized>(
+        &mut self,
+        item: &PreparedCheckIn,
+        ledger: &mut L,
+        policy: &Policy,
+    ) -> Result<(), L::Error> {
+        for issue in &item.fix_issues {
+            self.rejects
+                .push((issue.code().to_string(), issue.staff_message()));
+        }
+        if let Some(previous) = ledger.previous_accepted_fix(&item.person_key)? {
+            let travel = check_fix(
+                &item.payload.fix,
+                Some(&previous),
+                item.trusted.instant_ms,
+                item.accuracy_limit_m,
+                &policy.fix,
+            );
+            if travel
+                .iter()
+                .any(|i| matches!(i, FixIssue::ImpossibleTravel { .. }))
+            {
+                self.flags.push("FIX_IMPOSSIBLE_TRAVEL".into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Step 8: the server's geofence verdict; sets the office (and distance when
+    /// outside) on the result. Returns the staff message of an inside verdict.
+    fn geofence(&mut self, item: &PreparedCheckIn, out: &mut CheckInResult) -> Option<String> {
+        match &item.geofence {
+            Some(v @ GeofenceVerdict::Inside { office_id, .. }) => {
+                out.office_id = Some(office_id.clone());
+                return Some(v.staff_message());
+            }
+            Some(
+                v @ GeofenceVerdict::Outside {
+                    nearest_office_id,
+                    distance_m,
+                    ..
+                },
+            ) => {
+                out.office_id = Some(nearest_office_id.clone());
+                out.distance_m = Some((distance_m * 10.0).round() / 10.0);
+                self.rejects.push((v.code().to_string(), v.staff_message()));
+            }
+            Some(v) => self.rejects.push((v.code().to_string(), v.staff_message())),
+            None => self.rejects.push((
+                "GEOFENCE_NO_OFFICES".into(),
+                GeofenceVerdict::NoOffices.staff_message(),
+            )),
+        }
+        None
+    }
+
+    /// Step 9: the selfie used by another check-in, a near-duplicate of the person's
+    /// recent ones, or a phash the phone computed differently.
+    fn selfie<L: Ledger + ?Sized>(
+        &mut self,
+        item: &PreparedCheckIn,
+        selfie: &SelfieInLedger,
+        ledger: &mut L,
+        policy: &Policy,
+    ) -> Result<(), L::Error> {
+        if selfie
+            .first_checkin
+            .as_deref()
+            .is_some_and(|first| first != item.checkin_id)
+        {
+            self.flags.push("SELFIE_REUSED".into());
+        }
+        let window_ms = i64::from(policy.near_duplicate_window_days) * MS_PER_DAY;
+        let near = ledger
+            .recent_selfies(&item.person_key, item.trusted.instant_ms - window_ms)?
+            .iter()
+            .any(|s| {
+                s.sha256 != item.payload.selfie_sha256
+                    && (s.trusted_ms - item.trusted.instant_ms).abs() <= window_ms
+                    && hamming_distance(s.phash, selfie.phash) <= policy.near_duplicate_max_distance
+            });
+        if near {
+            self.flags.push("SELFIE_NEAR_DUPLICATE".into());
+        }
+        if hamming_distance(item.payload.selfie_phash_u64(), selfie.phash)
+            > policy.near_duplicate_max_distance
+        {
+            self.flags.push("SELFIE_PHASH_MISMATCH".into());
+        }
+        Ok(())
+    }
+
+    /// Any rejection rejects; otherwise any flag accepts with flags; otherwise
+    /// accepted. Codes list rejections first, then flags.
+    fn conclude(self, out: &mut CheckInResult, inside_message: Option<String>) {
+        if !self.rejects.is_empty() {
+            out.status = CheckInStatus::Rejected;
+            out.message = self
+                .rejects
+                .iter()
+                .map(|(_, m)| m.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+        } else if !self.flags.is_empty() {
+            out.status = CheckInStatus::AcceptedWithFlags;
+            let labels: Vec<&str> = self.flags.iter().map(|c| flag_label(c)).collect();
+            out.message = format!(
+                "Kehadiran tercatat, dengan catatan untuk diperiksa atasan: {}.",
+                labels.join(", ")
+            );
+        } else {
+            out.message = format!("Kehadiran tercatat. {}", inside_message.unwrap_or_default())
+                .trim_end()
+                .to_string();
+        }
+        out.codes = self
+            .rejects
+            .into_iter()
+            .map(|(c, _)| c)
+            .chain(self.flags)
+            .collect();
+    }
+}
+
+/// The Indonesian label of a flag, as the staff message lists it.
+fn flag_label(code: &str) -> &'static str {
+    match code {
+        "SHARED_DEVICE" => "perangkat milik orang lain",
+        "TIME_SKEW" => "jam ponsel tidak tepat",
+        "TIME_UNANCHORED" => "waktu ponsel belum tersinkron dengan server",
+        "FIX_IMPOSSIBLE_TRAVEL" => "perpindahan lokasi tidak wajar",
+        "SELFIE_REUSED" => "foto sudah pernah dipakai",
+        "SELFIE_NEAR_DUPLICATE" => "foto sangat mirip dengan foto sebelumnya",
+        "SELFIE_PHASH_MISMATCH" => "sidik foto tidak cocok",
+        _ => "perlu diperiksa",
+    }
+}
+
+/// A result with nothing but its id, status, codes and message.
+pub(crate) fn result(
+    checkin_id: String,
+    status: CheckInStatus,
+    codes: Vec<String>,
+    message: String,
+) -> CheckInResult {
+    CheckInResult {
+        checkin_id,
+        status,
+        codes,
+        message,
+        trusted_time_ms: None,
+        time_source: None,
+        device_skew_ms: None,
+        office_id: None,
+        distance_m: None,
+    }
+}
+
+/// A rejection with one code.
+pub(crate) fn rejected(checkin_id: String, code: &str, message: String) -> CheckInResult {
+    result(
+        checkin_id,
+        CheckInStatus::Rejected,
+        vec![code.to_string()],
+        message,
+    )
+}

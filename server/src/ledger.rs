@@ -1,0 +1,88 @@
+//! What the check-in decision needs from the storage, and nothing else: the
+//! [`PreparedCheckIn`] that [`crate::verify::prepare`] hands over, and the [`Ledger`]
+//! a storage implements over its own write transaction. This module depends on the
+//! rules crate only, so storage and verification both build on it without depending on
+//! each other.
+
+use hadir_core::api::CheckInResult;
+use hadir_core::clock::TrustedTime;
+use hadir_core::fix::{FixIssue, GpsFix};
+use hadir_core::geofence::GeofenceVerdict;
+use hadir_core::wire::CheckInPayload;
+
+/// A check-in whose signature and payload are verified and whose stateless checks are
+/// done; [`crate::decision::decide`] finishes it inside the write transaction.
+#[derive(Debug, Clone)]
+pub struct PreparedCheckIn {
+    /// The parsed payload.
+    pub payload: CheckInPayload,
+    /// `checkin_id` as text.
+    pub checkin_id: String,
+    /// SHA-256 hex of the exact payload bytes (identity of an identical retry).
+    pub payload_sha256: String,
+    /// The envelope as received, stored as evidence.
+    pub envelope_json: Vec<u8>,
+    /// The requesting (and signing) device.
+    pub device_id: String,
+    /// The payload's person, `kind:value` (the storage's person key).
+    pub person_key: String,
+    /// Server receipt time, Unix ms.
+    pub received_ms: i64,
+    /// A final rejection decided before the ledger (step 4), still subject to step 3.
+    pub early_rejection: Option<(&'static str, String)>,
+    /// The person is a guest on this device.
+    pub shared_device: bool,
+    /// The trusted instant (bounded by receipt).
+    pub trusted: TrustedTime,
+    /// Fix issues other than travel.
+    pub fix_issues: Vec<FixIssue>,
+    /// The server's geofence verdict among the person's offices.
+    pub geofence: Option<GeofenceVerdict>,
+    /// The accuracy limit used for the fix checks, metres (NaN: policy default).
+    pub accuracy_limit_m: f64,
+}
+
+/// What the ledger knows about an uploaded selfie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelfieInLedger {
+    /// The server's perceptual hash.
+    pub phash: u64,
+    /// The first check-in that used it, if any.
+    pub first_checkin: Option<String>,
+}
+
+/// One accepted selfie of a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecentSelfie {
+    /// Trusted instant of the check-in.
+    pub trusted_ms: i64,
+    /// Server perceptual hash.
+    pub phash: u64,
+    /// SHA-256 hex.
+    pub sha256: String,
+}
+
+/// The ledger as seen from inside one write transaction.
+pub trait Ledger {
+    /// What a ledger operation fails with (the storage's error).
+    type Error;
+    /// The stored payload hash and result for a check-in id.
+    fn stored(&mut self, checkin_id: &str) -> Result<Option<(String, CheckInResult)>, Self::Error>;
+    /// The uploaded selfie with this SHA-256.
+    fn selfie(&mut self, sha256: &str) -> Result<Option<SelfieInLedger>, Self::Error>;
+    /// The person's most recent accepted fix.
+    fn previous_accepted_fix(&mut self, person_key: &str) -> Result<Option<GpsFix>, Self::Error>;
+    /// The person's accepted selfies with a trusted instant at or after `since_ms`.
+    fn recent_selfies(
+        &mut self,
+        person_key: &str,
+        since_ms: i64,
+    ) -> Result<Vec<RecentSelfie>, Self::Error>;
+    /// Stores the decision and evidence (and updates whatever caches it keeps).
+    fn record(
+        &mut self,
+        item: &PreparedCheckIn,
+        result: &CheckInResult,
+        server_phash: u64,
+    ) -> Result<(), Self::Error>;
+}

@@ -1,0 +1,169 @@
+//! The open-file budget: every connection, database file and selfie being written is an
+//! open file, and when the process runs out, `accept` fails and staff check-ins time
+//! out on connect with no answer at all. So at start the server raises its soft
+//! `RLIMIT_NOFILE` to the hard limit, then fits its two caps inside what it got:
+//!
+//! * [`FIXED_RESERVE`] files for the database, its readers, the listener and the runtime;
+//! * check-ins first: `max_in_flight` requests, counted [`FILES_PER_REQUEST`] each (the
+//!   connection and a selfie file), get at least half of the rest;
+//! * long polls (`max_live_waiters`) get what remains, never more than configured.
+//!
+//! A cap is only ever lowered, and the log says what was derived and why.
+
+/// Files kept for the database (writer, WAL, shared memory, pooled readers), the
+/// listening socket, the runtime's event queue and the standard streams.
+pub const FIXED_RESERVE: u64 = 64;
+
+/// Files one request in progress may hold: its connection and a selfie being written.
+pub const FILES_PER_REQUEST: u64 = 2;
+
+/// The caps that fit in an open-file limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileBudget {
+    /// The soft limit the caps were fitted to.
+    pub limit: u64,
+    /// Requests in progress before 503 (check-ins and everything but long polls).
+    pub max_in_flight: usize,
+    /// Long polls held at once before 503.
+    pub max_live_waiters: usize,
+}
+
+/// Why no budget fits.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "open-file limit {limit} is too low to serve: at least {needed} are needed \
+     (raise it with `ulimit -n` or LimitNOFILE=)"
+)]
+pub struct LimitTooLow {
+    /// The limit found.
+    pub limit: u64,
+    /// The least that serves one request and one poll.
+    pub needed: u64,
+}
+
+/// Fits the configured caps inside `limit` open files (see the module docs): each is
+/// the configured value or less, check-ins keep at least half of what the fixed
+/// reserve leaves, and polls never take the check-ins' share.
+pub fn fit(
+    limit: u64,
+    max_in_flight: usize,
+    max_live_waiters: usize,
+) -> Result<FileBudget, LimitTooLow> {
+    let needed = FIXED_RESERVE + 2 * FILES_PER_REQUEST + 1;
+    if limit < needed {
+        return Err(LimitTooLow { limit, needed });
+    }
+    let available = limit - FIXED_RESERVE;
+    let in_flight = (max_in_flight.max(1) as u64).min(available / 2 / FILES_PER_REQUEST);
+    let waiters = (max_live_waiters.max(1) as u64).min(available - in_flight * FILES_PER_REQUEST);
+    Ok(FileBudget {
+        limit,
+        max_in_flight: in_flight as usize,
+        max_live_waiters: waiters as usize,
+    })
+}
+
+/// The soft open-file limit before and after raising it to the hard limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Raised {
+    /// Soft limit found at start.
+    pub before: u64,
+    /// Soft limit now in effect.
+    pub after: u64,
+}
+
+/// Raises the soft `RLIMIT_NOFILE` to the hard limit (an unprivileged process may).
+#[cfg(unix)]
+#[allow(clippy::unnecessary_cast)] // `rlim_t` is not 64 bits on every Unix
+pub fn raise_soft_limit() -> std::io::Result<Raised> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we own; no other memory is touched.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let before = lim.rlim_cur as u64;
+    if lim.rlim_cur < lim.rlim_max {
+        let wanted = libc::rlimit {
+            rlim_cur: lim.rlim_max,
+            rlim_max: lim.rlim_max,
+        };
+        // SAFETY: setrlimit reads the struct we own.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &wanted) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    // SAFETY: as above.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(Raised {
+        before,
+        after: lim.rlim_cur as u64,
+    })
+}
+
+/// Elsewhere there is no such limit to raise; the caps stay as configured.
+#[cfg(not(unix))]
+pub fn raise_soft_limit() -> std::io::Result<Raised> {
+    Ok(Raised {
+        before: u64::MAX,
+        after: u64::MAX,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_large_limit_keeps_the_configured_caps() {
+        let b = fit(1 << 20, 512, 20_000).unwrap();
+        assert_eq!((b.max_in_flight, b.max_live_waiters), (512, 20_000));
+    }
+
+    #[test]
+    fn a_common_default_keeps_half_for_check_ins() {
+        // The issue's case: 1,024 files, 3,000 supervisors polling.
+        let b = fit(1024, 512, 20_000).unwrap();
+        assert_eq!(b.max_in_flight, 240);
+        assert_eq!(b.max_live_waiters, 480);
+        let used =
+            FIXED_RESERVE + b.max_in_flight as u64 * FILES_PER_REQUEST + b.max_live_waiters as u64;
+        assert!(used <= 1024, "{used}");
+    }
+
+    #[test]
+    fn polls_never_take_the_check_ins_share_and_caps_only_shrink() {
+        for limit in [69, 96, 128, 256, 1024, 4096, 65_536] {
+            for (in_flight, waiters) in [(1, 1), (8, 4), (512, 20_000), (10_000, 10)] {
+                let b = fit(limit, in_flight, waiters).unwrap();
+                assert!(b.max_in_flight >= 1 && b.max_live_waiters >= 1);
+                assert!(b.max_in_flight <= in_flight && b.max_live_waiters <= waiters);
+                let for_check_ins = b.max_in_flight as u64 * FILES_PER_REQUEST;
+                assert!(FIXED_RESERVE + for_check_ins + b.max_live_waiters as u64 <= limit);
+                // Check-ins get their configured cap or at least half of what is left.
+                assert!(
+                    b.max_in_flight == in_flight
+                        || for_check_ins + FILES_PER_REQUEST > (limit - FIXED_RESERVE) / 2,
+                    "{limit} {in_flight} {waiters}: {b:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_limit_below_the_reserve_is_refused() {
+        let e = fit(32, 512, 20_000).unwrap_err();
+        assert_eq!(e.limit, 32);
+        assert!(e.to_string().contains("ulimit -n"), "{e}");
+    }
+
+    #[test]
+    fn raising_reaches_the_hard_limit() {
+        let raised = raise_soft_limit().unwrap();
+        assert!(raised.after >= raised.before);
+    }
+}
