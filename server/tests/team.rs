@@ -26,7 +26,7 @@ const NIP_D: &str = "199203152019032005";
 const WIB: i32 = 420;
 
 fn spec(id: &PersonId) -> String {
-    format!("{}:{}", id.kind().as_str(), id.value())
+    id.to_string()
 }
 
 /// Every day of the week: arrive by 00:00, leave at 23:59 — so anyone checking in now
@@ -42,23 +42,14 @@ fn midnight_schedule() -> OfficeSchedule {
 /// Siti (NIP_B) supervises Budi (NIP_A), Andi (non-ASN C) and Dewi (NIP_D).
 fn team_env() -> Env {
     let env = Env::new();
+    let [budi, _, andi] = hadir_test_support::TEST_PEOPLE;
+    let dewi = TestPerson {
+        kind: PersonIdKind::Nip,
+        id: NIP_D,
+        name: "Dewi",
+    };
+    env.add_people(&[budi, andi, dewi], Some(&nip(NIP_B)));
     let s = env.state.storage().as_ref();
-    for (kind, id, name) in [
-        (PersonIdKind::Nip, NIP_A, "Budi"),
-        (PersonIdKind::NonAsn, NON_ASN_C, "Andi (honorer)"),
-        (PersonIdKind::Nip, NIP_D, "Dewi"),
-    ] {
-        admin::add_person(
-            s,
-            PersonRecord {
-                id: PersonId::parse(kind, id).unwrap(),
-                display_name: name.into(),
-                office_ids: vec![OFFICE.into()],
-                supervisor: Some(nip(NIP_B)),
-            },
-        )
-        .unwrap();
-    }
     admin::set_schedule(s, OFFICE, midnight_schedule()).unwrap();
     env
 }
@@ -96,11 +87,7 @@ async fn check_in(
 }
 
 async fn get(router: &axum::Router, phone: &Phone, path: &str) -> Reply {
-    send(
-        router,
-        phone.request("GET", path, vec![], "application/json"),
-    )
-    .await
+    phone.call(router, "GET", path, vec![]).await
 }
 
 async fn team_of(router: &axum::Router, phone: &Phone, query: &str) -> TeamAttendance {
@@ -140,12 +127,9 @@ async fn supervisor_reads_the_days_of_their_team() {
     )
     .unwrap();
 
-    let mut supervisor = Phone::new();
-    supervisor.enroll(&env, &router, &nip(NIP_B)).await;
-    let mut budi = Phone::new();
-    budi.enroll(&env, &router, &nip(NIP_A)).await;
-    let mut dewi = Phone::new();
-    dewi.enroll(&env, &router, &nip(NIP_D)).await;
+    let supervisor = Phone::enrolled(&env, &router, &nip(NIP_B)).await;
+    let budi = Phone::enrolled(&env, &router, &nip(NIP_A)).await;
+    let dewi = Phone::enrolled(&env, &router, &nip(NIP_D)).await;
 
     // Budi checks in inside; Dewi tries from 2 km away and is rejected.
     let ok = check_in(&router, &budi, &nip(NIP_A), 0.0, 1).await;
@@ -247,10 +231,8 @@ async fn supervisor_reads_the_days_of_their_team() {
 async fn only_the_supervisor_on_their_own_device_reads_the_team() {
     let env = team_env();
     let router = env.router();
-    let mut supervisor = Phone::new();
-    supervisor.enroll(&env, &router, &nip(NIP_B)).await;
-    let mut budi = Phone::new();
-    budi.enroll(&env, &router, &nip(NIP_A)).await;
+    let supervisor = Phone::enrolled(&env, &router, &nip(NIP_B)).await;
+    let budi = Phone::enrolled(&env, &router, &nip(NIP_A)).await;
     let siti = spec(&nip(NIP_B));
     let budi_spec = spec(&nip(NIP_A));
 
@@ -313,10 +295,8 @@ async fn the_live_feed_answers_when_a_team_member_checks_in() {
     minutes_into_the_day().await;
     let env = team_env();
     let router = env.router();
-    let mut supervisor = Phone::new();
-    supervisor.enroll(&env, &router, &nip(NIP_B)).await;
-    let mut budi = Phone::new();
-    budi.enroll(&env, &router, &nip(NIP_A)).await;
+    let supervisor = Phone::enrolled(&env, &router, &nip(NIP_B)).await;
+    let budi = Phone::enrolled(&env, &router, &nip(NIP_A)).await;
     let siti = spec(&nip(NIP_B));
 
     // No cursor: the current position at once.
@@ -429,12 +409,9 @@ async fn the_feed_returns_every_members_check_ins_in_order_resets_and_caps_waite
     minutes_into_the_day().await;
     let env = team_env();
     let router = env.router();
-    let mut supervisor = Phone::new();
-    supervisor.enroll(&env, &router, &nip(NIP_B)).await;
-    let mut budi = Phone::new();
-    budi.enroll(&env, &router, &nip(NIP_A)).await;
-    let mut dewi = Phone::new();
-    dewi.enroll(&env, &router, &nip(NIP_D)).await;
+    let supervisor = Phone::enrolled(&env, &router, &nip(NIP_B)).await;
+    let budi = Phone::enrolled(&env, &router, &nip(NIP_A)).await;
+    let dewi = Phone::enrolled(&env, &router, &nip(NIP_D)).await;
     let siti = spec(&nip(NIP_B));
     let team = team_of(&router, &supervisor, &format!("supervisor={siti}")).await;
 
