@@ -38,31 +38,22 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use hadir_core::api::{CheckInBatch, CheckInStatus, EnrollRequest, EnrollResponse, ServerTime};
-use hadir_core::auth::{
-    HEADER_DEVICE, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, RequestToSign, new_nonce,
-};
+use hadir_core::api::{CheckInBatch, CheckInStatus, EnrollResponse, ServerTime};
+use hadir_core::auth::new_nonce;
 use hadir_core::clock::{ClockReading, ServerTimeAnchor, TimeEvidence, wall_clock_ms};
-use hadir_core::envelope::{
-    CHECKIN_PAYLOAD_TYPE, DeviceKey as _, Envelope, SoftwareDeviceKey, base64_encode,
-};
-use hadir_core::fix::{FixProvider, GpsFix};
-use hadir_core::geofence::LatLon;
+use hadir_core::envelope::{DeviceKey as _, SoftwareDeviceKey};
 use hadir_core::ids::{DeviceLabel, PersonId, PersonIdKind};
 use hadir_core::photo::{SelfieEvidence, SelfieLimits, normalise_selfie};
-use hadir_core::wire::{
-    AttendanceKind, CHECKIN_PAYLOAD_VERSION, CheckInPayload, LocalGeofenceStatus, LocalVerdict,
-    new_checkin_id, phash_hex,
-};
+use hadir_core::wire::CheckInPayload;
 use hadir_server::admin;
 use hadir_server::storage::PersonRecord;
 use hadir_server::storage::sqlite::SqliteStorage;
-
-const OFFICE: &str = "kominfo";
-const CENTER: LatLon = LatLon {
-    latitude: -3.7956,
-    longitude: 102.2592,
+use hadir_test_support::selfie::pattern_jpeg_sized;
+use hadir_test_support::{
+    CENTER, OFFICE, checkin_payload, enroll_request, fix_at, north_of_center, sign_checkin,
+    signed_headers,
 };
+
 const BOOT_ID: &str = "load-boot";
 
 /// Run parameters (see the module docs).
@@ -155,41 +146,8 @@ fn prepare_db(db: &Path, devices: usize) -> Vec<String> {
 // Selfies: distinct 320×240 synthetic pictures, normalised as a phone would.
 
 fn synthetic_jpeg(i: usize) -> Vec<u8> {
-    let (w, h) = (320usize, 240usize);
-    let mut seed = (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
-    let fx = 1.0 + (next() % 6) as f64;
-    let fy = 1.0 + (next() % 4) as f64;
-    let phase = (next() % 628) as f64 / 100.0;
-    let (bx, by) = ((next() % w as u64) as f64, (next() % h as u64) as f64);
-    let sx: Vec<f64> = (0..w)
-        .map(|x| (x as f64 / w as f64 * fx * std::f64::consts::TAU + phase).sin())
-        .collect();
-    let cy: Vec<f64> = (0..h)
-        .map(|y| (y as f64 / h as f64 * fy * std::f64::consts::TAU).cos())
-        .collect();
-    let mut pixels = Vec::with_capacity(w * h * 3);
-    for (y, cyv) in cy.iter().enumerate() {
-        for (x, sxv) in sx.iter().enumerate() {
-            let d2 = (x as f64 - bx).powi(2) + (y as f64 - by).powi(2);
-            let blob = if d2 < 60.0 * 60.0 { 50.0 } else { 0.0 };
-            let noise = (next() % 9) as f64 - 4.0;
-            let base = 120.0 + 70.0 * sxv * cyv + blob + noise;
-            for c in 0..3 {
-                pixels.push((base + c as f64 * 12.0).clamp(0.0, 255.0) as u8);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
-        .encode(&pixels, w as u32, h as u32, image::ExtendedColorType::Rgb8)
-        .expect("encode");
-    out
+    let seed = i as u64 + 1;
+    pattern_jpeg_sized(320, 240, seed, seed)
 }
 
 /// One normalised selfie per device, made on all cores.
@@ -396,22 +354,17 @@ fn signed(
     path: &str,
     body: &[u8],
 ) -> reqwest::RequestBuilder {
-    let timestamp_ms = wall_clock_ms();
-    let nonce = new_nonce();
-    let signature = RequestToSign {
-        method,
-        path_and_query: path,
-        timestamp_ms,
-        nonce: &nonce,
+    signed_headers(
+        key,
         device,
+        method,
+        path,
         body,
-    }
-    .sign(key)
-    .expect("a software key signs");
-    req.header(HEADER_DEVICE, device)
-        .header(HEADER_TIMESTAMP, timestamp_ms.to_string())
-        .header(HEADER_NONCE, nonce)
-        .header(HEADER_SIGNATURE, signature)
+        wall_clock_ms(),
+        &new_nonce(),
+    )
+    .into_iter()
+    .fold(req, |req, (name, value)| req.header(name, value))
 }
 
 /// Runs `f(0..n)` with `concurrency` workers; returns the outputs in index order and the
@@ -465,6 +418,7 @@ fn ms(d: Duration) -> String {
 // ---------------------------------------------------------------------------------------
 // Check-ins.
 
+/// A check-in 20 m north of the office centre, made `now` on a phone anchored by `anchor`.
 fn payload(
     device_id: &str,
     person: &PersonId,
@@ -472,33 +426,13 @@ fn payload(
     anchor: &ServerTimeAnchor,
     now: &ClockReading,
 ) -> CheckInPayload {
-    CheckInPayload {
-        version: CHECKIN_PAYLOAD_VERSION,
-        checkin_id: new_checkin_id(),
-        person: person.clone(),
-        device_id: device_id.into(),
-        kind: AttendanceKind::CheckIn,
-        fix: GpsFix {
-            latitude: CENTER.latitude + 20.0 / 111_320.0,
-            longitude: CENTER.longitude,
-            accuracy_m: 12.0,
-            fix_time_ms: now.wall_ms - 2_000,
-            provider: FixProvider::Fused,
-            is_mock: false,
-        },
-        local_verdict: LocalVerdict {
-            geofence: LocalGeofenceStatus::Inside,
-            office_id: Some(OFFICE.into()),
-            zone_id: Some("utama".into()),
-            distance_m: None,
-            issue_codes: vec![],
-        },
-        selfie_sha256: selfie.sha256_hex(),
-        selfie_phash: phash_hex(selfie.perceptual_hash),
-        time: TimeEvidence::new(now.clone(), Some(anchor.clone())),
-        qr_token: None,
-        app_version: "0.1.0 (load)".into(),
-    }
+    checkin_payload(
+        device_id,
+        person,
+        fix_at(north_of_center(20.0), 12.0, now.wall_ms - 2_000),
+        selfie,
+        TimeEvidence::new(now.clone(), Some(anchor.clone())),
+    )
 }
 
 struct Device {
@@ -670,15 +604,12 @@ fn main() {
                 (http.clone(), base.clone(), keys.clone(), codes.clone());
             async move {
                 let key = &keys[i];
-                let body = serde_json::to_vec(&EnrollRequest {
-                    enrollment_code: codes[i].clone(),
-                    person: person_id(i),
-                    public_key: base64_encode(&key.public_key()),
-                    device_label: DeviceLabel::PlatformId(format!("load-{i:06}")),
-                    platform: "test".into(),
-                    app_version: "0.1.0 (load)".into(),
-                })
-                .expect("json");
+                let body = enroll_request(
+                    key,
+                    &codes[i],
+                    &person_id(i),
+                    DeviceLabel::PlatformId(format!("load-{i:06}")),
+                );
                 let req = http
                     .post(format!("{base}/v1/enroll"))
                     .header("content-type", "application/json");
@@ -783,12 +714,7 @@ fn main() {
                                                 anchor,
                                                 now,
                                             );
-                                            Envelope::sign(
-                                                CHECKIN_PAYLOAD_TYPE,
-                                                pl.to_bytes(),
-                                                &d.key,
-                                            )
-                                            .expect("sign")
+                                            sign_checkin(&d.key, &pl)
                                         })
                                         .collect();
                                     serde_json::to_vec(&CheckInBatch { envelopes }).expect("json")

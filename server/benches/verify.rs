@@ -25,27 +25,21 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hadir_core::api::{CheckInBatch, CheckInResult, Policy};
 use hadir_core::auth::{RequestToSign, new_nonce};
-use hadir_core::clock::{ServerTimeAnchor, TimeEvidence};
 use hadir_core::envelope::{CHECKIN_PAYLOAD_TYPE, DeviceKey as _, Envelope, SoftwareDeviceKey};
-use hadir_core::fix::{FixProvider, GpsFix};
-use hadir_core::geofence::{GeofenceIndex, LatLon};
+use hadir_core::fix::GpsFix;
+use hadir_core::geofence::GeofenceIndex;
 use hadir_core::ids::{PersonId, PersonIdKind};
-use hadir_core::wire::{
-    AttendanceKind, CHECKIN_PAYLOAD_VERSION, CheckInPayload, LocalGeofenceStatus, LocalVerdict,
-    new_checkin_id, phash_hex,
-};
 use hadir_server::directory::{DeviceEntry, PersonEntry, StaticDirectory};
 use hadir_server::storage::{DeviceMember, StorageError, person_key};
 use hadir_server::verify::{
     Ledger, Prepared, PreparedCheckIn, RecentSelfie, SelfieInLedger, decide, prepare,
 };
+use hadir_test_support::{
+    CENTER, OFFICE, SelfieRef, anchored_time, checkin_payload, fix_at, north_of_center,
+    sign_checkin,
+};
 use ring::signature::{ECDSA_P256_SHA256_ASN1, UnparsedPublicKey};
 
-const OFFICE: &str = "kominfo";
-const CENTER: LatLon = LatLon {
-    latitude: -3.7956,
-    longitude: 102.2592,
-};
 /// Distinct envelopes cycled through (the ledger is emptied at each wrap, so every
 /// decision takes the full path of a new check-in).
 const ENVELOPES: usize = 1000;
@@ -199,45 +193,17 @@ fn fixture() -> (Fixture, Vec<SoftwareDeviceKey>) {
             let i = n % PEOPLE;
             let d = &devices[i];
             let person = directory.people[&d.members[0].person_key].id.clone();
-            let p = CheckInPayload {
-                version: CHECKIN_PAYLOAD_VERSION,
-                checkin_id: new_checkin_id(),
-                person,
-                device_id: d.device_id.clone(),
-                kind: AttendanceKind::CheckIn,
-                fix: GpsFix {
-                    latitude: CENTER.latitude + 20.0 / 111_320.0,
-                    longitude: CENTER.longitude,
-                    accuracy_m: 12.0,
-                    fix_time_ms: now - 2_000,
-                    provider: FixProvider::Fused,
-                    is_mock: false,
+            let p = checkin_payload(
+                &d.device_id,
+                &person,
+                fix_at(north_of_center(20.0), 12.0, now - 2_000),
+                SelfieRef {
+                    sha256_hex: selfie_sha(i),
+                    phash: SELFIE_PHASH,
                 },
-                local_verdict: LocalVerdict {
-                    geofence: LocalGeofenceStatus::Inside,
-                    office_id: Some(OFFICE.into()),
-                    zone_id: Some("utama".into()),
-                    distance_m: None,
-                    issue_codes: vec![],
-                },
-                selfie_sha256: selfie_sha(i),
-                selfie_phash: phash_hex(SELFIE_PHASH),
-                time: TimeEvidence {
-                    device_wall_ms: now,
-                    boot_elapsed_ms: 5_010_000,
-                    boot_id: "boot-1".into(),
-                    anchor: Some(ServerTimeAnchor {
-                        server_time_ms: now - 10_000,
-                        boot_elapsed_ms: 5_000_000,
-                        boot_id: "boot-1".into(),
-                        device_wall_ms: now - 10_000,
-                        round_trip_ms: 40,
-                    }),
-                },
-                qr_token: None,
-                app_version: "0.1.0 (bench)".into(),
-            };
-            let e = Envelope::sign(CHECKIN_PAYLOAD_TYPE, p.to_bytes(), &keys[i]).unwrap();
+                anchored_time(now, 0),
+            );
+            let e = sign_checkin(&keys[i], &p);
             (i, serde_json::to_string(&e).unwrap())
         })
         .collect();

@@ -247,8 +247,7 @@ async fn enrollment_owner_guest_and_refusals() {
 async fn authentication_failures() {
     let env = Env::new();
     let router = env.router();
-    let mut phone = Phone::new();
-    phone.enroll(&env, &router, &nip(NIP_A)).await;
+    let phone = Phone::enrolled(&env, &router, &nip(NIP_A)).await;
 
     // Missing headers.
     let r = send(
@@ -383,11 +382,7 @@ async fn authentication_failures() {
             .revoke_device(&phone.device_id, now_ms())
             .unwrap()
     );
-    let r = send(
-        &router,
-        phone.request("GET", "/v1/config", vec![], "application/json"),
-    )
-    .await;
+    let r = phone.call(&router, "GET", "/v1/config", vec![]).await;
     assert_eq!(
         (r.status, r.code().as_str()),
         (StatusCode::UNAUTHORIZED, "AUTH_DEVICE_REVOKED")
@@ -398,13 +393,8 @@ async fn authentication_failures() {
 async fn config_with_etag() {
     let env = Env::new();
     let router = env.router();
-    let mut phone = Phone::new();
-    phone.enroll(&env, &router, &nip(NIP_A)).await;
-    let r = send(
-        &router,
-        phone.request("GET", "/v1/config", vec![], "application/json"),
-    )
-    .await;
+    let phone = Phone::enrolled(&env, &router, &nip(NIP_A)).await;
+    let r = phone.call(&router, "GET", "/v1/config", vec![]).await;
     assert_eq!(r.status, StatusCode::OK);
     let etag = r.headers["etag"].to_str().unwrap().to_string();
     let config: DeviceConfig = serde_json::from_slice(&r.body).unwrap();
@@ -437,8 +427,7 @@ async fn config_with_etag() {
 async fn selfie_upload() {
     let env = Env::new();
     let router = env.router();
-    let mut phone = Phone::new();
-    phone.enroll(&env, &router, &nip(NIP_A)).await;
+    let phone = Phone::enrolled(&env, &router, &nip(NIP_A)).await;
     let s = selfie(1, 1);
 
     // Mismatch.
@@ -600,10 +589,8 @@ async fn checkins_decisions() {
 async fn device_mismatch_person_not_on_device_and_payload_version() {
     let env = Env::new();
     let router = env.router();
-    let mut phone = Phone::new();
-    phone.enroll(&env, &router, &nip(NIP_A)).await;
-    let mut other = Phone::new();
-    other.enroll(&env, &router, &nip(NIP_B)).await;
+    let phone = Phone::enrolled(&env, &router, &nip(NIP_A)).await;
+    let other = Phone::enrolled(&env, &router, &nip(NIP_B)).await;
     let s = selfie(5, 5);
     phone.upload(&router, &s).await;
     // Signed by `other` but naming `phone`'s device: DEVICE_MISMATCH.
@@ -641,16 +628,14 @@ async fn device_mismatch_person_not_on_device_and_payload_version() {
         .as_array_mut()
         .unwrap()
         .push(serde_json::json!({"payload": "***"}));
-    let r = send(
-        &router,
-        phone.request(
+    let r = phone
+        .call(
+            &router,
             "POST",
             "/v1/checkins",
             serde_json::to_vec(&body).unwrap(),
-            "application/json",
-        ),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     let res = r.json();
     let code = |i: usize| res["results"][i]["codes"][0].as_str().unwrap().to_string();
@@ -771,8 +756,7 @@ async fn impossible_travel_is_a_flag() {
     )
     .unwrap();
     let router = env.router();
-    let mut phone = Phone::new();
-    phone.enroll(&env, &router, &nip(NIP_A)).await;
+    let phone = Phone::enrolled(&env, &router, &nip(NIP_A)).await;
     let s1 = selfie(7, 1);
     let s2 = selfie(8, 1);
     phone.upload(&router, &s1).await;
@@ -805,8 +789,7 @@ async fn impossible_travel_is_a_flag() {
 async fn bad_input_batch_limits_json_and_unknown_fields() {
     let env = Env::new();
     let router = env.router();
-    let mut phone = Phone::new();
-    phone.enroll(&env, &router, &nip(NIP_A)).await;
+    let phone = Phone::enrolled(&env, &router, &nip(NIP_A)).await;
     let s = selfie(9, 9);
     phone.upload(&router, &s).await;
     let p = payload(&phone.device_id, &nip(NIP_A), north_of_center(0.0), &s);
@@ -820,23 +803,19 @@ async fn bad_input_batch_limits_json_and_unknown_fields() {
     );
     // Body over 1 MiB.
     let big = format!(r#"{{"envelopes":[],"pad":"{}"}}"#, "x".repeat(1024 * 1024));
-    let r = send(
-        &router,
-        phone.request("POST", "/v1/checkins", big.into_bytes(), "application/json"),
-    )
-    .await;
+    let r = phone
+        .call(&router, "POST", "/v1/checkins", big.into_bytes())
+        .await;
     assert_eq!(r.code(), "BODY_TOO_LARGE");
     // Bad JSON names the field.
-    let r = send(
-        &router,
-        phone.request(
+    let r = phone
+        .call(
+            &router,
             "POST",
             "/v1/checkins",
             br#"{"envelopes": 5}"#.to_vec(),
-            "application/json",
-        ),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(
         (r.status, r.code().as_str()),
         (StatusCode::BAD_REQUEST, "BAD_JSON")
@@ -849,16 +828,14 @@ async fn bad_input_batch_limits_json_and_unknown_fields() {
         "{}",
         r.json()
     );
-    let r = send(
-        &router,
-        phone.request(
+    let r = phone
+        .call(
+            &router,
             "POST",
             "/v1/checkins",
             b"{\"envelopes\": [".to_vec(),
-            "application/json",
-        ),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(r.code(), "BAD_JSON");
     assert!(
         r.json()["detail"].as_str().unwrap().contains("column"),
@@ -870,16 +847,14 @@ async fn bad_input_batch_limits_json_and_unknown_fields() {
         serde_json::to_value(hadir_core::api::CheckInBatch { envelopes: vec![e] }).unwrap();
     body["client_hint"] = "future".into();
     body["envelopes"][0]["x-extra"] = 1.into();
-    let r = send(
-        &router,
-        phone.request(
+    let r = phone
+        .call(
+            &router,
             "POST",
             "/v1/checkins",
             serde_json::to_vec(&body).unwrap(),
-            "application/json",
-        ),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json()["results"][0]["status"], "accepted", "{}", r.json());
     // ...but unknown fields in the signed payload are not.
@@ -908,17 +883,10 @@ async fn rate_limit_per_device() {
         c.rate_limit_burst = 3;
     });
     let router = env.router();
-    let mut phone = Phone::new();
-    phone.enroll(&env, &router, &nip(NIP_A)).await;
+    let phone = Phone::enrolled(&env, &router, &nip(NIP_A)).await;
     let mut statuses = Vec::new();
     for _ in 0..5 {
-        statuses.push(
-            send(
-                &router,
-                phone.request("GET", "/v1/config", vec![], "application/json"),
-            )
-            .await,
-        );
+        statuses.push(phone.call(&router, "GET", "/v1/config", vec![]).await);
     }
     assert!(statuses[..3].iter().all(|r| r.status == StatusCode::OK));
     let last = &statuses[4];
@@ -933,13 +901,8 @@ async fn rate_limit_per_device() {
         .unwrap();
     assert!((1..=2).contains(&retry));
     // Another device is not affected.
-    let mut other = Phone::new();
-    other.enroll(&env, &router, &nip(NIP_B)).await;
-    let r = send(
-        &router,
-        other.request("GET", "/v1/config", vec![], "application/json"),
-    )
-    .await;
+    let other = Phone::enrolled(&env, &router, &nip(NIP_B)).await;
+    let r = other.call(&router, "GET", "/v1/config", vec![]).await;
     assert_eq!(r.status, StatusCode::OK);
 }
 
@@ -956,18 +919,13 @@ async fn overloaded_when_writer_queue_full_is_503() {
 async fn admin_changes_are_picked_up_by_a_running_server() {
     let env = Env::with(|c| c.directory_refresh_ms = 0);
     let router = env.router();
-    let mut phone = Phone::new();
-    phone.enroll(&env, &router, &nip(NIP_A)).await;
+    let phone = Phone::enrolled(&env, &router, &nip(NIP_A)).await;
     // A second storage handle on the same file, as the CLI would open it.
     let cli = hadir_server::storage::sqlite::SqliteStorage::open(&env.config.db, 16).unwrap();
     assert!(
         hadir_server::storage::Storage::revoke_device(&cli, &phone.device_id, now_ms()).unwrap()
     );
     drop(cli);
-    let r = send(
-        &router,
-        phone.request("GET", "/v1/config", vec![], "application/json"),
-    )
-    .await;
+    let r = phone.call(&router, "GET", "/v1/config", vec![]).await;
     assert_eq!(r.code(), "AUTH_DEVICE_REVOKED");
 }

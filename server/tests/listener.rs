@@ -10,9 +10,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use hadir_core::api::{CheckInBatch, CheckInBatchResponse, CheckInStatus, EnrollRequest};
+use hadir_core::api::{CheckInBatch, CheckInBatchResponse, CheckInStatus};
 use hadir_core::auth::new_nonce;
-use hadir_core::envelope::{DeviceKey as _, base64_encode};
 use hadir_server::{AppState, app, now_ms};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hadir-server");
@@ -136,27 +135,8 @@ async fn binary_serves_enrolls_checks_in_and_survives_restart() {
     // Admin CLI.
     let demo_code = cli(&db, &["demo-setup"]).trim().to_string();
     assert!(demo_code.len() >= 8, "{demo_code}");
-    cli(
-        &db,
-        &[
-            "office",
-            "add",
-            "--id",
-            "kominfo",
-            "--name",
-            "Dinas Kominfo",
-            "--utc-offset-minutes",
-            "420",
-            "--lat",
-            "-3.7956",
-            "--lon",
-            "102.2592",
-            "--radius-m",
-            "80",
-            "--max-accuracy-m",
-            "50",
-        ],
-    );
+    let office = TestOffice::kominfo().cli_args();
+    cli(&db, &office.iter().map(String::as_str).collect::<Vec<_>>());
     let zone = dir.path().join("zone.geojson");
     std::fs::write(
         &zone,
@@ -389,15 +369,7 @@ async fn binary_serves_enrolls_checks_in_and_survives_restart() {
     // Enroll over HTTP.
     let mut phone = Phone::new();
     let person = nip(NIP_B);
-    let body = serde_json::to_vec(&EnrollRequest {
-        enrollment_code: code,
-        person: person.clone(),
-        public_key: base64_encode(&phone.key.public_key()),
-        device_label: imei_label(),
-        platform: "test".into(),
-        app_version: "0.1.0".into(),
-    })
-    .unwrap();
+    let body = hadir_test_support::enroll_request(&phone.key, &code, &person, imei_label());
     let r = call(
         &http,
         &server.base,
@@ -527,8 +499,7 @@ async fn in_process_listener_sheds_load_with_503() {
         c.rate_limit_per_second = 0.0; // unlimited
     });
     let router = env.router();
-    let mut phone = Phone::new();
-    phone.enroll(&env, &router, &nip(NIP_A)).await;
+    let phone = Phone::enrolled(&env, &router, &nip(NIP_A)).await;
     let s = selfie(3, 3);
     phone.upload(&router, &s).await;
 

@@ -1,6 +1,6 @@
 //! End-to-end harness: the real `hadir-server` binary on 127.0.0.1 (random port, temp
-//! directory), its admin CLI, a controllable phone clock, camera-like JPEGs and a
-//! fault-injecting TCP proxy, for the tests in `tests/tests/` and the demo phone.
+//! directory), its admin CLI, a controllable phone clock, a fault-injecting TCP proxy
+//! and a silent port that records what a phone sends, for the tests in `tests/tests/` and the demo phone.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -161,45 +161,70 @@ impl PlatformClock for TestClock {
     }
 }
 
-/// A camera-like JPEG (1280×960, baseline, q90): a face-like oval over a background of
-/// blocks whose tones, layout and gradient all depend on `seed`, with sensor noise.
-/// Different seeds give perceptually different pictures (far apart in dHash); the same
-/// seed gives the same bytes.
-pub fn camera_jpeg(seed: u64) -> Vec<u8> {
-    let (w, h) = (1280u32, 960u32);
-    let mut state = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407)
-        | 1;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    // A 6×4 grid of background blocks with independent tones.
-    let blocks: Vec<f32> = (0..24).map(|_| 40.0 + (next() % 180) as f32).collect();
-    let cx = 320.0 + (next() % 640) as f32;
-    let cy = 280.0 + (next() % 400) as f32;
-    let (rx, ry) = (150.0 + (next() % 120) as f32, 200.0 + (next() % 120) as f32);
-    let tone = 140.0 + (next() % 80) as f32;
-    let slope = (next() % 200) as f32 / 100.0 - 1.0;
-    let mut img = image::RgbImage::new(w, h);
-    for (x, y, p) in img.enumerate_pixels_mut() {
-        let (fx, fy) = (x as f32, y as f32);
-        let block = blocks[(y * 4 / h * 6 + x * 6 / w) as usize];
-        let bg = block + 30.0 * slope * (fx / w as f32 - 0.5);
-        let d = ((fx - cx) / rx).powi(2) + ((fy - cy) / ry).powi(2);
-        let base = if d < 1.0 { tone - 40.0 * d } else { bg };
-        let noise = (next() % 21) as f32 - 10.0;
-        let v = |k: f32| (base * k + noise).clamp(0.0, 255.0) as u8;
-        *p = image::Rgb([v(1.0), v(0.85), v(0.7)]);
+/// One request that reached a [`SilentServer`]: when it arrived and its request line.
+#[derive(Debug, Clone)]
+pub struct Knock {
+    /// When the connection was accepted.
+    pub at: std::time::Instant,
+    /// The HTTP request line, e.g. `GET /v1/time HTTP/1.1`.
+    pub request_line: String,
+}
+
+/// A port on 127.0.0.1 where the server never started serving: it accepts each
+/// connection, reads the request head, records it and closes the connection without a
+/// byte of answer (the phone sees a network failure). It lets a test see every attempt
+/// a phone makes and when, which a closed port would not.
+pub struct SilentServer {
+    /// Its address.
+    pub addr: SocketAddr,
+    knocks: Arc<std::sync::Mutex<Vec<Knock>>>,
+}
+
+impl SilentServer {
+    /// Starts listening on a free loopback port.
+    pub fn start() -> SilentServer {
+        use std::io::Read as _;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let knocks = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = knocks.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let at = std::time::Instant::now();
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let request_line = String::from_utf8_lossy(&head)
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                // Recorded before the connection closes, so before the phone sees it fail.
+                record
+                    .lock()
+                    .expect("knocks")
+                    .push(Knock { at, request_line });
+                drop(stream);
+            }
+        });
+        SilentServer { addr, knocks }
     }
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
-        .encode_image(&img)
-        .expect("encodes");
-    out
+
+    /// `http://ADDR`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every request received so far, in arrival order.
+    pub fn knocks(&self) -> Vec<Knock> {
+        self.knocks.lock().expect("knocks").clone()
+    }
 }
 
 /// How the proxy treats connections.

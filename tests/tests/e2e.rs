@@ -5,22 +5,22 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hadir_core::api::{CheckInBatch, CheckInStatus};
+use hadir_core::api::{CheckInBatch, CheckInBatchResponse, CheckInStatus};
 use hadir_core::clock::PlatformClock;
 use hadir_core::envelope::{DeviceKey, Envelope, SoftwareDeviceKey};
-use hadir_core::fix::{FixProvider, GpsFix};
-use hadir_core::ids::{DeviceLabel, PersonId, PersonIdKind};
+use hadir_core::fix::GpsFix;
+use hadir_core::ids::DeviceLabel;
 use hadir_core::wire::AttendanceKind;
 use hadir_device::client::{ApiClient, ClientError, Signer, TlsOptions};
 use hadir_device::device::{CheckInRequest, Device, DeviceSettings, RetrySettings};
 use hadir_e2e::{
-    FaultPlan, FaultProxy, ServerProcess, TestClock, admin, camera_jpeg, unused_loopback_addr,
+    FaultPlan, FaultProxy, ServerProcess, SilentServer, TestClock, admin, unused_loopback_addr,
 };
+use hadir_test_support::{CENTER, NIP_A as NIP, NIP_B as NIP_2, TestOffice, fix_at};
+use hadir_test_support::{nip as person, portrait_jpeg as camera_jpeg};
 
-const LAT: f64 = -3.7928;
-const LON: f64 = 102.2608;
-const NIP: &str = "198503122010011003";
-const NIP_2: &str = "199001152015032002";
+const LAT: f64 = CENTER.latitude;
+const LON: f64 = CENTER.longitude;
 
 /// `hadir-server person add` for a NIP at the office, plus `extra` flags.
 fn add_person(db: &Path, nip: &str, name: &str, extra: &[&str]) {
@@ -41,25 +41,12 @@ impl World {
     fn new() -> World {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("server.db");
-        admin(
-            &db,
-            &[
-                "office",
-                "add",
-                "--id",
-                "kominfo",
-                "--name",
-                "Dinas Kominfo",
-                "--utc-offset-minutes",
-                "420",
-                "--lat",
-                &LAT.to_string(),
-                "--lon",
-                &LON.to_string(),
-                "--radius-m",
-                "100",
-            ],
-        );
+        let office = TestOffice {
+            radius_m: 100.0,
+            ..TestOffice::kominfo()
+        };
+        let args = office.cli_args();
+        admin(&db, &args.iter().map(String::as_str).collect::<Vec<_>>());
         add_person(&db, NIP, "Budi Santoso", &[]);
         add_person(&db, NIP_2, "Rina Marlina", &[]);
         let server = ServerProcess::start(&db, &dir.path().join("selfies"), "127.0.0.1:0");
@@ -120,24 +107,33 @@ impl World {
     }
 }
 
-fn person(nip: &str) -> PersonId {
-    PersonId::parse(PersonIdKind::Nip, nip).unwrap()
-}
-
 struct Phone {
     device: Device,
     key: Arc<SoftwareDeviceKey>,
     clock: Arc<TestClock>,
 }
 
+/// Quick retries, so that the tests' failing passes end fast.
+const QUICK_RETRY: RetrySettings = RetrySettings {
+    attempts_per_pass: 3,
+    in_pass_base_ms: 20,
+    backoff_base_ms: 50,
+    backoff_cap_ms: 200,
+};
+
 fn phone_at(path: &Path, url: &str, key: Arc<SoftwareDeviceKey>, clock: Arc<TestClock>) -> Phone {
+    phone_with_retry(path, url, key, clock, QUICK_RETRY)
+}
+
+fn phone_with_retry(
+    path: &Path,
+    url: &str,
+    key: Arc<SoftwareDeviceKey>,
+    clock: Arc<TestClock>,
+    retry: RetrySettings,
+) -> Phone {
     let mut settings = DeviceSettings::new(path, url);
-    settings.retry = RetrySettings {
-        attempts_per_pass: 3,
-        in_pass_base_ms: 20,
-        backoff_base_ms: 50,
-        backoff_cap_ms: 200,
-    };
+    settings.retry = retry;
     let device = Device::open(
         settings,
         Some(key.clone() as Arc<dyn DeviceKey>),
@@ -168,14 +164,7 @@ async fn enrolled_phone(world: &World, name: &str, nip: &str, clock: Arc<TestClo
 }
 
 fn fix(phone: &Phone, lat: f64, lon: f64) -> GpsFix {
-    GpsFix {
-        latitude: lat,
-        longitude: lon,
-        accuracy_m: 8.0,
-        fix_time_ms: phone.device.anchored_now_ms(),
-        provider: FixProvider::Fused,
-        is_mock: false,
-    }
+    fix_at((lat, lon), 8.0, phone.device.anchored_now_ms())
 }
 
 fn check_in(phone: &Phone, nip: &str, fix: GpsFix, selfie: Vec<u8>) -> String {
@@ -190,6 +179,29 @@ fn check_in(phone: &Phone, nip: &str, fix: GpsFix, selfie: Vec<u8>) -> String {
         })
         .unwrap()
         .checkin_id
+}
+
+/// Posts one envelope as `device`, signed by `key` at `now_ms`.
+async fn post_one(
+    client: &ApiClient,
+    envelope: Envelope,
+    key: &dyn DeviceKey,
+    device: &str,
+    now_ms: i64,
+) -> Result<CheckInBatchResponse, ClientError> {
+    let batch = CheckInBatch {
+        envelopes: vec![envelope],
+    };
+    client
+        .post_checkins(
+            &batch,
+            &Signer {
+                key,
+                device,
+                now_ms,
+            },
+        )
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -257,17 +269,7 @@ async fn edited_payload_replayed_envelope_and_foreign_key_are_refused() {
         device_id.as_str(),
         phone.device.anchored_now_ms(),
     );
-    let again = client
-        .post_checkins(
-            &CheckInBatch {
-                envelopes: vec![original.clone()],
-            },
-            &Signer {
-                key: k.as_ref(),
-                device: d,
-                now_ms: now,
-            },
-        )
+    let again = post_one(&client, original.clone(), k.as_ref(), d, now)
         .await
         .unwrap();
     assert_eq!(again.results[0], report.results[0]);
@@ -279,19 +281,7 @@ async fn edited_payload_replayed_envelope_and_foreign_key_are_refused() {
         .replacen("\"latitude\":-3.79", "\"latitude\":-3.78", 1)
         .into_bytes();
     assert_ne!(edited.payload, original.payload);
-    let r = client
-        .post_checkins(
-            &CheckInBatch {
-                envelopes: vec![edited],
-            },
-            &Signer {
-                key: k.as_ref(),
-                device: d,
-                now_ms: now,
-            },
-        )
-        .await
-        .unwrap();
+    let r = post_one(&client, edited, k.as_ref(), d, now).await.unwrap();
     assert_eq!(r.results[0].status, CheckInStatus::Rejected);
     assert!(
         r.results[0]
@@ -302,33 +292,19 @@ async fn edited_payload_replayed_envelope_and_foreign_key_are_refused() {
 
     // The captured envelope replayed through another enrolled device: refused.
     let other_id = other.device.device_id().unwrap().unwrap();
-    let r = client
-        .post_checkins(
-            &CheckInBatch {
-                envelopes: vec![original.clone()],
-            },
-            &Signer {
-                key: other.key.as_ref(),
-                device: &other_id,
-                now_ms: now,
-            },
-        )
-        .await
-        .unwrap();
+    let r = post_one(
+        &client,
+        original.clone(),
+        other.key.as_ref(),
+        &other_id,
+        now,
+    )
+    .await
+    .unwrap();
     assert_eq!(r.results[0].status, CheckInStatus::Rejected, "{r:?}");
 
     // A request signed by another device's key in this device's name: 401.
-    let err = client
-        .post_checkins(
-            &CheckInBatch {
-                envelopes: vec![original],
-            },
-            &Signer {
-                key: other.key.as_ref(),
-                device: &device_id,
-                now_ms: now,
-            },
-        )
+    let err = post_one(&client, original, other.key.as_ref(), &device_id, now)
         .await
         .unwrap_err();
     match err {
@@ -485,6 +461,62 @@ async fn a_phone_two_hours_behind_gets_true_time_and_a_skew_flag() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_never_started_leaves_check_ins_pending_with_backoff() {
+    // Enrolled while the server ran; the phone's server address then has nothing behind
+    // it but a port that records each request and never answers.
+    let world = World::new();
+    let Phone { key, clock, device } = enrolled_phone(&world, "a.db", NIP, TestClock::new()).await;
+    drop(device);
+    let silent = SilentServer::start();
+    let retry = RetrySettings {
+        attempts_per_pass: 4,
+        in_pass_base_ms: 200,
+        backoff_base_ms: 60_000,
+        backoff_cap_ms: 600_000,
+    };
+    let path = world.dir.path().join("a.db");
+    let phone = phone_with_retry(&path, &silent.url(), key, clock, retry);
+    let ids: Vec<String> = (0..3)
+        .map(|i| check_in(&phone, NIP, fix(&phone, LAT, LON), camera_jpeg(3000 + i)))
+        .collect();
+
+    for pass in 1..=2 {
+        let before = silent.knocks().len();
+        let report = phone.device.sync_now(pass == 2).await.unwrap();
+        // Nothing is lost or decided: every check-in waits in the outbox.
+        assert_eq!(report.error.as_ref().unwrap().0, "NETWORK", "{report:?}");
+        assert_eq!(report.pending, 3);
+        assert!(report.results.is_empty());
+        for id in &ids {
+            let item = phone.device.store().get(id).unwrap().unwrap();
+            assert_eq!(item.state.as_str(), "pending", "{id}: {item:?}");
+        }
+        // The pass tried exactly as often as configured (anchoring the clock comes
+        // first, so nothing else was sent), then gave up instead of hammering.
+        let knocks = silent.knocks()[before..].to_vec();
+        assert_eq!(knocks.len(), retry.attempts_per_pass as usize, "{knocks:?}");
+        assert!(
+            knocks
+                .iter()
+                .all(|k| k.request_line.starts_with("GET /v1/time ")),
+            "{knocks:?}"
+        );
+        // Spaced by the backoff: the n-th wait is drawn from [0, base·2^n] (full
+        // jitter), so each gap stays below that ceiling plus the time one failed
+        // attempt takes on a loaded machine.
+        const ATTEMPT_SLACK_MS: u64 = 500;
+        for (n, pair) in knocks.windows(2).enumerate() {
+            let gap = pair[1].at.duration_since(pair[0].at);
+            let ceiling = Duration::from_millis(retry.in_pass_base_ms << n);
+            assert!(
+                gap <= ceiling + Duration::from_millis(ATTEMPT_SLACK_MS),
+                "pass {pass}, wait {n}: {gap:?} over the backoff ceiling {ceiling:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_that_never_reached_a_server_is_not_enrolled_and_is_told_so() {
     let dir = tempfile::tempdir().unwrap();
     let addr = unused_loopback_addr();
     let key = Arc::new(SoftwareDeviceKey::generate().unwrap());
@@ -507,7 +539,6 @@ async fn a_server_that_never_started_leaves_check_ins_pending_with_backoff() {
         .unwrap_err();
     assert_eq!(err.code(), "NETWORK");
     assert!(err.staff_message().contains("tersimpan"));
-    tokio::time::sleep(Duration::from_millis(10)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

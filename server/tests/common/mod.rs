@@ -7,36 +7,19 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
-use hadir_core::api::{
-    CheckInBatch, CheckInBatchResponse, CheckInResult, EnrollRequest, EnrollResponse,
-};
-use hadir_core::auth::{RequestToSign, new_nonce};
-use hadir_core::clock::{ServerTimeAnchor, TimeEvidence};
-use hadir_core::envelope::{
-    CHECKIN_PAYLOAD_TYPE, DeviceKey, Envelope, SoftwareDeviceKey, base64_encode,
-};
-use hadir_core::fix::{FixProvider, GpsFix};
-use hadir_core::geofence::LatLon;
-use hadir_core::ids::{DeviceLabel, PersonId, PersonIdKind};
-use hadir_core::photo::{SelfieEvidence, SelfieLimits, normalise_selfie};
-use hadir_core::wire::{
-    AttendanceKind, CHECKIN_PAYLOAD_VERSION, CheckInPayload, LocalGeofenceStatus, LocalVerdict,
-    new_checkin_id, phash_hex,
-};
+use hadir_core::api::{CheckInBatch, CheckInBatchResponse, CheckInResult, EnrollResponse};
+use hadir_core::auth::new_nonce;
+use hadir_core::clock::TimeEvidence;
+use hadir_core::envelope::{DeviceKey, Envelope, SoftwareDeviceKey};
+use hadir_core::ids::{DeviceLabel, PersonId};
+use hadir_core::photo::SelfieEvidence;
+use hadir_core::wire::CheckInPayload;
 use hadir_server::admin;
 use hadir_server::storage::PersonRecord;
 use hadir_server::{AppState, ServerConfig, app, now_ms};
+// The shared fixtures, for every test file (each uses its own share of them).
+pub use hadir_test_support::*;
 use tower::ServiceExt as _;
-
-/// Office centre used by the tests (Bengkulu).
-pub const CENTER: LatLon = LatLon {
-    latitude: -3.7956,
-    longitude: 102.2592,
-};
-pub const OFFICE: &str = "kominfo";
-pub const NIP_A: &str = "198503122010011003";
-pub const NIP_B: &str = "199009132015032001";
-pub const NON_ASN_C: &str = "1771010101900001";
 
 pub struct Env {
     pub dir: tempfile::TempDir,
@@ -64,29 +47,38 @@ impl Env {
         let mut config = config_in(dir.path());
         edit(&mut config);
         let state = AppState::open(&config).unwrap();
-        let s = state.storage().as_ref();
+        let office = TestOffice::kominfo();
         admin::add_office(
-            s,
-            admin::circle_office(OFFICE, "Dinas Kominfo", 420, CENTER, 80.0, 50.0),
+            state.storage().as_ref(),
+            admin::circle_office(
+                office.id,
+                office.name,
+                office.utc_offset_minutes,
+                office.center,
+                office.radius_m,
+                office.max_accuracy_m,
+            ),
         )
         .unwrap();
-        for (kind, id, name) in [
-            (PersonIdKind::Nip, NIP_A, "Budi"),
-            (PersonIdKind::Nip, NIP_B, "Siti"),
-            (PersonIdKind::NonAsn, NON_ASN_C, "Andi (honorer)"),
-        ] {
+        let env = Env { dir, config, state };
+        env.add_people(&hadir_test_support::TEST_PEOPLE, None);
+        env
+    }
+
+    /// Adds (or updates) `people` at the test office, supervised by `supervisor`.
+    pub fn add_people(&self, people: &[TestPerson], supervisor: Option<&PersonId>) {
+        for p in people {
             admin::add_person(
-                s,
+                self.state.storage().as_ref(),
                 PersonRecord {
-                    id: PersonId::parse(kind, id).unwrap(),
-                    display_name: name.into(),
+                    id: p.person_id(),
+                    display_name: p.name.into(),
                     office_ids: vec![OFFICE.into()],
-                    supervisor: None,
+                    supervisor: supervisor.cloned(),
                 },
             )
             .unwrap();
         }
-        Env { dir, config, state }
     }
 
     pub fn router(&self) -> Router {
@@ -96,14 +88,6 @@ impl Env {
     pub fn code_for(&self, id: &PersonId) -> String {
         admin::issue_code(self.state.storage().as_ref(), id, 72).unwrap()
     }
-}
-
-pub fn nip(v: &str) -> PersonId {
-    PersonId::parse(PersonIdKind::Nip, v).unwrap()
-}
-
-pub fn non_asn(v: &str) -> PersonId {
-    PersonId::parse(PersonIdKind::NonAsn, v).unwrap()
 }
 
 pub struct Reply {
@@ -138,32 +122,7 @@ pub async fn send(router: &Router, req: Request<Body>) -> Reply {
 }
 
 /// The signature headers for a request.
-pub fn sign_headers(
-    key: &dyn DeviceKey,
-    device: &str,
-    method: &str,
-    path: &str,
-    body: &[u8],
-    timestamp_ms: i64,
-    nonce: &str,
-) -> Vec<(&'static str, String)> {
-    let sig = RequestToSign {
-        method,
-        path_and_query: path,
-        timestamp_ms,
-        nonce,
-        device,
-        body,
-    }
-    .sign(key)
-    .unwrap();
-    vec![
-        ("hadir-device", device.to_string()),
-        ("hadir-timestamp", timestamp_ms.to_string()),
-        ("hadir-nonce", nonce.to_string()),
-        ("hadir-signature", sig),
-    ]
-}
+pub use hadir_test_support::signed_headers as sign_headers;
 
 pub fn signed_request(
     key: &dyn DeviceKey,
@@ -204,15 +163,7 @@ impl Phone {
         person: &PersonId,
         label: DeviceLabel,
     ) -> Request<Body> {
-        let body = serde_json::to_vec(&EnrollRequest {
-            enrollment_code: code.into(),
-            person: person.clone(),
-            public_key: base64_encode(&self.key.public_key()),
-            device_label: label,
-            platform: "test".into(),
-            app_version: "0.1.0".into(),
-        })
-        .unwrap();
+        let body = hadir_test_support::enroll_request(&self.key, code, person, label);
         signed_request(
             &self.key,
             "enroll",
@@ -221,6 +172,13 @@ impl Phone {
             body,
             "application/json",
         )
+    }
+
+    /// A new phone with `person` enrolled on it.
+    pub async fn enrolled(env: &Env, router: &Router, person: &PersonId) -> Phone {
+        let mut phone = Phone::new();
+        phone.enroll(env, router, person).await;
+        phone
     }
 
     /// Enrolls `person` with a fresh code; panics unless it succeeds.
@@ -247,6 +205,11 @@ impl Phone {
         signed_request(&self.key, &self.device_id, method, path, body, ct)
     }
 
+    /// Sends a signed JSON request by this phone through `router`.
+    pub async fn call(&self, router: &Router, method: &str, path: &str, body: Vec<u8>) -> Reply {
+        send(router, self.request(method, path, body, "application/json")).await
+    }
+
     pub async fn upload(&self, router: &Router, selfie: &SelfieEvidence) -> Reply {
         let path = format!("/v1/selfies/{}", selfie.sha256_hex());
         send(
@@ -257,16 +220,12 @@ impl Phone {
     }
 
     pub fn envelope(&self, payload: &CheckInPayload) -> Envelope {
-        Envelope::sign(CHECKIN_PAYLOAD_TYPE, payload.to_bytes(), &self.key).unwrap()
+        hadir_test_support::sign_checkin(&self.key, payload)
     }
 
     pub async fn post(&self, router: &Router, envelopes: Vec<Envelope>) -> Reply {
         let body = serde_json::to_vec(&CheckInBatch { envelopes }).unwrap();
-        send(
-            router,
-            self.request("POST", "/v1/checkins", body, "application/json"),
-        )
-        .await
+        self.call(router, "POST", "/v1/checkins", body).await
     }
 
     /// Posts and returns the results (asserting 200).
@@ -284,115 +243,30 @@ impl Phone {
     }
 }
 
-/// A valid IMEI (Luhn).
-pub fn imei_label() -> DeviceLabel {
-    DeviceLabel::Imei("490154203237518".into())
-}
-
 /// Time evidence for a check-in made now, anchored, with the wall clock off by `skew_ms`.
 pub fn time_now(skew_ms: i64) -> TimeEvidence {
-    let now = now_ms();
-    TimeEvidence {
-        device_wall_ms: now + skew_ms,
-        boot_elapsed_ms: 5_010_000,
-        boot_id: "boot-1".into(),
-        anchor: Some(ServerTimeAnchor {
-            server_time_ms: now - 10_000,
-            boot_elapsed_ms: 5_000_000,
-            boot_id: "boot-1".into(),
-            device_wall_ms: now - 10_000 + skew_ms,
-            round_trip_ms: 40,
-        }),
-    }
+    hadir_test_support::anchored_time(now_ms(), skew_ms)
 }
 
-/// A point `north_m` metres north of the office centre.
-pub fn north_of_center(north_m: f64) -> (f64, f64) {
-    (CENTER.latitude + north_m / 111_320.0, CENTER.longitude)
-}
-
+/// A check-in now at `at`, 10 m accuracy, fix taken 3 s ago, honest clock.
 pub fn payload(
     device_id: &str,
     person: &PersonId,
     at: (f64, f64),
     selfie: &SelfieEvidence,
 ) -> CheckInPayload {
-    CheckInPayload {
-        version: CHECKIN_PAYLOAD_VERSION,
-        checkin_id: new_checkin_id(),
-        person: person.clone(),
-        device_id: device_id.into(),
-        kind: AttendanceKind::CheckIn,
-        fix: GpsFix {
-            latitude: at.0,
-            longitude: at.1,
-            accuracy_m: 10.0,
-            fix_time_ms: now_ms() - 3_000,
-            provider: FixProvider::Fused,
-            is_mock: false,
-        },
-        local_verdict: LocalVerdict {
-            geofence: LocalGeofenceStatus::Inside,
-            office_id: Some(OFFICE.into()),
-            zone_id: Some("utama".into()),
-            distance_m: None,
-            issue_codes: vec![],
-        },
-        selfie_sha256: selfie.sha256_hex(),
-        selfie_phash: phash_hex(selfie.perceptual_hash),
-        time: time_now(0),
-        qr_token: None,
-        app_version: "0.1.0 (test)".into(),
-    }
+    hadir_test_support::checkin_payload(
+        device_id,
+        person,
+        hadir_test_support::fix_at(at, 10.0, now_ms() - 3_000),
+        selfie,
+        time_now(0),
+    )
 }
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
-/// A camera-like JPEG: a smooth pattern chosen by `pattern`, plus mild noise chosen by
-/// `noise` (same pattern, other noise → a near-duplicate).
+/// A camera-like JPEG (see [`hadir_test_support::pattern_jpeg`]).
 pub fn camera_jpeg(pattern: u64, noise: u64) -> Vec<u8> {
-    let (w, h) = (800u32, 600u32);
-    let mut rng = Rng(noise.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-    let mut p = Rng(pattern.wrapping_mul(0xD1B5_4A32_D192_ED03) | 1);
-    let fx = 1.0 + (p.next() % 7) as f64;
-    let fy = 1.0 + (p.next() % 5) as f64;
-    let phase = (p.next() % 628) as f64 / 100.0;
-    let cx = (p.next() % 800) as f64;
-    let cy = (p.next() % 600) as f64;
-    let mut pixels = Vec::with_capacity((w * h * 3) as usize);
-    for y in 0..h {
-        for x in 0..w {
-            let (xf, yf) = (x as f64 / w as f64, y as f64 / h as f64);
-            let wave = ((xf * fx * std::f64::consts::TAU + phase).sin()
-                * (yf * fy * std::f64::consts::TAU).cos())
-                * 70.0;
-            let d = ((x as f64 - cx).powi(2) + (y as f64 - cy).powi(2)).sqrt();
-            let blob = if d < 150.0 { 60.0 } else { 0.0 };
-            let n = (rng.next() % 9) as f64 - 4.0;
-            let base = 120.0 + wave + blob + n;
-            for c in 0..3 {
-                pixels.push((base + c as f64 * 10.0).clamp(0.0, 255.0) as u8);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
-        .encode(&pixels, w, h, image::ExtendedColorType::Rgb8)
-        .unwrap();
-    out
-}
-
-/// A normalised selfie as the phone would send it.
-pub fn selfie(pattern: u64, noise: u64) -> SelfieEvidence {
-    normalise_selfie(&camera_jpeg(pattern, noise), &SelfieLimits::default()).unwrap()
+    hadir_test_support::pattern_jpeg(pattern, noise)
 }
 
 pub fn shared<T>(v: T) -> Arc<T> {

@@ -18,7 +18,8 @@ use hadir_core::geofence::{LatLon, ZoneShape};
 use hadir_core::ids::{DeviceLabel, PersonId, PersonIdKind};
 use hadir_core::wire::AttendanceKind;
 use hadir_device::device::{CheckInRequest, Device, DeviceSettings, SyncReport};
-use hadir_e2e::{camera_jpeg, unused_loopback_addr};
+use hadir_e2e::unused_loopback_addr;
+use hadir_test_support::portrait_jpeg;
 
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -128,7 +129,7 @@ async fn main() {
                 person: person.clone(),
                 kind,
                 fix,
-                selfie_jpeg: camera_jpeg(seed),
+                selfie_jpeg: portrait_jpeg(seed),
                 qr_token: None,
             })
             .expect("recorded");
