@@ -127,6 +127,16 @@ impl DeviceConfig {
     pub fn schedule(&self, office_id: &str) -> OfficeSchedule {
         crate::roster::office_schedule(self.schedules.get(office_id))
     }
+
+    /// The home of a person on this device registered at `office_ids`: the first office
+    /// the configuration knows, its UTC offset and schedule ([`crate::roster::home`]).
+    pub fn home(&self, office_ids: &[String]) -> crate::roster::Home<'_> {
+        crate::roster::home(
+            office_ids,
+            |id| self.offices.iter().find(|o| o.id == id),
+            |id| self.schedules.get(id),
+        )
+    }
 }
 
 /// `POST /v1/checkins`: a batch of signed check-ins, oldest first.
