@@ -172,7 +172,10 @@ fn fix(phone: &Phone, lat: f64, lon: f64) -> GpsFix {
         latitude: lat,
         longitude: lon,
         accuracy_m: 8.0,
-        fix_time_ms: phone.device.anchored_now_ms(),
+        fix_time_ms: phone
+            .device
+            .anchored_now_ms()
+            .expect("the test clock reads"),
         provider: FixProvider::Fused,
         is_mock: false,
     }
@@ -181,7 +184,7 @@ fn fix(phone: &Phone, lat: f64, lon: f64) -> GpsFix {
 fn check_in(phone: &Phone, nip: &str, fix: GpsFix, selfie: Vec<u8>) -> String {
     phone
         .device
-        .check_in(CheckInRequest {
+        .check_in_blocking(CheckInRequest {
             person: person(nip),
             kind: AttendanceKind::CheckIn,
             fix,
@@ -255,7 +258,10 @@ async fn edited_payload_replayed_envelope_and_foreign_key_are_refused() {
     let (k, d, now) = (
         &phone.key,
         device_id.as_str(),
-        phone.device.anchored_now_ms(),
+        phone
+            .device
+            .anchored_now_ms()
+            .expect("the test clock reads"),
     );
     let again = client
         .post_checkins(
