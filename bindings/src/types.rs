@@ -359,6 +359,37 @@ impl DecisionStatus {
     }
 }
 
+/// How the server derived a check-in's trusted instant. A newer server may send a source
+/// this version does not know: it arrives as `Unknown`, never as an error.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum TrustedTimeSource {
+    /// From a server anchor and the phone's monotonic clock of the same boot (proven).
+    Anchored,
+    /// From the phone's wall clock alone (no anchor, or a reboot since): unproven.
+    DeviceClock,
+    /// The phone claimed a time after the server received it; cut to the receipt.
+    ServerReceipt,
+    /// A source this version does not know, as the server named it.
+    Unknown {
+        /// The server's name for it.
+        value: String,
+    },
+}
+
+impl TrustedTimeSource {
+    /// Converts the wire name (`anchored`, `device_clock`, `server_receipt`).
+    pub(crate) fn from_wire(name: &str) -> Self {
+        match name {
+            "anchored" => TrustedTimeSource::Anchored,
+            "device_clock" => TrustedTimeSource::DeviceClock,
+            "server_receipt" => TrustedTimeSource::ServerReceipt,
+            other => TrustedTimeSource::Unknown {
+                value: other.to_string(),
+            },
+        }
+    }
+}
+
 /// The server's decision on one check-in.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct ServerDecision {
@@ -372,6 +403,8 @@ pub struct ServerDecision {
     pub message: String,
     /// The trusted instant the server assigned, Unix ms.
     pub trusted_time_ms: Option<i64>,
+    /// How that instant was derived.
+    pub time_source: Option<TrustedTimeSource>,
     /// Distance to the nearest office when outside, metres.
     pub distance_m: Option<f64>,
 }
@@ -384,8 +417,34 @@ impl ServerDecision {
             codes: r.codes.clone(),
             message: r.message.clone(),
             trusted_time_ms: r.trusted_time_ms,
+            time_source: r.time_source.as_deref().map(TrustedTimeSource::from_wire),
             distance_m: r.distance_m,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hadir_core::clock::TimeSource;
+
+    #[test]
+    fn every_time_source_the_core_writes_is_known_and_a_new_one_is_kept() {
+        for (source, expected) in [
+            (TimeSource::Anchored, TrustedTimeSource::Anchored),
+            (TimeSource::DeviceClock, TrustedTimeSource::DeviceClock),
+            (TimeSource::ServerReceipt, TrustedTimeSource::ServerReceipt),
+        ] {
+            let wire = serde_json::to_value(source).unwrap();
+            let name = wire.as_str().expect("a time source is written as a name");
+            assert_eq!(TrustedTimeSource::from_wire(name), expected);
+        }
+        assert_eq!(
+            TrustedTimeSource::from_wire("gnss_time"),
+            TrustedTimeSource::Unknown {
+                value: "gnss_time".into()
+            }
+        );
     }
 }
 

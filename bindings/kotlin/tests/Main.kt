@@ -28,6 +28,7 @@ import id.go.hadir.core.DayStatus
 import id.go.hadir.core.TeamListener
 import id.go.hadir.core.TaskHandle
 import id.go.hadir.core.TeamUpdate
+import id.go.hadir.core.TrustedTimeSource
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.Dispatchers
@@ -363,6 +364,7 @@ fun main() {
         expect(report.errorCode == null) { report.toString() }
         val byId = report.decisions.associateBy { it.checkinId }
         expect(byId[a.checkinId]?.status == DecisionStatus.ACCEPTED) { report.toString() }
+        expect(byId[a.checkinId]?.timeSource == TrustedTimeSource.Anchored) { "proven time: ${byId[a.checkinId]}" }
         val rejected = byId[b.checkinId] ?: error("no decision for outside")
         expect(rejected.status == DecisionStatus.REJECTED && "GEOFENCE_OUTSIDE" in rejected.codes) { rejected.toString() }
         expect((rejected.distanceM ?: 0.0) > 200) { rejected.toString() }
