@@ -2,7 +2,9 @@
 // hadir-server on 127.0.0.1 (HADIR_SERVER_BIN), a CryptoKit P-256 key standing in for the
 // Secure Enclave (same curve, same DER signatures), check-ins inside and outside the
 // geofence, error codes, an offline queue delivered later, the next expected attendance,
-// and a supervisor's team view with a live event.
+// a supervisor's team view with a live event, and cancellation (a Swift task awaiting
+// `join()` owns the live feed; cancelling a task awaiting a call aborts the call). The
+// engine's network and heavy methods are `async`.
 // No Swift toolchain exists on the CI machines; run with `swift test` on a Mac after
 // `cargo build -p hadir-ffi && bindings/generate.sh`.
 
@@ -306,7 +308,9 @@ final class HadirCoreTests: XCTestCase {
         XCTAssertTrue(handle.isFinished())
         XCTAssertTrue(listener.closed.isEmpty)
 
-        // A call whose task is cancelled: enroll against a server that never answers.
+        // A call whose task is cancelled records nothing. (Port 9 refuses at once, so this
+        // only checks the outcome; the Kotlin test proves the abort against a server that
+        // accepts and never answers.)
         let silentConfig = EngineConfig(databasePath: server.dir.appendingPathComponent("silent.db").path,
                                         serverUrl: "http://127.0.0.1:9", pinnedCertSha256: [], extraRootCertDer: nil,
                                         appVersion: "0.1.0 (xctest)", platform: "ios")
