@@ -5,14 +5,17 @@
 //! [`HadirEngine`], over the core's `Device`; one small public error, [`HadirError`],
 //! mapped once from the core's errors; platform features as foreign traits the shells
 //! implement ([`DeviceKeyProvider`], [`ClockProvider`], [`Logger`], [`SyncListener`]).
-//! The API is synchronous and thread-safe (the shells call it off the UI thread); network
-//! work runs on the library's own tokio runtime, and the background sync is a
-//! [`TaskHandle`] the shell can cancel.
+//! Network and heavy work is `async` (Kotlin `suspend`, Swift `async`) and runs on the
+//! library's own tokio runtime; cancelling the caller aborts it. Cheap local reads are
+//! synchronous and safe from any thread. The background sync and the live team feed are
+//! [`TaskHandle`]s whose callbacks arrive in order on a thread of their own, where they
+//! may block and call back into the engine.
 
 uniffi::setup_scaffolding!();
 
 mod engine;
 mod error;
+mod logging;
 mod platform;
 mod runtime;
 mod types;

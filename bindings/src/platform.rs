@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 
-use hadir_core::clock::{ClockReading, PlatformClock, SystemClock};
+use hadir_core::clock::ClockReading;
 use hadir_core::envelope::{DeviceKey, KeyError};
+use hadir_device::device::{DeviceClock, DeviceError};
 
 /// A failure inside a shell's implementation of a platform trait.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
@@ -42,8 +43,11 @@ pub(crate) struct ForeignDeviceKey {
 }
 
 impl ForeignDeviceKey {
-    pub(crate) fn new(provider: Arc<dyn DeviceKeyProvider>) -> Result<Self, PlatformError> {
-        let public_key = provider.public_key()?;
+    /// Reads the public key once; a key that cannot be read is `KEY_UNAVAILABLE`.
+    pub(crate) fn new(provider: Arc<dyn DeviceKeyProvider>) -> Result<Self, DeviceError> {
+        let public_key = provider
+            .public_key()
+            .map_err(|e| DeviceError::KeyUnavailable(e.to_string()))?;
         Ok(ForeignDeviceKey {
             provider,
             public_key,
@@ -74,38 +78,36 @@ pub struct ClockSample {
     pub boot_id: String,
 }
 
-/// The phone's clocks, where the platform knows better than `/proc`.
+/// The phone's clocks, where the platform knows better than `/proc`. If `read` throws,
+/// the call that needed the time fails with `CLOCK_UNAVAILABLE` (no fallback clock).
 #[uniffi::export(with_foreign)]
 pub trait ClockProvider: Send + Sync {
     /// Reads the wall clock, the boot-elapsed clock and the boot id together.
     fn read(&self) -> Result<ClockSample, PlatformError>;
 }
 
-/// Adapts a shell's clock; if it fails, falls back to the operating system's clocks.
+/// Adapts a shell's clock. A failure is the engine's `CLOCK_UNAVAILABLE`: no other
+/// clock is read in its place.
 pub(crate) struct ForeignClock {
     provider: Arc<dyn ClockProvider>,
-    fallback: SystemClock,
 }
 
 impl ForeignClock {
     pub(crate) fn new(provider: Arc<dyn ClockProvider>) -> Self {
-        ForeignClock {
-            provider,
-            fallback: SystemClock::default(),
-        }
+        ForeignClock { provider }
     }
 }
 
-impl PlatformClock for ForeignClock {
-    fn read(&self) -> ClockReading {
-        match self.provider.read() {
-            Ok(s) => ClockReading {
+impl DeviceClock for ForeignClock {
+    fn try_read(&self) -> Result<ClockReading, String> {
+        self.provider
+            .read()
+            .map(|s| ClockReading {
                 wall_ms: s.wall_ms,
                 boot_elapsed_ms: s.boot_elapsed_ms,
                 boot_id: s.boot_id,
-            },
-            Err(_) => self.fallback.read(),
-        }
+            })
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -124,20 +126,34 @@ pub enum LogLevel {
 
 /// Receives the library's log lines (to Logcat / os_log). Lines never contain selfie
 /// bytes, keys or exact coordinates.
+///
+/// Rules:
+/// - `log` is called in order on one thread of the library's (`hadir-log`), never on
+///   the caller's thread nor a runtime worker; it may block, and it may call the engine.
+/// - At most 256 lines wait; when the logger falls that far behind, new lines are
+///   dropped and the next line delivered is a `Warn` saying how many.
+/// - Lines caused by engine calls made from inside `log` (on that thread, and the async
+///   work such a call starts and awaits there) are not delivered, so a logger that
+///   calls the engine cannot feed itself forever.
 #[uniffi::export(with_foreign)]
 pub trait Logger: Send + Sync {
     /// One log line.
     fn log(&self, level: LogLevel, message: String) -> Result<(), PlatformError>;
 }
 
-/// Receives the outcome of each background sync pass.
+/// Receives the outcome of each background sync pass, in order, on the task's own
+/// thread (`hadir-sync`), never a runtime worker: it may block, and may call any engine
+/// method (e.g. `syncNow` or `refreshConfig` from `onSync`).
 #[uniffi::export(with_foreign)]
 pub trait SyncListener: Send + Sync {
     /// Called after every pass of the background sync.
     fn on_sync(&self, report: crate::types::SyncReport) -> Result<(), PlatformError>;
 }
 
-/// Receives a supervisor's live team feed ([`crate::engine::HadirEngine::subscribe_team`]).
+/// Receives a supervisor's live team feed ([`crate::engine::HadirEngine::subscribe_team`]),
+/// in order, on the task's own thread (`hadir-team`), never a runtime worker: a callback
+/// may block, and may call any engine method (e.g. `teamAttendance` from
+/// `onTeamReset`). Events wait while a callback runs; none is lost.
 #[uniffi::export(with_foreign)]
 pub trait TeamListener: Send + Sync {
     /// A team member's check-in was stored; `update.member` is their new row.

@@ -1,53 +1,316 @@
-//! The library's own tokio runtime behind the synchronous API, and [`TaskHandle`], a
-//! long-running task handed to the shell so it can cancel it (as matrix-rust-sdk does).
+//! Where the engine's work runs, and how it stops.
+//!
+//! - [`run`]: an exported `async` method spawns its work on the library's own tokio
+//!   runtime (so it never depends on the caller's executor: Kotlin's dispatcher, Swift's
+//!   cooperative pool) and awaits it through [`AbortOnDrop`]: when the shell cancels
+//!   the coroutine or task, uniffi drops the future and the spawned work is aborted,
+//!   not detached.
+//! - [`TaskHandle`]: a long-running task (background sync, live team feed) whose
+//!   callbacks are delivered in order on one plain thread of its own, never on a
+//!   runtime worker, so a callback may block and may call any engine method.
+//!
+//! Nothing here blocks on the runtime: there is no `block_on` in the bindings.
 
-use std::sync::OnceLock;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, mpsc};
+use std::task::{Context, Poll};
 
-/// The runtime all network work runs on: two worker threads, created on first use.
-pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
+/// The runtime all network and heavy work runs on: two worker threads, created on
+/// first use.
+fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
-            .thread_name("hadir-core")
+            .thread_name("hadir-runtime")
             .enable_all()
             .build()
             .expect("the hadir runtime starts")
     })
 }
 
-/// Runs `future` to completion on the library's runtime, from any shell thread.
-pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    runtime().block_on(future)
+/// A spawned task that is aborted when this handle is dropped. Awaiting it yields the
+/// task's output; a panic inside the task resumes here (uniffi turns it into an
+/// exception).
+pub(crate) struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
-/// A task running on the library's runtime (e.g. the background sync). Dropping the
-/// handle does not stop it; call [`TaskHandle::cancel`].
+impl<T> Future for AbortOnDrop<T> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        match Pin::new(&mut self.0).poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(value)) => Poll::Ready(value),
+            Poll::Ready(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Only our own Drop aborts the task, and then nobody polls it any more.
+            Poll::Ready(Err(e)) => panic!("engine task ended unexpectedly: {e}"),
+        }
+    }
+}
+
+/// Spawns `work` on the library's runtime and waits for it; dropping the returned
+/// future aborts the work at its next suspension point.
+pub(crate) fn run<T, F>(work: F) -> AbortOnDrop<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    AbortOnDrop(runtime().spawn(work))
+}
+
+/// What a task and its delivery thread share: whether the shell cancelled, and whether
+/// the last callback has returned.
+struct TaskState {
+    cancelled: AtomicBool,
+    stopped: tokio::sync::watch::Sender<bool>,
+}
+
+/// A long-running task of the engine (the background sync, a live team feed).
+///
+/// Its callbacks are delivered in order on one thread of its own (`hadir-<name>`), not
+/// on a runtime worker, so a callback may block and may call any engine method, sync
+/// or async. Events wait in memory while a callback runs.
+///
+/// Two ways to stop it:
+/// - [`TaskHandle::cancel`], from anywhere (a callback included);
+/// - cancelling the coroutine (Swift task) that awaits [`TaskHandle::join`]: tie the
+///   subscription to a scope with `scope.launch { handle.join() }`, and leaving the
+///   scope stops it.
+///
+/// Once stopped, no callback starts again. Dropping the handle does not stop the task.
 #[derive(uniffi::Object)]
 pub struct TaskHandle {
-    handle: tokio::task::JoinHandle<()>,
+    task: tokio::task::AbortHandle,
+    state: Arc<TaskState>,
 }
 
 impl TaskHandle {
-    pub(crate) fn spawn<F>(future: F) -> TaskHandle
+    /// Starts `work` on the runtime, handing it the sender of its events, and a
+    /// delivery thread named `hadir-<name>` that passes each event to `deliver`, in
+    /// order, until the work ends (and its last event is delivered) or the task is
+    /// cancelled.
+    pub(crate) fn spawn<E, W, Fut, D>(name: &str, work: W, mut deliver: D) -> TaskHandle
     where
-        F: std::future::Future<Output = ()> + Send + 'static,
+        E: Send + 'static,
+        W: FnOnce(mpsc::Sender<E>) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+        D: FnMut(E) + Send + 'static,
     {
+        let (events, inbox) = mpsc::channel::<E>();
+        let state = Arc::new(TaskState {
+            cancelled: AtomicBool::new(false),
+            stopped: tokio::sync::watch::Sender::new(false),
+        });
+        let delivery_state = state.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("hadir-{name}"))
+            .spawn(move || {
+                // Ends when the work has ended (its sender dropped) and every event is
+                // delivered, or at once when the task is cancelled.
+                while let Ok(event) = inbox.recv() {
+                    if delivery_state.cancelled.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    deliver(event);
+                }
+                delivery_state.stopped.send_replace(true);
+            });
+        let task = runtime().spawn(work(events));
+        if spawned.is_err() {
+            // No thread to deliver on: the task cannot report anything, so it stops.
+            task.abort();
+            state.cancelled.store(true, Ordering::SeqCst);
+            state.stopped.send_replace(true);
+        }
         TaskHandle {
-            handle: runtime().spawn(future),
+            task: task.abort_handle(),
+            state,
         }
     }
 }
 
 #[uniffi::export]
 impl TaskHandle {
-    /// Stops the task at its next suspension point. Idempotent.
+    /// Stops the task: no callback starts after this returns (one already running
+    /// finishes). Idempotent; safe from any thread, a callback of this task included.
     pub fn cancel(&self) {
-        self.handle.abort();
+        self.state.cancelled.store(true, Ordering::SeqCst);
+        self.task.abort();
     }
 
-    /// True once the task has stopped (cancelled or finished).
+    /// True once the task has stopped and its last callback has returned.
     pub fn is_finished(&self) -> bool {
-        self.handle.is_finished()
+        *self.state.stopped.borrow()
+    }
+
+    /// Waits until the task has stopped (cancelled, or ended by itself, e.g. a live
+    /// feed refused by the server) and its last callback has returned. Cancelling the
+    /// waiting coroutine or Swift task cancels the task itself.
+    pub async fn join(&self) {
+        let mut stopped = self.state.stopped.subscribe();
+        let cancel_if_dropped = CancelOnDrop(Some(self));
+        // The sender lives in `self.state`, so the channel cannot close while we wait.
+        let _ = stopped.wait_for(|stopped| *stopped).await;
+        cancel_if_dropped.disarm();
+    }
+}
+
+/// Cancels a task when the future waiting for it is dropped before it stopped.
+struct CancelOnDrop<'a>(Option<&'a TaskHandle>);
+
+impl CancelOnDrop<'_> {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for CancelOnDrop<'_> {
+    fn drop(&mut self) {
+        if let Some(handle) = self.0 {
+            handle.cancel();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    fn wait_stopped(handle: &TaskHandle) {
+        let mut stopped = handle.state.stopped.subscribe();
+        let waiter = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        waiter.block_on(async {
+            tokio::time::timeout(Duration::from_secs(10), stopped.wait_for(|s| *s))
+                .await
+                .expect("stopped within 10 s")
+                .unwrap();
+        });
+    }
+
+    #[test]
+    fn events_arrive_in_order_on_a_thread_that_is_not_a_runtime_worker() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        let handle = TaskHandle::spawn(
+            "test",
+            |events| async move {
+                for n in 0..100 {
+                    events.send(n).unwrap();
+                    if n % 10 == 0 {
+                        tokio::task::yield_now().await;
+                    }
+                }
+            },
+            move |n: i32| {
+                let thread = std::thread::current();
+                assert_eq!(thread.name(), Some("hadir-test"));
+                // Not inside a runtime: a callback may block and re-enter the engine.
+                assert!(tokio::runtime::Handle::try_current().is_err());
+                sink.lock().unwrap().push(n);
+            },
+        );
+        wait_stopped(&handle);
+        assert!(handle.is_finished());
+        assert_eq!(*seen.lock().unwrap(), (0..100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_blocking_callback_delays_delivery_but_loses_nothing() {
+        let (release, gate) = mpsc::channel::<()>();
+        let gate = Mutex::new(gate);
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        let handle = TaskHandle::spawn(
+            "blocking",
+            |events| async move {
+                for n in 0..5 {
+                    events.send(n).unwrap();
+                }
+            },
+            move |n: i32| {
+                if n == 0 {
+                    gate.lock().unwrap().recv().unwrap();
+                }
+                sink.lock().unwrap().push(n);
+            },
+        );
+        assert!(!handle.is_finished(), "held by the first callback");
+        release.send(()).unwrap();
+        wait_stopped(&handle);
+        assert_eq!(*seen.lock().unwrap(), vec![0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn cancel_from_inside_a_callback_stops_the_work_and_further_callbacks() {
+        let handle_slot: Arc<OnceLock<Arc<TaskHandle>>> = Arc::new(OnceLock::new());
+        let (started, started_rx) = mpsc::channel::<()>();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        let slot = handle_slot.clone();
+        let handle = Arc::new(TaskHandle::spawn(
+            "cancel",
+            |events| async move {
+                for n in 0.. {
+                    if events.send(n).is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            },
+            move |n: i32| {
+                sink.lock().unwrap().push(n);
+                if n == 0 {
+                    started_rx.recv().unwrap();
+                }
+                if n == 3 {
+                    slot.get().unwrap().cancel();
+                }
+            },
+        ));
+        handle_slot.set(handle.clone()).ok().unwrap();
+        started.send(()).unwrap();
+        wait_stopped(&handle);
+        assert_eq!(*seen.lock().unwrap(), vec![0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn dropping_the_awaited_future_aborts_the_spawned_work() {
+        let (dropped, dropped_rx) = mpsc::channel::<()>();
+        struct Signal(mpsc::Sender<()>);
+        impl Drop for Signal {
+            fn drop(&mut self) {
+                let _ = self.0.send(());
+            }
+        }
+        let signal = Signal(dropped);
+        let work = run(async move {
+            let _signal = signal;
+            std::future::pending::<()>().await
+        });
+        // Give the runtime the task, then drop our side as a cancelled coroutine would.
+        let waker = std::task::Waker::noop();
+        let mut work = Box::pin(work);
+        assert!(
+            work.as_mut()
+                .poll(&mut Context::from_waker(waker))
+                .is_pending()
+        );
+        drop(work);
+        dropped_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the spawned work was dropped (aborted)");
     }
 }

@@ -1,6 +1,7 @@
 //! Records and enums that cross the FFI, with their conversions to and from the core's
 //! types. No rule is decided here.
 
+use hadir_core::api::DevicePerson;
 use hadir_core::api::{
     CheckInResult, CheckInStatus, LeaveInfo, LeaveKind, TeamAttendance, TeamCheckIn, TeamEvent,
     TeamMember,
@@ -10,8 +11,8 @@ use hadir_core::geofence::GeofenceVerdict;
 use hadir_core::ids::{DeviceLabel, PersonId, PersonIdKind};
 use hadir_core::schedule::{DayState, ExpectedAttendance};
 use hadir_core::wire;
-use hadir_device::device;
-use hadir_device::store::{EnrolledPerson, HistoryEntry, OutboxState};
+use hadir_device::device::{self, DeviceError};
+use hadir_device::store::{EnrolledPerson, HistoryEntry, OutboxState, StoreError};
 
 use crate::error::HadirError;
 
@@ -53,13 +54,24 @@ pub struct PersonRef {
 }
 
 impl PersonRef {
-    pub(crate) fn to_core(&self) -> Result<PersonId, HadirError> {
+    /// The core's identifier; `field` names the parameter in errors.
+    pub(crate) fn to_core(&self, field: &'static str) -> Result<PersonId, DeviceError> {
         let kind = match self.kind {
             PersonKind::Nip => PersonIdKind::Nip,
             PersonKind::NiPppk => PersonIdKind::NiPppk,
             PersonKind::NonAsn => PersonIdKind::NonAsn,
         };
-        Ok(PersonId::parse(kind, &self.value)?)
+        PersonId::parse(kind, &self.value)
+            .map_err(|source| DeviceError::InvalidId { field, source })
+    }
+
+    /// A person as the phone's store keys them (`kind:value`); anything else is
+    /// `STORE_CORRUPT`.
+    pub(crate) fn from_stored(keyed: &str) -> Result<Self, DeviceError> {
+        let id: PersonId = keyed.parse().map_err(|e| {
+            DeviceError::Store(StoreError::Corrupt(format!("stored person {keyed:?}: {e}")))
+        })?;
+        Ok(PersonRef::from_core(&id))
     }
 
     pub(crate) fn from_core(id: &PersonId) -> Self {
@@ -93,12 +105,15 @@ pub struct DeviceLabelInput {
 }
 
 impl DeviceLabelInput {
-    pub(crate) fn to_core(&self) -> Result<DeviceLabel, HadirError> {
+    pub(crate) fn to_core(&self) -> Result<DeviceLabel, DeviceError> {
         let label = match self.kind {
             DeviceLabelKind::Imei => DeviceLabel::Imei(self.value.trim().to_string()),
             DeviceLabelKind::PlatformId => DeviceLabel::PlatformId(self.value.trim().to_string()),
         };
-        label.validate()?;
+        label.validate().map_err(|source| DeviceError::InvalidId {
+            field: "device_label",
+            source,
+        })?;
         Ok(label)
     }
 }
@@ -344,6 +359,37 @@ impl DecisionStatus {
     }
 }
 
+/// How the server derived a check-in's trusted instant. A newer server may send a source
+/// this version does not know: it arrives as `Unknown`, never as an error.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum TrustedTimeSource {
+    /// From a server anchor and the phone's monotonic clock of the same boot (proven).
+    Anchored,
+    /// From the phone's wall clock alone (no anchor, or a reboot since): unproven.
+    DeviceClock,
+    /// The phone claimed a time after the server received it; cut to the receipt.
+    ServerReceipt,
+    /// A source this version does not know, as the server named it.
+    Unknown {
+        /// The server's name for it.
+        value: String,
+    },
+}
+
+impl TrustedTimeSource {
+    /// Converts the wire name (`anchored`, `device_clock`, `server_receipt`).
+    pub(crate) fn from_wire(name: &str) -> Self {
+        match name {
+            "anchored" => TrustedTimeSource::Anchored,
+            "device_clock" => TrustedTimeSource::DeviceClock,
+            "server_receipt" => TrustedTimeSource::ServerReceipt,
+            other => TrustedTimeSource::Unknown {
+                value: other.to_string(),
+            },
+        }
+    }
+}
+
 /// The server's decision on one check-in.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct ServerDecision {
@@ -357,6 +403,8 @@ pub struct ServerDecision {
     pub message: String,
     /// The trusted instant the server assigned, Unix ms.
     pub trusted_time_ms: Option<i64>,
+    /// How that instant was derived.
+    pub time_source: Option<TrustedTimeSource>,
     /// Distance to the nearest office when outside, metres.
     pub distance_m: Option<f64>,
 }
@@ -369,8 +417,34 @@ impl ServerDecision {
             codes: r.codes.clone(),
             message: r.message.clone(),
             trusted_time_ms: r.trusted_time_ms,
+            time_source: r.time_source.as_deref().map(TrustedTimeSource::from_wire),
             distance_m: r.distance_m,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hadir_core::clock::TimeSource;
+
+    #[test]
+    fn every_time_source_the_core_writes_is_known_and_a_new_one_is_kept() {
+        for (source, expected) in [
+            (TimeSource::Anchored, TrustedTimeSource::Anchored),
+            (TimeSource::DeviceClock, TrustedTimeSource::DeviceClock),
+            (TimeSource::ServerReceipt, TrustedTimeSource::ServerReceipt),
+        ] {
+            let wire = serde_json::to_value(source).unwrap();
+            let name = wire.as_str().expect("a time source is written as a name");
+            assert_eq!(TrustedTimeSource::from_wire(name), expected);
+        }
+        assert_eq!(
+            TrustedTimeSource::from_wire("gnss_time"),
+            TrustedTimeSource::Unknown {
+                value: "gnss_time".into()
+            }
+        );
     }
 }
 
@@ -405,6 +479,19 @@ impl SyncReport {
             error_message: r.error.as_ref().map(|e| e.1.clone()),
         }
     }
+
+    /// A pass that could not run at all (e.g. the store failed).
+    pub(crate) fn failed(error: &HadirError, pending: u32) -> Self {
+        SyncReport {
+            accepted: 0,
+            flagged: 0,
+            rejected: 0,
+            pending,
+            decisions: vec![],
+            error_code: Some(error.code().to_string()),
+            error_message: Some(error.staff_message().to_string()),
+        }
+    }
 }
 
 /// Upload state of a check-in on the phone.
@@ -424,7 +511,7 @@ pub struct HistoryItem {
     /// The check-in's id.
     pub checkin_id: String,
     /// Whose.
-    pub person_id: String,
+    pub person: PersonRef,
     /// Which attendance time.
     pub kind: AttendanceKind,
     /// Trusted instant, Unix ms.
@@ -440,13 +527,19 @@ pub struct HistoryItem {
 }
 
 impl HistoryItem {
-    pub(crate) fn from_core(h: &HistoryEntry) -> Self {
-        HistoryItem {
+    /// Fails on an attendance kind this version does not know (`STORE_CORRUPT`): it is
+    /// never shown as another kind.
+    pub(crate) fn from_core(h: &HistoryEntry) -> Result<Self, DeviceError> {
+        let kind = wire::AttendanceKind::parse(&h.kind).ok_or_else(|| {
+            DeviceError::Store(StoreError::Corrupt(format!(
+                "check-in {} has an unknown attendance kind {:?}",
+                h.checkin_id, h.kind
+            )))
+        })?;
+        Ok(HistoryItem {
             checkin_id: h.checkin_id.clone(),
-            person_id: h.person_id.clone(),
-            kind: wire::AttendanceKind::parse(&h.kind)
-                .map(AttendanceKind::from_core)
-                .unwrap_or(AttendanceKind::CheckIn),
+            person: PersonRef::from_stored(&h.person_id)?,
+            kind: AttendanceKind::from_core(kind),
             recorded_at_ms: h.recorded_at_ms,
             status: match h.state {
                 OutboxState::Pending => OutboxStatus::Pending,
@@ -456,15 +549,15 @@ impl HistoryItem {
             result_code: h.result_code.clone(),
             result_message: h.result_message.clone(),
             attempts: h.attempts,
-        }
+        })
     }
 }
 
 /// A person who may check in on this phone.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct EnrolledPersonInfo {
-    /// Their identifier.
-    pub person_id: String,
+    /// Their identifier, with its kind.
+    pub person: PersonRef,
     /// Their name.
     pub display_name: String,
     /// True for the phone's owner; false for a colleague sharing it.
@@ -481,13 +574,24 @@ impl EnrolledPersonInfo {
         p: &EnrolledPerson,
         office_ids: Vec<String>,
         is_supervisor: bool,
-    ) -> Self {
-        EnrolledPersonInfo {
-            person_id: p.person_id.clone(),
+    ) -> Result<Self, DeviceError> {
+        Ok(EnrolledPersonInfo {
+            person: PersonRef::from_stored(&p.person_id)?,
             display_name: p.display_name.clone(),
             is_device_owner: p.is_device_owner,
             office_ids,
             is_supervisor,
+        })
+    }
+
+    /// A person as the server listed them at enrollment.
+    pub(crate) fn from_listed(p: &DevicePerson) -> Self {
+        EnrolledPersonInfo {
+            person: PersonRef::from_core(&p.person),
+            display_name: p.display_name.clone(),
+            is_device_owner: p.is_device_owner,
+            office_ids: p.office_ids.clone(),
+            is_supervisor: p.is_supervisor,
         }
     }
 }

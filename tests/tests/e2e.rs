@@ -164,13 +164,20 @@ async fn enrolled_phone(world: &World, name: &str, nip: &str, clock: Arc<TestClo
 }
 
 fn fix(phone: &Phone, lat: f64, lon: f64) -> GpsFix {
-    fix_at((lat, lon), 8.0, phone.device.anchored_now_ms())
+    fix_at(
+        (lat, lon),
+        8.0,
+        phone
+            .device
+            .anchored_now_ms()
+            .expect("the test clock reads"),
+    )
 }
 
 fn check_in(phone: &Phone, nip: &str, fix: GpsFix, selfie: Vec<u8>) -> String {
     phone
         .device
-        .check_in(CheckInRequest {
+        .check_in_blocking(CheckInRequest {
             person: person(nip),
             kind: AttendanceKind::CheckIn,
             fix,
@@ -267,7 +274,10 @@ async fn edited_payload_replayed_envelope_and_foreign_key_are_refused() {
     let (k, d, now) = (
         &phone.key,
         device_id.as_str(),
-        phone.device.anchored_now_ms(),
+        phone
+            .device
+            .anchored_now_ms()
+            .expect("the test clock reads"),
     );
     let again = post_one(&client, original.clone(), k.as_ref(), d, now)
         .await

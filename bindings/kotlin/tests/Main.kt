@@ -4,6 +4,8 @@
 // Run by bindings/kotlin-tests.sh; prints "N passed, N failed" last.
 
 import id.go.hadir.core.AttendanceKind
+import id.go.hadir.core.ClockProvider
+import id.go.hadir.core.ClockSample
 import id.go.hadir.core.DecisionStatus
 import id.go.hadir.core.DeviceKeyProvider
 import id.go.hadir.core.DeviceLabelInput
@@ -24,7 +26,18 @@ import id.go.hadir.core.SyncListener
 import id.go.hadir.core.SyncReport
 import id.go.hadir.core.DayStatus
 import id.go.hadir.core.TeamListener
+import id.go.hadir.core.TaskHandle
 import id.go.hadir.core.TeamUpdate
+import id.go.hadir.core.TrustedTimeSource
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.CoroutineStart
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
+import java.net.InetAddress
+import java.net.ServerSocket
 import java.awt.Color
 import java.awt.image.BufferedImage
 import java.io.ByteArrayOutputStream
@@ -66,6 +79,82 @@ class CollectingTeamListener : TeamListener {
     override fun onTeamClosed(code: String, staffMessage: String) { closed.add(code) }
 }
 
+/** The stable code of any HadirException variant. */
+val HadirException.errorCode: String get() = when (this) {
+    is HadirException.InvalidInput -> code
+    is HadirException.NotReady -> code
+    is HadirException.Photo -> code
+    is HadirException.Storage -> code
+    is HadirException.Network -> code
+    is HadirException.RateLimited -> code
+    is HadirException.Overloaded -> code
+    is HadirException.Refused -> code
+    is HadirException.Platform -> code
+}
+
+/** Calls `body`, which re-enters the engine from a callback, and keeps what it threw. */
+fun reenter(errors: ConcurrentLinkedQueue<Throwable>, body: suspend () -> Unit) {
+    try { runBlocking { body() } } catch (e: Throwable) { errors.add(e) }
+}
+
+/** A SyncListener that re-enters the engine, sync and async, on every callback. */
+class ReentrantSyncListener(val engine: HadirEngine, val person: PersonRef) : SyncListener {
+    val reports = java.util.concurrent.LinkedBlockingQueue<SyncReport>()
+    val nested = ConcurrentLinkedQueue<SyncReport>()
+    val errors = ConcurrentLinkedQueue<Throwable>()
+    val threads = ConcurrentLinkedQueue<Long>()
+    override fun onSync(report: SyncReport) {
+        threads.add(Thread.currentThread().id)
+        reenter(errors) {
+            engine.pendingCount()
+            engine.history(person, 5u)
+            engine.nextExpectedAttendance(person)
+            engine.refreshConfig()
+            nested.add(engine.syncNow())
+        }
+        reports.add(report)
+    }
+}
+
+/** A TeamListener that re-enters the engine, sync and async, on every callback. The
+ *  team view may fail where the server is down or refuses; that is recorded, not thrown. */
+class ReentrantTeamListener(val engine: HadirEngine, val supervisor: PersonRef) : TeamListener {
+    val updates = java.util.concurrent.LinkedBlockingQueue<TeamUpdate>()
+    val retrying = java.util.concurrent.LinkedBlockingQueue<String>()
+    val closed = java.util.concurrent.LinkedBlockingQueue<String>()
+    val views = ConcurrentLinkedQueue<String>()
+    val errors = ConcurrentLinkedQueue<Throwable>()
+    val threads = ConcurrentLinkedQueue<String>()
+    private fun reenterAll() {
+        threads.add(Thread.currentThread().name)
+        reenter(errors) {
+            engine.people()
+            engine.pendingCount()
+            views.add(try { "${engine.teamAttendance(supervisor, null).members.size} members" } catch (e: HadirException) { e.errorCode })
+        }
+    }
+    override fun onTeamUpdate(update: TeamUpdate) { reenterAll(); updates.add(update) }
+    override fun onTeamRetrying(code: String, staffMessage: String, retryInMs: ULong) { reenterAll(); retrying.add(code) }
+    override fun onTeamReset() { reenterAll(); retrying.add("RESET") }
+    override fun onTeamClosed(code: String, staffMessage: String) { reenterAll(); closed.add(code) }
+}
+
+/** A Logger that calls the engine (sync and async) on every line before keeping it. */
+class ReentrantLogger : Logger {
+    @Volatile var engine: HadirEngine? = null
+    val lines = java.util.concurrent.LinkedBlockingQueue<String>()
+    val threads = ConcurrentLinkedQueue<String>()
+    override fun log(level: LogLevel, message: String) {
+        threads.add(Thread.currentThread().name)
+        engine?.let { e ->
+            e.pendingCount()
+            e.deviceId()
+            runBlocking { try { e.refreshConfig() } catch (_: HadirException) { } }
+        }
+        lines.add(message)
+    }
+}
+
 /** A P-256 key from java.security, signing with SHA256withECDSA (DER), like Android Keystore. */
 class JavaSecurityDeviceKey : DeviceKeyProvider {
     private val pair = KeyPairGenerator.getInstance("EC").apply {
@@ -98,6 +187,11 @@ class BrokenDeviceKey : DeviceKeyProvider {
     override fun sign(message: ByteArray): ByteArray = throw IllegalStateException("keystore unavailable")
 }
 
+/** A platform clock that fails, as a shell's can. */
+class BrokenClock : ClockProvider {
+    override fun read(): ClockSample = throw IllegalStateException("clock service unavailable")
+}
+
 class CollectingLogger : Logger {
     val lines = ConcurrentLinkedQueue<String>()
     override fun log(level: LogLevel, message: String) { lines.add("$level $message") }
@@ -121,7 +215,7 @@ fun cameraJpeg(seed: Long): ByteArray {
     return out.toByteArray()
 }
 
-class Server(val bin: String, val db: File, val selfies: File) {
+class Server(val bin: String, val db: File, val selfies: File, val config: File? = null) {
     var process: Process? = null
     var address = ""
 
@@ -134,7 +228,9 @@ class Server(val bin: String, val db: File, val selfies: File) {
     }
 
     fun start(listen: String = "127.0.0.1:0") {
-        val pb = ProcessBuilder(bin, "serve", "--db", db.path, "--selfie-dir", selfies.path, "--listen", listen)
+        val args = listOf(bin, "serve", "--db", db.path, "--selfie-dir", selfies.path, "--listen", listen) +
+            (config?.let { listOf("--config", it.path) } ?: emptyList())
+        val pb = ProcessBuilder(args)
             .redirectError(ProcessBuilder.Redirect.INHERIT)
         pb.environment()["RUST_LOG"] = "warn"
         val p = pb.start()
@@ -158,9 +254,9 @@ class Server(val bin: String, val db: File, val selfies: File) {
 var passed = 0
 var failed = 0
 
-fun test(name: String, body: () -> Unit) {
+fun test(name: String, body: suspend CoroutineScope.() -> Unit) {
     try {
-        body()
+        runBlocking { body() }
         passed++
         println("ok   $name")
     } catch (e: Throwable) {
@@ -172,7 +268,7 @@ fun test(name: String, body: () -> Unit) {
 
 fun expect(condition: Boolean, message: () -> String) { if (!condition) throw AssertionError(message()) }
 
-inline fun <reified E : Throwable> expectThrows(body: () -> Unit): E {
+suspend inline fun <reified E : Throwable> expectThrows(body: suspend () -> Unit): E {
     try { body() } catch (e: Throwable) {
         if (e is E) return e
         throw AssertionError("expected ${E::class.simpleName}, got $e")
@@ -243,7 +339,7 @@ fun main() {
     test("a colleague without a phone is added as a guest on the same device") {
         val person = engine.enroll(guestCode, guest, label)
         expect(!person.isDeviceOwner) { "guest" }
-        expect(engine.people().map { it.personId }.toSet() == setOf(OWNER_NIP, GUEST_ID)) { engine.people().toString() }
+        expect(engine.people().map { it.person }.toSet() == setOf(owner, guest)) { engine.people().toString() }
     }
 
     test("the verdict before the camera opens tells the distance in Indonesian") {
@@ -268,6 +364,7 @@ fun main() {
         expect(report.errorCode == null) { report.toString() }
         val byId = report.decisions.associateBy { it.checkinId }
         expect(byId[a.checkinId]?.status == DecisionStatus.ACCEPTED) { report.toString() }
+        expect(byId[a.checkinId]?.timeSource == TrustedTimeSource.Anchored) { "proven time: ${byId[a.checkinId]}" }
         val rejected = byId[b.checkinId] ?: error("no decision for outside")
         expect(rejected.status == DecisionStatus.REJECTED && "GEOFENCE_OUTSIDE" in rejected.codes) { rejected.toString() }
         expect((rejected.distanceM ?: 0.0) > 200) { rejected.toString() }
@@ -303,7 +400,7 @@ fun main() {
         val badNip = expectThrows<HadirException.InvalidInput> {
             engine.checkLocation(PersonRef(PersonKind.NIP, "198502302010011003"), fixAt(OFFICE_LAT, OFFICE_LON))
         }
-        expect(badNip.code == "ID_BAD_BIRTH_DATE") { badNip.code }
+        expect(badNip.code == "ID_BAD_BIRTH_DATE" && badNip.field == "person") { "${badNip.code} ${badNip.field}" }
         val notJpeg = expectThrows<HadirException.Photo> {
             engine.checkIn(owner, AttendanceKind.CHECK_IN, fixAt(OFFICE_LAT, OFFICE_LON), "bukan foto".toByteArray(), null)
         }
@@ -311,13 +408,13 @@ fun main() {
         val badFix = expectThrows<HadirException.InvalidInput> {
             engine.checkLocation(owner, fixAt(123.0, OFFICE_LON))
         }
-        expect(badFix.code.startsWith("GEOFENCE_")) { badFix.code }
+        expect(badFix.code.startsWith("GEOFENCE_") && badFix.field == "fix") { "${badFix.code} ${badFix.field}" }
         val used = expectThrows<HadirException.Refused> { engine.enroll(ownerCode, owner, label) }
         expect(used.code == "ENROLL_CODE_INVALID") { used.code }
         val badImei = expectThrows<HadirException.InvalidInput> {
             engine.enroll(ownerCode, owner, DeviceLabelInput(DeviceLabelKind.IMEI, "490154203237517"))
         }
-        expect(badImei.code == "ID_BAD_IMEI") { badImei.code }
+        expect(badImei.code == "ID_BAD_IMEI" && badImei.field == "device_label") { "${badImei.code} ${badImei.field}" }
         expect(engine.pendingCount() == 0u) { "nothing recorded by failed calls" }
     }
 
@@ -326,6 +423,9 @@ fun main() {
             HadirEngine.open(config.copy(databasePath = File(work, "broken.db").path), BrokenDeviceKey(), null, null)
         }
         expect(e.code == "KEY_UNAVAILABLE") { e.code }
+        val clockless = HadirEngine.open(config.copy(databasePath = File(work, "clockless.db").path), null, BrokenClock(), null)
+        val noClock = expectThrows<HadirException.Platform> { clockless.enroll(ownerCode, owner, label) }
+        expect(noClock.code == "CLOCK_UNAVAILABLE") { "no fallback clock: ${noClock.code}" }
     }
 
     test("check-ins queued while the server is down arrive once it is back") {
@@ -354,11 +454,13 @@ fun main() {
             Thread {
                 start.await()
                 try {
-                    repeat(perThread) { i ->
-                        engine.checkLocation(owner, fixAt(OFFICE_LAT, OFFICE_LON))
-                        ids.add(engine.checkIn(owner, AttendanceKind.BREAK_END, fixAt(OFFICE_LAT, OFFICE_LON), cameraJpeg(100L + t * 10 + i), null).checkinId)
-                        engine.pendingCount()
-                        if (i == 1) engine.syncNow()
+                    runBlocking {
+                        repeat(perThread) { i ->
+                            engine.checkLocation(owner, fixAt(OFFICE_LAT, OFFICE_LON))
+                            ids.add(engine.checkIn(owner, AttendanceKind.BREAK_END, fixAt(OFFICE_LAT, OFFICE_LON), cameraJpeg(100L + t * 10 + i), null).checkinId)
+                            engine.pendingCount()
+                            if (i == 1) engine.syncNow()
+                        }
                     }
                 } catch (e: Throwable) { errors.add(e) }
             }.apply { start() }
@@ -383,16 +485,57 @@ fun main() {
         expect(got.await(30, TimeUnit.SECONDS)) { "a report arrived" }
         expect(reports.first().accepted == 1u) { reports.toString() }
         handle.cancel()
-        Thread.sleep(200)
+        withTimeout(10_000) { handle.join() }
         expect(handle.isFinished()) { "cancelled" }
         expect(engine.pendingCount() == 0u) { "delivered" }
     }
 
+    test("a SyncListener that calls the engine on every callback: no panic, no deadlock, nothing lost") {
+        val listener = ReentrantSyncListener(engine, owner)
+        val first = engine.checkIn(owner, AttendanceKind.CHECK_OUT, fixAt(OFFICE_LAT, OFFICE_LON), cameraJpeg(600), null)
+        val handle = engine.startBackgroundSync(5u, listener)
+        val one = listener.reports.poll(30, TimeUnit.SECONDS) ?: error("first report")
+        // The next pass runs after the listener's own syncNow: both come through.
+        val second = engine.checkIn(owner, AttendanceKind.CHECK_OUT, fixAt(OFFICE_LAT, OFFICE_LON), cameraJpeg(601), null)
+        val two = listener.reports.poll(30, TimeUnit.SECONDS) ?: error("second report")
+        handle.cancel()
+        withTimeout(10_000) { handle.join() }
+        expect(listener.errors.isEmpty()) { "errors in callbacks: ${listener.errors.toList()}" }
+        // (The delivery thread's name is checked in Rust: JNA names attached threads itself.)
+        expect(Thread.currentThread().id !in listener.threads) { "never on the caller's thread" }
+        val decided = (listOf(one, two) + listener.nested).flatMap { r -> r.decisions.map { it.checkinId } }
+        expect(first.checkinId in decided && second.checkinId in decided) { "both delivered: $decided" }
+        expect(listener.nested.size >= 2) { "syncNow from inside each callback: ${listener.nested}" }
+        expect(engine.pendingCount() == 0u) { "nothing pending" }
+    }
+
+    test("cancelling the coroutine that awaits a call aborts the work: the server sees the connection go") {
+        // A server that accepts and never answers: enroll's first request hangs there.
+        ServerSocket(0, 1, InetAddress.getLoopbackAddress()).use { silent ->
+            silent.soTimeout = 30_000
+            val phone = HadirEngine.open(config.copy(databasePath = File(work, "silent.db").path,
+                serverUrl = "http://127.0.0.1:${silent.localPort}"), null, null, null)
+            val call = async(Dispatchers.IO) { phone.enroll("ABCD-EFGH", owner, label) }
+            val connection = silent.accept()
+            // Well inside the client's own 30 s timeout: only an abort closes it this soon.
+            connection.soTimeout = 10_000
+            call.cancel()
+            // The aborted request's connection is closed by the engine: EOF, not a timeout.
+            val read = connection.getInputStream().let { input -> generateSequence { input.read().takeIf { it >= 0 } }.count() }
+            expect(read > 0) { "the request had been sent" }
+            expect(call.isCancelled) { "cancelled" }
+            expect(phone.deviceId() == null) { "nothing recorded" }
+            connection.close()
+        }
+    }
+
+    var supEngineSlot: HadirEngine? = null
     test("the supervisor reads the team view and receives a live event") {
         val supervisor = PersonRef(PersonKind.NIP, SUPERVISOR_NIP)
         val supKey = JavaSecurityDeviceKey()
         val supEngine = HadirEngine.open(config.copy(databasePath = File(work, "supervisor.db").path), supKey, null, null)
         val me = supEngine.enroll(supervisorCode, supervisor, DeviceLabelInput(DeviceLabelKind.PLATFORM_ID, "android-id-5f3a9c"))
+        supEngineSlot = supEngine
         expect(me.isSupervisor && me.isDeviceOwner) { me.toString() }
         expect(supEngine.people().single().isSupervisor) { supEngine.people().toString() }
         expect(engine.people().none { it.isSupervisor }) { engine.people().toString() }
@@ -409,7 +552,6 @@ fun main() {
 
         val listener = CollectingTeamListener()
         val handle = supEngine.subscribeTeam(supervisor, view.cursor, listener)
-        Thread.sleep(500)
         val receipt = engine.checkIn(owner, AttendanceKind.CHECK_OUT, fixAt(OFFICE_LAT, OFFICE_LON), cameraJpeg(900), null)
         engine.syncNow()
         val update = listener.updates.poll(30, TimeUnit.SECONDS) ?: error("no live event within 30 s")
@@ -418,7 +560,7 @@ fun main() {
         expect(update.member.checkins.any { it.checkinId == receipt.checkinId }) { update.toString() }
         expect(update.seq > view.cursor) { "seq ${update.seq} after ${view.cursor}" }
         handle.cancel()
-        Thread.sleep(200)
+        withTimeout(10_000) { handle.join() }
         expect(handle.isFinished()) { "cancelled" }
         expect(listener.closed.isEmpty()) { listener.closed.toString() }
 
@@ -429,7 +571,7 @@ fun main() {
         val notHere = expectThrows<HadirException.NotReady> { engine.teamAttendance(supervisor, null) }
         expect(notHere.code == "PERSON_NOT_ON_DEVICE") { notHere.code }
         val badDate = expectThrows<HadirException.InvalidInput> { supEngine.teamAttendance(supervisor, "23-11-2026") }
-        expect(badDate.code == "DATE_INVALID") { badDate.code }
+        expect(badDate.code == "DATE_INVALID" && badDate.field == "date") { "${badDate.code} ${badDate.field}" }
         // A past date: nobody checked in then, so both were absent.
         val past = supEngine.teamAttendance(supervisor, "2026-01-05")
         expect(past.members.all { it.status == DayStatus.ABSENT }) { past.toString() }
@@ -437,10 +579,87 @@ fun main() {
         // A staff member's subscription ends at once with the server's refusal.
         val refused = CollectingTeamListener()
         val h2 = engine.subscribeTeam(owner, null, refused)
-        val deadline = System.currentTimeMillis() + 10_000
-        while (refused.closed.isEmpty() && System.currentTimeMillis() < deadline) Thread.sleep(50)
+        // join returns once the feed has ended by itself and its last callback returned.
+        withTimeout(10_000) { h2.join() }
         expect(refused.closed.toList() == listOf("TEAM_NOT_SUPERVISOR")) { refused.closed.toString() }
         expect(h2.isFinished()) { "finished after the refusal" }
+    }
+
+    test("a TeamListener that calls the engine on every callback, through an outage, a refusal and cancellation") {
+        val sup = supEngineSlot ?: error("the supervisor test enrolled no phone")
+        val supervisor = PersonRef(PersonKind.NIP, SUPERVISOR_NIP)
+        val view = sup.teamAttendance(supervisor, null)
+        val listener = ReentrantTeamListener(sup, supervisor)
+        val handle = sup.subscribeTeam(supervisor, view.cursor, listener)
+        // The owner of the subscription is a coroutine: cancelling it stops the feed.
+        val owner_ = launch(Dispatchers.IO, start = CoroutineStart.UNDISPATCHED) { handle.join() }
+        // An outage: the feed reports it retries (its callback re-enters the engine).
+        val port = server.address.substringAfterLast(':')
+        server.stop()
+        val code = listener.retrying.poll(60, TimeUnit.SECONDS) ?: error("no retrying callback")
+        expect(code == "NETWORK" || code == "SERVER_UNAVAILABLE") { code }
+        server.start("127.0.0.1:$port")
+        // Back online: a new check-in arrives live, and the callback reads the team view.
+        val receipt = engine.checkIn(owner, AttendanceKind.CHECK_OUT, fixAt(OFFICE_LAT, OFFICE_LON), cameraJpeg(950), null)
+        expect(engine.syncNow().errorCode == null) { "delivered" }
+        var update = listener.updates.poll(60, TimeUnit.SECONDS) ?: error("no live event after the outage")
+        while (update.checkin.checkinId != receipt.checkinId) {
+            update = listener.updates.poll(60, TimeUnit.SECONDS) ?: error("the new check-in never came")
+        }
+        owner_.cancel()
+        withTimeout(10_000) { handle.join() }
+        expect(handle.isFinished()) { "stopped with its coroutine" }
+        expect(listener.closed.isEmpty()) { "cancelled, not closed: ${listener.closed}" }
+        expect(listener.errors.isEmpty()) { "errors in callbacks: ${listener.errors.toList()}" }
+        expect(listener.views.any { it.endsWith("members") }) { "the view was read from a callback: ${listener.views}" }
+
+        // A refused feed closes; the closing callback re-enters too.
+        val staff = ReentrantTeamListener(engine, owner)
+        val refused = engine.subscribeTeam(owner, null, staff)
+        withTimeout(10_000) { refused.join() }
+        expect(staff.closed.toList() == listOf("TEAM_NOT_SUPERVISOR")) { staff.closed.toString() }
+        expect(staff.views.toList() == listOf("TEAM_NOT_SUPERVISOR")) { staff.views.toString() }
+        expect(staff.errors.isEmpty()) { staff.errors.toString() }
+    }
+
+    test("a Logger that calls the engine on every line gets each line once, never an echo") {
+        val reentrant = ReentrantLogger()
+        val quiet = HadirEngine.open(config.copy(databasePath = File(work, "logged.db").path), null, null, reentrant)
+        reentrant.engine = quiet
+        expectThrows<HadirException.NotReady> { quiet.refreshConfig() }
+        // A later line, after the one above and any echo it could have caused.
+        expectThrows<HadirException.NotReady> { quiet.checkLocation(owner, fixAt(OFFICE_LAT, OFFICE_LON)) }
+        val seen = mutableListOf<String>()
+        while (seen.none { it.startsWith("check_location failed") }) {
+            seen.add(reentrant.lines.poll(10, TimeUnit.SECONDS) ?: error("lines so far: $seen"))
+        }
+        expect(seen.count { it.startsWith("refresh_config failed") } == 1) { seen.toString() }
+    }
+
+    test("a real 429 from the server reaches Kotlin with retry_after_s and a message that says it") {
+        val dir = File(work, "limited").apply { mkdirs() }
+        val limitedConfig = File(dir, "server.toml").apply { writeText("rate_limit_per_second = 0.01\nrate_limit_burst = 5\n") }
+        val limited = Server(bin, File(dir, "server.db"), File(dir, "selfies"), limitedConfig)
+        limited.admin("office", "add", "--id", "kominfo", "--name", "Dinas Kominfo", "--utc-offset-minutes", "420",
+            "--lat", OFFICE_LAT.toString(), "--lon", OFFICE_LON.toString(), "--radius-m", "100")
+        limited.admin("person", "add", "--kind", "nip", "--id", OWNER_NIP, "--name", "Budi Santoso", "--office", "kominfo")
+        val code = limited.admin("enroll-code", "issue", "--person", OWNER_NIP).trim()
+        limited.start()
+        try {
+            val phone = HadirEngine.open(config.copy(databasePath = File(dir, "phone.db").path, serverUrl = limited.url), null, null, null)
+            phone.enroll(code, owner, label)
+            var limitedBy: HadirException.RateLimited? = null
+            for (i in 0 until 20) {
+                try { phone.refreshConfig() } catch (e: HadirException.RateLimited) { limitedBy = e; break }
+            }
+            val e = limitedBy ?: error("never rate limited")
+            expect(e.code == "RATE_LIMITED") { e.code }
+            val wait = e.retryAfterS ?: error("no retry_after_s")
+            expect(wait > 0u) { "retry after $wait" }
+            expect(e.staffMessage.contains("$wait detik")) { e.staffMessage }
+        } finally {
+            limited.stop()
+        }
     }
 
     test("the logger bridge receives the engine's lines") {

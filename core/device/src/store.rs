@@ -45,15 +45,23 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavio
 /// The schema version this build writes and understands (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// One migration step: SQL, or code where SQL cannot decide (e.g. reading signed
+/// payloads).
+enum Step {
+    Sql(&'static str),
+    Code(fn(&rusqlite::Transaction<'_>) -> Result<(), StoreError>),
+}
+
 /// How many recent fixes are kept per person; older ones are deleted as new ones
 /// arrive. Impossible-travel checks only need the last few.
 pub const RECENT_FIXES_PER_PERSON: u32 = 20;
 
 /// Migration steps in order: `MIGRATIONS[i]` takes a file from version `i` to `i + 1`.
 /// Never edit a step that has shipped; append a new one.
-const MIGRATIONS: &[&str] = &[
+const MIGRATIONS: &[Step] = &[
     // 0 -> 1: the first schema.
-    "
+    Step::Sql(
+        "
     CREATE TABLE outbox (
         seq                INTEGER PRIMARY KEY AUTOINCREMENT,
         checkin_id         TEXT    NOT NULL UNIQUE,
@@ -105,7 +113,78 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX recent_fix_by_person ON recent_fix (person_id, fix_time_ms, id);
     ",
+    ),
+    // 1 -> 2: people keyed by their `kind:value` form, not the bare value.
+    Step::Code(key_people_by_kind),
 ];
+
+/// Migration 1 -> 2: every `person_id` (people, outbox, recent fixes) becomes the
+/// `kind:value` form of [`PersonId`]'s `Display` (`nip:198503122010011003`), so two
+/// people whose ids share a value but not a kind are never confused.
+///
+/// Each bare value's kind comes from, in order: the signed payloads of the outbox (the
+/// kind the person checked in with), the cached configuration's people (the server's
+/// list for this device), and last the value's shape (a valid NIP, else NI PPPK, else
+/// non-ASN id; an 18-digit value valid as both is taken as a NIP). A value none of these
+/// accept is left as it was.
+fn key_people_by_kind(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    use hadir_core::ids::{PersonId, PersonIdKind};
+    use std::collections::HashMap;
+
+    let person_of = |json: &serde_json::Value| -> Option<PersonId> {
+        serde_json::from_value(json.get("person")?.clone()).ok()
+    };
+    let mut known: HashMap<String, PersonId> = HashMap::new();
+    let mut envelopes = tx.prepare("SELECT envelope_json FROM outbox ORDER BY seq")?;
+    for bytes in envelopes.query_map([], |r| r.get::<_, Vec<u8>>(0))? {
+        let payload = hadir_core::envelope::Envelope::from_json(&bytes?)
+            .ok()
+            .and_then(|e| serde_json::from_slice::<serde_json::Value>(&e.payload).ok());
+        if let Some(person) = payload.as_ref().and_then(person_of) {
+            known.entry(person.value().to_string()).or_insert(person);
+        }
+    }
+    let config: Option<Vec<u8>> = tx
+        .query_row("SELECT value FROM kv WHERE key = ?1", [keys::CONFIG], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let listed = config
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|c| c.pointer("/config/people").cloned());
+    if let Some(serde_json::Value::Array(people)) = listed {
+        for person in people.iter().filter_map(person_of) {
+            known.entry(person.value().to_string()).or_insert(person);
+        }
+    }
+    let mut bare = tx.prepare(
+        "SELECT person_id FROM person UNION SELECT person_id FROM outbox \
+         UNION SELECT person_id FROM recent_fix",
+    )?;
+    let values: Vec<String> = bare
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for value in values.iter().filter(|v| !v.contains(':')) {
+        let person = known.get(value).cloned().or_else(|| {
+            [
+                PersonIdKind::Nip,
+                PersonIdKind::NiPppk,
+                PersonIdKind::NonAsn,
+            ]
+            .into_iter()
+            .find_map(|kind| PersonId::parse(kind, value).ok())
+        });
+        let Some(person) = person else { continue };
+        let keyed = person.to_string();
+        for table in ["person", "outbox", "recent_fix"] {
+            tx.execute(
+                &format!("UPDATE {table} SET person_id = ?1 WHERE person_id = ?2"),
+                params![keyed, value],
+            )?;
+        }
+    }
+    Ok(())
+}
 
 /// Well-known keys of the key/value table ([`Store::set_value`], [`Store::value`]).
 /// Values are opaque bytes to the store; their owners choose the encoding.
@@ -145,7 +224,7 @@ impl Default for StoreLimits {
 pub struct NewCheckIn {
     /// The check-in's unique id (UUID text); the server refuses a second use.
     pub checkin_id: String,
-    /// Whose check-in it is.
+    /// Whose check-in it is: the `kind:value` form of their `PersonId`.
     pub person_id: String,
     /// Which attendance time (e.g. `"in"`, `"break"`, `"back"`, `"out"`).
     pub kind: String,
@@ -232,7 +311,7 @@ pub struct HistoryEntry {
     pub seq: i64,
     /// The check-in's unique id.
     pub checkin_id: String,
-    /// Whose check-in it is.
+    /// Whose check-in it is: the `kind:value` form of their `PersonId`.
     pub person_id: String,
     /// Which attendance time.
     pub kind: String,
@@ -263,7 +342,7 @@ pub struct HistoryEntry {
 /// A person enrolled on this device (a phone may be shared by colleagues).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnrolledPerson {
-    /// The person's id (NIP, NI PPPK or honorer id).
+    /// The person's id in its `kind:value` form (`nip:1985…`, `non_asn:THL-…`).
     pub person_id: String,
     /// Name shown on the check-in screen.
     pub display_name: String,
@@ -276,7 +355,7 @@ pub struct EnrolledPerson {
 /// A fix remembered for a person, for impossible-travel checks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecentFix {
-    /// Whose fix it was.
+    /// Whose fix it was (`kind:value`).
     pub person_id: String,
     /// Latitude, WGS84 degrees.
     pub latitude: f64,
@@ -455,7 +534,10 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let found = check_version(&tx)?;
     for (from, step) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        tx.execute_batch(step)?;
+        match step {
+            Step::Sql(sql) => tx.execute_batch(sql)?,
+            Step::Code(run) => run(&tx)?,
+        }
         tx.pragma_update(None, "user_version", from as i64 + 1)?;
     }
     tx.commit()?;
@@ -985,6 +1067,85 @@ mod tests {
             selfie_sha256_hex: "00".repeat(32),
             local_verdict_json: "{\"inside\":true}".to_string(),
         }
+    }
+
+    #[test]
+    fn migration_2_keys_people_of_an_old_file_by_kind() {
+        use hadir_core::envelope::{CHECKIN_PAYLOAD_TYPE, Envelope, SoftwareDeviceKey};
+        let dir = TempDir::new().unwrap();
+        let path = dir.path().join("version-1.db");
+        // Both values pass the NIP check by shape; the file says what they are.
+        let pppk_checked_in = "199001012020011003";
+        let pppk_listed = "198803212021012002";
+        let honorer = "THL-2024/017";
+        {
+            // The file exactly as version 1 of the app left it.
+            let conn = Connection::open(&path).unwrap();
+            let Step::Sql(first_schema) = &MIGRATIONS[0] else {
+                unreachable!("the first step is SQL")
+            };
+            conn.execute_batch(first_schema).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            for (id, owner) in [(pppk_checked_in, 1), (pppk_listed, 0), (honorer, 0)] {
+                conn.execute(
+                    "INSERT INTO person VALUES (?1, 'Nama', 1700000000000, ?2)",
+                    params![id, owner],
+                )
+                .unwrap();
+            }
+            let payload = format!(
+                r#"{{"person":{{"kind":"ni_pppk","value":"{pppk_checked_in}"}},"kind":"check_in"}}"#
+            );
+            let key = SoftwareDeviceKey::generate().unwrap();
+            let envelope =
+                Envelope::sign(CHECKIN_PAYLOAD_TYPE, payload.into_bytes(), &key).unwrap();
+            conn.execute(
+                "INSERT INTO outbox (checkin_id, person_id, kind, recorded_at_ms, payload_bytes, \
+                 selfie_sha256_hex, local_verdict_json, envelope_json) \
+                 VALUES ('c1', ?1, 'check_in', 1700000000000, 10, ?2, '{}', ?3)",
+                params![pppk_checked_in, "00".repeat(32), envelope.to_json()],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO recent_fix (person_id, latitude, longitude, accuracy_m, fix_time_ms) \
+                 VALUES (?1, -3.79, 102.26, 8.0, 1700000000000)",
+                [pppk_checked_in],
+            )
+            .unwrap();
+            let config = format!(
+                r#"{{"etag":null,"config":{{"people":[{{"person":{{"kind":"ni_pppk","value":"{pppk_listed}"}}}}]}}}}"#
+            );
+            conn.execute(
+                "INSERT INTO kv VALUES (?1, ?2)",
+                params![keys::CONFIG, config.into_bytes()],
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path, StoreLimits::default()).unwrap();
+        let mut people: Vec<String> = store
+            .people()
+            .unwrap()
+            .into_iter()
+            .map(|p| p.person_id)
+            .collect();
+        people.sort();
+        assert_eq!(
+            people,
+            [
+                format!("ni_pppk:{pppk_listed}"),
+                format!("ni_pppk:{pppk_checked_in}"),
+                format!("non_asn:{honorer}"),
+            ]
+        );
+        let keyed = format!("ni_pppk:{pppk_checked_in}");
+        let history = store.history(Some(&keyed), 10).unwrap();
+        assert_eq!(history.len(), 1, "the outbox row follows its person");
+        assert_eq!(store.recent_fixes(&keyed, 10).unwrap().len(), 1);
+        assert!(store.history(Some(pppk_checked_in), 10).unwrap().is_empty());
+        drop(store);
+        // Opening again changes nothing (the step ran once, at version 1 -> 2).
+        let again = Store::open(&path, StoreLimits::default()).unwrap();
+        assert_eq!(again.people().unwrap().len(), 3);
     }
 
     #[test]

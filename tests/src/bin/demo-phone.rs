@@ -117,7 +117,8 @@ async fn main() {
         latitude: lat,
         longitude: lon,
         accuracy_m: 9.0,
-        fix_time_ms: phone.anchored_now_ms() - minutes_ago * 55_000,
+        fix_time_ms: phone.anchored_now_ms().expect("the system clock reads")
+            - minutes_ago * 55_000,
         provider: FixProvider::Fused,
         is_mock: false,
     };
@@ -125,7 +126,7 @@ async fn main() {
         let check = phone.check_location(&person, &fix).expect("verdict");
         println!("   sebelum kamera: {}", check.staff_message());
         let receipt = phone
-            .check_in(CheckInRequest {
+            .check_in_blocking(CheckInRequest {
                 person: person.clone(),
                 kind,
                 fix,
@@ -221,7 +222,7 @@ async fn main() {
     );
     let offset = office.utc_offset_minutes;
     let schedule = config.schedule(&office.id);
-    let now = boss.anchored_now_ms();
+    let now = boss.anchored_now_ms().expect("the system clock reads");
     let today_plan = schedule.day(hadir_core::schedule::local_date(now, offset));
     let times: Vec<String> = today_plan
         .times

@@ -1,0 +1,338 @@
+//! The device engine: the one entry point the Kotlin and Swift shells (through
+//! `hadir-ffi`) and the demo client use on a phone.
+//!
+//! A [`Device`] owns the SQLite [`Store`], the device key, the platform clock and the
+//! HTTP client. Local operations (the geofence verdict before the camera opens, the
+//! check-in itself, history) are synchronous and work with no signal: a check-in is
+//! signed and committed to the outbox before [`Device::check_in`] returns. Network
+//! operations (enrollment, config refresh, sync) are `async`; the sync delivers the
+//! outbox exactly once, in order, selfie first, and records every final result.
+//!
+//! Modules: [`error`] (what can fail, with stable codes), [`backoff`] (the one retry
+//! delay rule), [`enroll`] (enrollment and configuration), [`checkin`] (the verdict,
+//! the check-in and what is due next), [`sync`] (delivering the outbox), [`team`] (a
+//! supervisor's team and live feed).
+
+mod backoff;
+mod checkin;
+mod enroll;
+mod error;
+mod sync;
+mod team;
+
+pub use backoff::Backoff;
+pub use checkin::{CheckInReceipt, CheckInRequest, LocalCheck, NextAttendance};
+pub use error::{DeviceError, parse_date};
+pub use sync::SyncReport;
+pub use team::TeamFeedProblem;
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::client::{ApiClient, ClientError, Conditional, Signer, TlsOptions};
+use crate::store::{self, EnrolledPerson, HistoryEntry, NewCheckIn, RecentFix, Store};
+use hadir_core::api::{
+    CheckInBatch, CheckInResult, CheckInStatus, DeviceConfig, DevicePerson, EnrollRequest,
+    MAX_BATCH, MAX_TEAM_WAIT_S, TeamAttendance, TeamEvent, TeamEvents,
+};
+use hadir_core::auth;
+use hadir_core::clock::{self, ClockReading, PlatformClock, ServerTimeAnchor, TimeEvidence};
+use hadir_core::envelope::{self, CHECKIN_PAYLOAD_TYPE, DeviceKey, Envelope, SoftwareDeviceKey};
+use hadir_core::fix::{self, FixIssue, GpsFix};
+use hadir_core::geofence::{GeofenceIndex, GeofenceVerdict};
+use hadir_core::ids::{DeviceLabel, PersonId};
+use hadir_core::photo::{self, SelfieLimits};
+use hadir_core::schedule::{self, ExpectedAttendance};
+use hadir_core::wire::{
+    AttendanceKind, CHECKIN_PAYLOAD_VERSION, CheckInPayload, LocalGeofenceStatus, LocalVerdict,
+};
+
+/// The phone's clocks as the engine reads them. Every [`PlatformClock`] is one (it
+/// cannot fail); a shell's clock that can fail implements this directly, and the
+/// engine then fails with `CLOCK_UNAVAILABLE` instead of guessing a time: a phone's
+/// time is evidence, and no other clock stands in for the one the platform gave.
+pub trait DeviceClock: Send + Sync {
+    /// Reads the wall clock, the boot-elapsed clock and the boot id together; on
+    /// failure, why (for logs).
+    fn try_read(&self) -> Result<ClockReading, String>;
+}
+
+impl<T: PlatformClock + ?Sized> DeviceClock for T {
+    fn try_read(&self) -> Result<ClockReading, String> {
+        Ok(self.read())
+    }
+}
+
+/// Settings of a [`Device`].
+#[derive(Debug, Clone)]
+pub struct DeviceSettings {
+    /// Path of the SQLite file (created if missing).
+    pub database_path: std::path::PathBuf,
+    /// The server's base URL.
+    pub server_url: String,
+    /// TLS roots and pins.
+    pub tls: TlsOptions,
+    /// The app's version, recorded in every check-in.
+    pub app_version: String,
+    /// `android`, `ios`, `test`...
+    pub platform: String,
+    /// Outbox bounds.
+    pub store_limits: store::StoreLimits,
+    /// Selfie normalisation limits.
+    pub selfie_limits: SelfieLimits,
+    /// How a sync pass retries transient failures before leaving items for later.
+    pub retry: RetrySettings,
+}
+
+impl DeviceSettings {
+    /// Settings with defaults for everything but the file and the server.
+    pub fn new(database_path: impl Into<std::path::PathBuf>, server_url: &str) -> Self {
+        DeviceSettings {
+            database_path: database_path.into(),
+            server_url: server_url.to_string(),
+            tls: TlsOptions::default(),
+            app_version: concat!("hadir-core ", env!("CARGO_PKG_VERSION")).to_string(),
+            platform: "test".into(),
+            store_limits: store::StoreLimits::default(),
+            selfie_limits: SelfieLimits::default(),
+            retry: RetrySettings::default(),
+        }
+    }
+}
+
+/// How a sync pass retries: tries per pass, and the [`Backoff`]s within and between passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetrySettings {
+    /// Attempts within one sync pass (≥ 1).
+    pub attempts_per_pass: u32,
+    /// First in-pass delay, ms; doubles each time.
+    pub in_pass_base_ms: u64,
+    /// Base of the between-pass backoff recorded on the items, ms.
+    pub backoff_base_ms: u64,
+    /// Cap of that backoff, ms.
+    pub backoff_cap_ms: u64,
+}
+
+impl RetrySettings {
+    /// The delays between tries within one sync pass (capped at 10 s).
+    pub fn in_pass(&self) -> Backoff {
+        Backoff::new(self.in_pass_base_ms, IN_PASS_CAP_MS)
+    }
+
+    /// The delays recorded on outbox items that failed, until the next pass tries them.
+    pub fn between_passes(&self) -> Backoff {
+        Backoff::new(self.backoff_base_ms, self.backoff_cap_ms)
+    }
+}
+
+/// The longest wait inside a sync pass: a longer `Retry-After` ends the pass instead.
+const IN_PASS_CAP_MS: u64 = 10_000;
+
+impl Default for RetrySettings {
+    fn default() -> Self {
+        RetrySettings {
+            attempts_per_pass: 4,
+            in_pass_base_ms: 250,
+            backoff_base_ms: 2_000,
+            backoff_cap_ms: 15 * 60 * 1000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Enrollment {
+    device_id: String,
+    server_url: String,
+    key_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CachedConfig {
+    etag: Option<String>,
+    config: DeviceConfig,
+}
+
+struct LoadedConfig {
+    cached: CachedConfig,
+    index: GeofenceIndex,
+}
+
+/// The device engine. `Send + Sync`: the shells call it from any thread.
+pub struct Device {
+    settings: DeviceSettings,
+    store: Store,
+    key: Arc<dyn DeviceKey>,
+    clock: Arc<dyn DeviceClock>,
+    client: ApiClient,
+    config: RwLock<Option<Arc<LoadedConfig>>>,
+    sync_lock: tokio::sync::Mutex<()>,
+    /// Selfies the server confirmed it holds (content-addressed, so a retry after a
+    /// dropped connection skips them and progress accumulates on a flaky network).
+    uploaded_selfies: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+impl std::fmt::Debug for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Device")
+            .field("database", &self.settings.database_path)
+            .field("server", &self.settings.server_url)
+            .finish()
+    }
+}
+
+fn json_value<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("serialisable")
+}
+
+impl Device {
+    /// Opens the engine. With `key = None` a software key is loaded from the store, or
+    /// generated and persisted on first use; a shell with a hardware key passes its own.
+    pub fn open(
+        settings: DeviceSettings,
+        key: Option<Arc<dyn DeviceKey>>,
+        clock: Arc<dyn DeviceClock>,
+    ) -> Result<Device, DeviceError> {
+        let store = Store::open(&settings.database_path, settings.store_limits)?;
+        let key: Arc<dyn DeviceKey> = match key {
+            Some(k) => k,
+            None => match store.value(store::keys::DEVICE_KEY)? {
+                Some(pkcs8) => Arc::new(SoftwareDeviceKey::from_pkcs8(&pkcs8)?),
+                None => {
+                    let k = SoftwareDeviceKey::generate()?;
+                    store.set_value(store::keys::DEVICE_KEY, k.pkcs8())?;
+                    Arc::new(k)
+                }
+            },
+        };
+        envelope::check_public_key(&key.public_key())?;
+        let client = ApiClient::new(&settings.server_url, &settings.tls)?;
+        let device = Device {
+            settings,
+            store,
+            key,
+            clock,
+            client,
+            config: RwLock::new(None),
+            sync_lock: tokio::sync::Mutex::new(()),
+            uploaded_selfies: Default::default(),
+        };
+        if let Some(bytes) = device.store.value(store::keys::CONFIG)? {
+            // A cache that no longer parses is dropped; the next refresh replaces it.
+            if let Ok(cached) = serde_json::from_slice::<CachedConfig>(&bytes) {
+                device.install_config(cached)?;
+            }
+        }
+        Ok(device)
+    }
+
+    /// The underlying store (for diagnostics and tests).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The device's public key (65-byte uncompressed P-256 point).
+    pub fn public_key(&self) -> Vec<u8> {
+        self.key.public_key()
+    }
+
+    fn enrollment(&self) -> Result<Option<Enrollment>, DeviceError> {
+        Ok(self
+            .store
+            .value(store::keys::ENROLLMENT)?
+            .and_then(|b| serde_json::from_slice(&b).ok()))
+    }
+
+    /// The server-assigned device id, once enrolled.
+    pub fn device_id(&self) -> Result<Option<String>, DeviceError> {
+        Ok(self.enrollment()?.map(|e| e.device_id))
+    }
+
+    /// The people enrolled on this device; `person_id` is the `kind:value` form.
+    pub fn people(&self) -> Result<Vec<EnrolledPerson>, DeviceError> {
+        Ok(self.store.people()?)
+    }
+
+    fn anchor(&self) -> Option<ServerTimeAnchor> {
+        self.store
+            .value(store::keys::SERVER_TIME_ANCHOR)
+            .ok()
+            .flatten()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+    }
+
+    /// Now on the server-anchored timeline, Unix ms.
+    pub fn anchored_now_ms(&self) -> Result<i64, DeviceError> {
+        Ok(clock::anchored_now_ms(
+            &self.read_clock()?,
+            self.anchor().as_ref(),
+        ))
+    }
+
+    /// One reading of the platform's clocks, or `CLOCK_UNAVAILABLE`.
+    fn read_clock(&self) -> Result<ClockReading, DeviceError> {
+        self.clock.try_read().map_err(DeviceError::ClockUnavailable)
+    }
+
+    /// Fetches the server's time and stores it as the anchor.
+    pub async fn sync_time(&self) -> Result<ServerTimeAnchor, DeviceError> {
+        let before = self.read_clock()?;
+        let server = self.client.server_time().await?;
+        let after = self.read_clock()?;
+        let anchor = ServerTimeAnchor::from_exchange(server.server_time_ms, &before, &after);
+        self.store
+            .set_value(store::keys::SERVER_TIME_ANCHOR, &json_value(&anchor))?;
+        Ok(anchor)
+    }
+
+    fn signer<'a>(&'a self, device: &'a str) -> Result<Signer<'a>, DeviceError> {
+        Ok(Signer {
+            key: self.key.as_ref(),
+            device,
+            now_ms: self.anchored_now_ms()?,
+        })
+    }
+
+    fn install_config(&self, cached: CachedConfig) -> Result<(), DeviceError> {
+        // Bad office geometry is the server's configuration at fault, not the person's fix.
+        let index = GeofenceIndex::new(cached.config.offices.clone())
+            .map_err(|e| DeviceError::Config(format!("office geometry: {e}")))?;
+        *self.config.write().expect("config lock") = Some(Arc::new(LoadedConfig { cached, index }));
+        Ok(())
+    }
+
+    fn loaded_config(&self) -> Option<Arc<LoadedConfig>> {
+        self.config.read().expect("config lock").clone()
+    }
+
+    /// The configuration currently in use (offices, people, policy), if any.
+    pub fn config(&self) -> Option<DeviceConfig> {
+        self.loaded_config().map(|c| c.cached.config.clone())
+    }
+
+    fn person_offices(&self, loaded: &LoadedConfig, person: &PersonId) -> Option<Vec<String>> {
+        loaded
+            .cached
+            .config
+            .people
+            .iter()
+            .find(|p| p.person == *person)
+            .map(|p| p.office_ids.clone())
+    }
+
+    /// Check-ins waiting to be sent.
+    pub fn pending_count(&self) -> Result<u32, DeviceError> {
+        Ok(self.store.pending_count()?)
+    }
+
+    /// Recent check-ins, newest first, optionally for one person.
+    pub fn history(
+        &self,
+        person: Option<&PersonId>,
+        limit: u32,
+    ) -> Result<Vec<HistoryEntry>, DeviceError> {
+        let key = person.map(PersonId::to_string);
+        Ok(self.store.history(key.as_deref(), limit)?)
+    }
+}

@@ -1,0 +1,208 @@
+//! Delivering the outbox: one sync pass, exactly once, in order, selfie first.
+
+use super::*;
+
+/// The outcome of one sync pass.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SyncReport {
+    /// Check-ins the server accepted in this pass (with or without flags).
+    pub accepted: u32,
+    /// Of those, accepted with flags.
+    pub flagged: u32,
+    /// Check-ins the server rejected (final).
+    pub rejected: u32,
+    /// Still waiting after this pass.
+    pub pending: u32,
+    /// The server results of this pass, in order.
+    pub results: Vec<CheckInResult>,
+    /// Why the pass stopped early, if it did (`code`, Indonesian message).
+    pub error: Option<(String, String)>,
+}
+
+impl Device {
+    /// One sync pass: anchors the clock, refreshes the config, then sends every pending
+    /// check-in (oldest first, in batches, selfie first) and records each final result.
+    /// With `force`, items waiting out a backoff are sent too (the person pressed
+    /// "Kirim sekarang"). Transient failures are retried within the pass with backoff
+    /// and jitter; what still fails stays pending with a later retry time. Only one
+    /// pass runs at a time.
+    pub async fn sync_now(&self, force: bool) -> Result<SyncReport, DeviceError> {
+        let _guard = self.sync_lock.lock().await;
+        let enrollment = self.enrollment()?.ok_or(DeviceError::NotEnrolled)?;
+        let mut report = SyncReport::default();
+        let stop = |report: &mut SyncReport, e: DeviceError| {
+            report.error = Some((e.code(), e.staff_message()));
+        };
+        if let Err(e) = self.with_retries(|| self.sync_time()).await {
+            stop(&mut report, e);
+            report.pending = self.store.pending_count()?;
+            return Ok(report);
+        }
+        if let Err(e) = self.refresh_config().await {
+            // Sending check-ins does not need a fresh config; report and carry on.
+            stop(&mut report, e);
+        }
+        let mut sent_this_pass = std::collections::HashSet::new();
+        loop {
+            let due_before = if force {
+                i64::MAX
+            } else {
+                self.anchored_now_ms()?
+            };
+            let items: Vec<_> = self
+                .store
+                .pending(MAX_BATCH as u32 * 2, due_before)?
+                .into_iter()
+                .filter(|i| !sent_this_pass.contains(&i.checkin_id))
+                .take(MAX_BATCH)
+                .collect();
+            if items.is_empty() {
+                break;
+            }
+            match self
+                .with_retries(|| self.send_batch_once(&enrollment.device_id, &items))
+                .await
+            {
+                Ok(results) => {
+                    for (item, result) in items.iter().zip(results) {
+                        sent_this_pass.insert(item.checkin_id.clone());
+                        self.record_result(item, &result, &mut report)?;
+                    }
+                }
+                Err(e) => {
+                    let retry_after_ms = e.retry_after_s().unwrap_or(0).saturating_mul(1000);
+                    let now = self.anchored_now_ms()?;
+                    let backoff = self.settings.retry.between_passes();
+                    for item in &items {
+                        let delay = backoff.delay_ms(item.attempts, retry_after_ms);
+                        self.store.mark_attempt_failed(
+                            &item.checkin_id,
+                            &e.to_string(),
+                            now + delay as i64,
+                        )?;
+                    }
+                    stop(&mut report, e);
+                    break;
+                }
+            }
+        }
+        report.pending = self.store.pending_count()?;
+        Ok(report)
+    }
+
+    /// Runs `attempt` up to `attempts_per_pass` times while it fails transiently (no
+    /// answer, busy server), waiting the in-pass [`Backoff`] between tries. A
+    /// `Retry-After` longer than the in-pass cap ends the pass instead of blocking it.
+    async fn with_retries<T, F, Fut>(&self, mut attempt: F) -> Result<T, DeviceError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, DeviceError>>,
+    {
+        let tries = self.settings.retry.attempts_per_pass.max(1);
+        let backoff = self.settings.retry.in_pass();
+        let mut n = 0;
+        loop {
+            match attempt().await {
+                Err(e) if e.is_transient() && n + 1 < tries => {
+                    let retry_after_ms = e.retry_after_s().unwrap_or(0).saturating_mul(1000);
+                    if retry_after_ms > backoff.cap_ms {
+                        return Err(e);
+                    }
+                    let delay = backoff.delay_ms(n, retry_after_ms);
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
+                    n += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn send_batch_once(
+        &self,
+        device_id: &str,
+        items: &[store::OutboxItem],
+    ) -> Result<Vec<CheckInResult>, DeviceError> {
+        let mut envelopes = Vec::with_capacity(items.len());
+        for item in items {
+            let known = self
+                .uploaded_selfies
+                .lock()
+                .expect("selfie set")
+                .contains(&item.selfie_sha256_hex);
+            if !item.selfie_jpeg.is_empty() && !known {
+                self.client
+                    .put_selfie(
+                        &item.selfie_sha256_hex,
+                        &item.selfie_jpeg,
+                        &self.signer(device_id)?,
+                    )
+                    .await?;
+                self.uploaded_selfies
+                    .lock()
+                    .expect("selfie set")
+                    .insert(item.selfie_sha256_hex.clone());
+            }
+            envelopes.push(
+                Envelope::from_json(&item.envelope_json)
+                    .map_err(|e| DeviceError::Network(format!("stored envelope: {e}")))?,
+            );
+        }
+        let response = self
+            .client
+            .post_checkins(&CheckInBatch { envelopes }, &self.signer(device_id)?)
+            .await?;
+        if response.results.len() != items.len() {
+            return Err(DeviceError::Network(format!(
+                "{} results for {} check-ins",
+                response.results.len(),
+                items.len()
+            )));
+        }
+        Ok(response.results)
+    }
+
+    fn record_result(
+        &self,
+        item: &store::OutboxItem,
+        result: &CheckInResult,
+        report: &mut SyncReport,
+    ) -> Result<(), DeviceError> {
+        let now = self.anchored_now_ms()?;
+        let json = String::from_utf8(json_value(result)).expect("JSON is UTF-8");
+        let code = result.codes.first().cloned().unwrap_or_default();
+        match result.status {
+            CheckInStatus::Accepted | CheckInStatus::AcceptedWithFlags => {
+                let status = if result.status == CheckInStatus::Accepted {
+                    "ACCEPTED"
+                } else {
+                    report.flagged += 1;
+                    "ACCEPTED_WITH_FLAGS"
+                };
+                self.store
+                    .mark_accepted(&item.checkin_id, status, &json, now)?;
+                report.accepted += 1;
+            }
+            CheckInStatus::Rejected => {
+                self.store
+                    .mark_rejected(&item.checkin_id, &code, &result.message, &json, now)?;
+                report.rejected += 1;
+            }
+            CheckInStatus::RetryLater => {
+                // The server does not have the selfie after all: upload it again.
+                self.uploaded_selfies
+                    .lock()
+                    .expect("selfie set")
+                    .remove(&item.selfie_sha256_hex);
+                let delay = self
+                    .settings
+                    .retry
+                    .between_passes()
+                    .delay_ms(item.attempts, 0);
+                self.store
+                    .mark_attempt_failed(&item.checkin_id, &code, now + delay as i64)?;
+            }
+        }
+        report.results.push(result.clone());
+        Ok(())
+    }
+}
