@@ -234,18 +234,19 @@ impl Device {
 
     /// The next attendance `person` is expected to record, from the cached schedule of
     /// their first office and the check-ins on this phone today (rejected ones do not
-    /// count, nor pending ones the phone itself saw outside or with a bad fix). Works offline. `None` when the person has no office or no working day
-    /// within three weeks.
+    /// count, nor pending ones the phone itself saw outside or with a bad fix). Works
+    /// offline. `None` when the person has no office or no working day within three
+    /// weeks.
     pub fn next_expected(&self, person: &PersonId) -> Result<Option<NextAttendance>, DeviceError> {
         let loaded = self.loaded_config().ok_or(DeviceError::NoConfig)?;
         let offices = self
             .person_offices(&loaded, person)
             .ok_or_else(|| DeviceError::PersonNotOnDevice(person.value().to_string()))?;
-        let Some(office) = offices.iter().find_map(|id| loaded.index.office(id)) else {
+        let home = loaded.cached.config.home(&offices);
+        let Some(office) = home.office else {
             return Ok(None);
         };
-        let schedule = loaded.cached.config.schedule(&office.id);
-        let offset = office.utc_offset_minutes;
+        let (schedule, offset) = (&home.schedule, home.utc_offset_minutes);
         let now = self.anchored_now_ms()?;
         let today = schedule::local_date(now, offset);
         let recorded: Vec<AttendanceKind> = self
@@ -267,7 +268,7 @@ impl Device {
             .filter_map(|h| AttendanceKind::parse(&h.kind))
             .collect();
         Ok(
-            schedule::next_expected(&schedule, offset, now, &recorded).map(|expected| {
+            schedule::next_expected(schedule, offset, now, &recorded).map(|expected| {
                 NextAttendance {
                     office_id: office.id.clone(),
                     office_name: office.name.clone(),
