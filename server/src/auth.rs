@@ -193,7 +193,8 @@ impl<const LIMIT: usize> FromRequest<AppState> for Signed<LIMIT> {
 }
 
 impl AppState {
-    /// The blocking half of [`Signed`]: device, window, signature, nonce, rate.
+    /// The blocking half of [`Signed`]: device (cached flag), window, signature,
+    /// revocation (database), nonce, rate.
     pub fn authenticate<const LIMIT: usize>(
         &self,
         raw: RawSigned<LIMIT>,
@@ -204,9 +205,8 @@ impl AppState {
             .directory()
             .device(&h.device)
             .ok_or(AppError::AuthUnknownDevice)?;
-        // The cache may be up to a refresh behind an admin's `device revoke`; the
-        // database is not. A revocation holds from the very next request.
-        if device.revoked || self.storage().device_revoked(&h.device)? != Some(false) {
+        // The cached flag costs nothing; it answers most revoked devices at once.
+        if device.revoked {
             return Err(AppError::AuthDeviceRevoked);
         }
         check_window(h.timestamp_ms, self.now_ms())?;
@@ -217,6 +217,13 @@ impl AppState {
             &raw.body,
             &device.public_key,
         )?;
+        // The cache may be up to a refresh behind an admin's `device revoke`; the
+        // database is not, so a revocation holds from the very next request. Read only
+        // once the signature holds: an unauthenticated request costs no database read
+        // and cannot learn whether a device id was revoked.
+        if self.storage().device_revoked(&h.device)? != Some(false) {
+            return Err(AppError::AuthDeviceRevoked);
+        }
         self.nonces().check_and_insert(&h.device, &h.nonce)?;
         self.limiter().check(&h.device)?;
         Ok(Signed {

@@ -9,7 +9,7 @@
 
 use hadir_core::api::{CheckInResult, CheckInStatus, Policy};
 use hadir_core::clock::TimeSource;
-use hadir_core::fix::{FixIssue, check_fix};
+use hadir_core::fix::check_fix;
 use hadir_core::geofence::GeofenceVerdict;
 use hadir_core::photo::hamming_distance;
 
@@ -134,31 +134,32 @@ impl Findings {
         }
     }
 
-    /// Step 7: the fix's own issues (found in `prepare`) reject; impossible travel from
-    /// the person's previous accepted fix flags.
+    /// Step 7: every issue of the fix, including impossible travel from the person's
+    /// previous accepted fix, rejects or only flags as [`hadir_core::fix::FixIssue::rejects`] says.
     fn fix<L: Ledger + ?Sized>(
         &mut self,
         item: &PreparedCheckIn,
         ledger: &mut L,
         policy: &Policy,
     ) -> Result<(), L::Error> {
-        for issue in &item.fix_issues {
-            self.rejects
-                .push((issue.code().to_string(), issue.staff_message()));
-        }
-        if let Some(previous) = ledger.previous_accepted_fix(&item.person_key)? {
-            let travel = check_fix(
+        // `prepare` checked the fix alone; with a previous fix the same checks run
+        // again and travel is added, so each issue is judged exactly once.
+        let issues = match ledger.previous_accepted_fix(&item.person_key)? {
+            Some(previous) => check_fix(
                 &item.payload.fix,
                 Some(&previous),
                 item.trusted.instant_ms,
                 item.accuracy_limit_m,
                 &policy.fix,
-            );
-            if travel
-                .iter()
-                .any(|i| matches!(i, FixIssue::ImpossibleTravel { .. }))
-            {
-                self.flags.push("FIX_IMPOSSIBLE_TRAVEL".into());
+            ),
+            None => item.fix_issues.clone(),
+        };
+        for issue in &issues {
+            if issue.rejects() {
+                self.rejects
+                    .push((issue.code().to_string(), issue.staff_message()));
+            } else {
+                self.flags.push(issue.code().to_string());
             }
         }
         Ok(())

@@ -247,20 +247,27 @@ pub async fn serve(
 }
 
 /// Raises the soft open-file limit to the hard one and lowers `max_in_flight` and
-/// `max_live_waiters` to fit in it ([`open_files`]), saying so in the log.
+/// `max_live_waiters` to fit in it ([`open_files`]), saying so in the log. If the raise
+/// is refused, the caps are fitted to the limit the process kept.
 fn fit_open_files(config: &mut ServerConfig) -> Result<(), open_files::LimitTooLow> {
     let raised = match open_files::raise_soft_limit() {
         Ok(r) => r,
         Err(e) => {
-            tracing::warn!(error = %e, "open-file limit could not be read or raised");
+            tracing::warn!(error = %e, "open-file limit could not be read; caps as configured");
             return Ok(());
         }
     };
-    if raised.after > raised.before {
+    if let Some(e) = &raised.refused {
+        tracing::warn!(
+            error = %e,
+            limit = raised.after,
+            "open-file soft limit could not be raised; fitting the caps to the current one"
+        );
+    } else if raised.after > raised.before {
         tracing::info!(
             from = raised.before,
             to = raised.after,
-            "open-file soft limit raised to the hard limit"
+            "open-file soft limit raised"
         );
     }
     let budget = open_files::fit(raised.after, config.max_in_flight, config.max_live_waiters)?;

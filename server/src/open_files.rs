@@ -1,7 +1,8 @@
 //! The open-file budget: every connection, database file and selfie being written is an
 //! open file, and when the process runs out, `accept` fails and staff check-ins time
 //! out on connect with no answer at all. So at start the server raises its soft
-//! `RLIMIT_NOFILE` to the hard limit, then fits its two caps inside what it got:
+//! `RLIMIT_NOFILE` to the hard limit (macOS: at most `OPEN_MAX`), then fits its two caps
+//! inside what it got, or inside the limit it kept if the OS refused the raise:
 //!
 //! * [`FIXED_RESERVE`] files for the database, its readers, the listener and the runtime;
 //! * check-ins first: `max_in_flight` requests, counted [`FILES_PER_REQUEST`] each (the
@@ -63,19 +64,41 @@ pub fn fit(
     })
 }
 
-/// The soft open-file limit before and after raising it to the hard limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The soft open-file limit before and after trying to raise it.
+#[derive(Debug)]
 pub struct Raised {
     /// Soft limit found at start.
     pub before: u64,
-    /// Soft limit now in effect.
+    /// Soft limit now in effect, read back from the OS whether or not the raise took:
+    /// the caps are always fitted to this.
     pub after: u64,
+    /// Why the OS refused the raise, if it did (`after` is then the limit kept).
+    pub refused: Option<std::io::Error>,
 }
 
-/// Raises the soft `RLIMIT_NOFILE` to the hard limit (an unprivileged process may).
+/// The most a soft limit may be set to on macOS: `setrlimit` refuses more than
+/// `OPEN_MAX` for `RLIMIT_NOFILE` even when the hard limit is unlimited.
+pub const MACOS_OPEN_MAX: u64 = 10_240;
+
+/// The ceiling this OS puts on the soft limit beyond the hard one, if any.
+pub const OS_SOFT_CEILING: Option<u64> = if cfg!(target_vendor = "apple") {
+    Some(MACOS_OPEN_MAX)
+} else {
+    None
+};
+
+/// The soft limit to ask for, or `None` to leave it: the hard limit, clamped to the
+/// OS ceiling where there is one (macOS `OPEN_MAX`), and never below the current soft
+/// limit (a limit is only ever raised here).
+pub fn raise_target(soft: u64, hard: u64, os_ceiling: Option<u64>) -> Option<u64> {
+    let target = os_ceiling.map_or(hard, |ceiling| hard.min(ceiling));
+    (target > soft).then_some(target)
+}
+
+/// The current soft `RLIMIT_NOFILE` and its hard limit.
 #[cfg(unix)]
 #[allow(clippy::unnecessary_cast)] // `rlim_t` is not 64 bits on every Unix
-pub fn raise_soft_limit() -> std::io::Result<Raised> {
+fn get_limits() -> std::io::Result<(u64, u64)> {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -84,24 +107,31 @@ pub fn raise_soft_limit() -> std::io::Result<Raised> {
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
         return Err(std::io::Error::last_os_error());
     }
-    let before = lim.rlim_cur as u64;
-    if lim.rlim_cur < lim.rlim_max {
+    Ok((lim.rlim_cur as u64, lim.rlim_max as u64))
+}
+
+/// Raises the soft `RLIMIT_NOFILE` towards the hard limit ([`raise_target`]; an
+/// unprivileged process may). If the OS refuses, the current soft limit is read back
+/// so the caps still fit what the process has. `Err` only when the limit cannot be
+/// read at all.
+#[cfg(unix)]
+#[allow(clippy::unnecessary_cast)] // `rlim_t` is not 64 bits on every Unix
+pub fn raise_soft_limit() -> std::io::Result<Raised> {
+    let (before, hard) = get_limits()?;
+    let refused = raise_target(before, hard, OS_SOFT_CEILING).and_then(|target| {
         let wanted = libc::rlimit {
-            rlim_cur: lim.rlim_max,
-            rlim_max: lim.rlim_max,
+            rlim_cur: target as libc::rlim_t,
+            rlim_max: hard as libc::rlim_t,
         };
         // SAFETY: setrlimit reads the struct we own.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &wanted) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-    }
-    // SAFETY: as above.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
+        (unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &wanted) } != 0)
+            .then(std::io::Error::last_os_error)
+    });
+    let (after, _) = get_limits()?;
     Ok(Raised {
         before,
-        after: lim.rlim_cur as u64,
+        after,
+        refused,
     })
 }
 
@@ -111,6 +141,7 @@ pub fn raise_soft_limit() -> std::io::Result<Raised> {
     Ok(Raised {
         before: u64::MAX,
         after: u64::MAX,
+        refused: None,
     })
 }
 
@@ -164,6 +195,35 @@ mod tests {
     #[test]
     fn raising_reaches_the_hard_limit() {
         let raised = raise_soft_limit().unwrap();
+        assert!(raised.refused.is_none(), "{:?}", raised.refused);
         assert!(raised.after >= raised.before);
+    }
+
+    #[test]
+    fn the_target_is_the_hard_limit_where_the_os_puts_no_ceiling() {
+        // Linux: soft 1,024 under a hard 524,288 is raised all the way.
+        assert_eq!(raise_target(1024, 524_288, None), Some(524_288));
+        // Already there, or above a lowered hard limit: left alone, never lowered.
+        assert_eq!(raise_target(524_288, 524_288, None), None);
+        assert_eq!(raise_target(4096, 1024, None), None);
+    }
+
+    #[test]
+    fn the_target_is_clamped_to_open_max_on_macos() {
+        // macOS: the hard limit is often unlimited, and setrlimit refuses a soft limit
+        // above OPEN_MAX; ask for OPEN_MAX.
+        let ceiling = Some(MACOS_OPEN_MAX);
+        assert_eq!(raise_target(256, u64::MAX, ceiling), Some(MACOS_OPEN_MAX));
+        assert_eq!(raise_target(256, 4096, ceiling), Some(4096));
+        assert_eq!(raise_target(MACOS_OPEN_MAX, u64::MAX, ceiling), None);
+        assert_eq!(raise_target(20_000, u64::MAX, ceiling), None);
+    }
+
+    #[test]
+    fn this_os_ceiling_is_open_max_only_on_apple() {
+        assert_eq!(
+            OS_SOFT_CEILING,
+            cfg!(target_vendor = "apple").then_some(MACOS_OPEN_MAX)
+        );
     }
 }

@@ -16,7 +16,6 @@ use hadir_core::api::{CheckInResult, Policy};
 use hadir_core::clock::{bound_by_receipt, trusted_time};
 use hadir_core::envelope::{CHECKIN_PAYLOAD_TYPE, Envelope};
 use hadir_core::fix::check_fix;
-use hadir_core::geofence::GeofenceVerdict;
 use hadir_core::wire::CheckInPayload;
 
 pub use crate::decision::decide;
@@ -129,19 +128,11 @@ pub fn prepare(
             let verdict = directory
                 .geofence
                 .locate_in(&payload.fix, &ids, &policy.geofence);
-            let office = match &verdict {
-                GeofenceVerdict::Inside { office_id, .. } => Some(office_id.as_str()),
-                GeofenceVerdict::Outside {
-                    nearest_office_id, ..
-                } => Some(nearest_office_id.as_str()),
-                _ => None,
-            };
-            let limit = office
-                .and_then(|id| directory.geofence.office(id))
-                .map_or(f64::NAN, |o| o.max_accuracy_m);
+            let limit =
+                hadir_core::fix::accuracy_limit_m(&verdict, &directory.geofence, &policy.fix);
             (Some(verdict), limit)
         }
-        _ => (None, f64::NAN),
+        _ => (None, policy.fix.max_accuracy_m),
     };
     let fix_issues = check_fix(
         &payload.fix,

@@ -786,6 +786,45 @@ async fn impossible_travel_is_a_flag() {
 }
 
 #[tokio::test]
+async fn the_office_accuracy_limit_applies_over_the_policy() {
+    // Budi belongs to Kominfo (50 m) and a field office accepting 100 m; the policy
+    // says 50 m. A 70 m fix at the field office is held to that office's 100 m (the
+    // rule the phone predicts with: hadir_core::fix::accuracy_limit_m).
+    let env = Env::new();
+    let s = env.state.storage().as_ref();
+    let field = hadir_core::geofence::LatLon::new(CENTER.latitude + 0.05, CENTER.longitude);
+    hadir_server::admin::add_office(
+        s,
+        hadir_server::admin::circle_office("lapangan", "UPT Lapangan", 420, field, 150.0, 100.0),
+    )
+    .unwrap();
+    hadir_server::admin::add_person(
+        s,
+        hadir_server::storage::PersonRecord {
+            id: nip(NIP_A),
+            display_name: "Budi".into(),
+            office_ids: vec![OFFICE.into(), "lapangan".into()],
+            supervisor: None,
+        },
+    )
+    .unwrap();
+    let router = env.router();
+    let phone = Phone::enrolled(&env, &router, &nip(NIP_A)).await;
+    let shot = selfie(9, 1);
+    phone.upload(&router, &shot).await;
+    let mut p = payload(
+        &phone.device_id,
+        &nip(NIP_A),
+        (field.latitude, field.longitude),
+        &shot,
+    );
+    p.fix.accuracy_m = 70.0;
+    let r = phone.submit(&router, vec![phone.envelope(&p)]).await;
+    assert_eq!(r[0].status, CheckInStatus::Accepted, "{:?}", r[0]);
+    assert_eq!(r[0].office_id.as_deref(), Some("lapangan"));
+}
+
+#[tokio::test]
 async fn bad_input_batch_limits_json_and_unknown_fields() {
     let env = Env::new();
     let router = env.router();

@@ -11,6 +11,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::*;
 use hadir_core::api::ApiError;
+use hadir_core::envelope::SoftwareDeviceKey;
 
 const BIN: &str = env!("CARGO_BIN_EXE_hadir-server");
 
@@ -178,6 +179,21 @@ async fn a_revocation_by_the_cli_holds_from_the_very_next_request() {
     let envelope = phone.envelope(&payload(&phone.device_id, &nip(NIP_A), CENTER_AT, &s));
     let r = phone.post(&router, vec![envelope]).await;
     assert_eq!(api_error(&r).code, "AUTH_DEVICE_REVOKED");
+
+    // Without the device's key, nobody learns that it was revoked: a request signed by
+    // another key is refused for its signature, before the revocation is read.
+    let stranger = SoftwareDeviceKey::generate().unwrap();
+    let forged = signed_request(
+        &stranger,
+        &phone.device_id,
+        "GET",
+        "/v1/config",
+        vec![],
+        "application/json",
+    );
+    let r = send(&router, forged).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(api_error(&r).code, "AUTH_BAD_SIGNATURE");
 }
 
 /// The office centre as `(lat, lon)`.

@@ -235,10 +235,19 @@ impl Team {
         serde_json::from_slice(&r.body).unwrap()
     }
 
-    /// Waits until the server holds exactly `n` live polls.
+    /// Waits until the server holds exactly `n` live polls; panics after 10 s rather
+    /// than hanging the test run when they never arrive.
     async fn polls_held(&self, n: usize) {
         let mut held = self.env.state.live().held();
-        held.wait_for(|h| *h == n).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(10), held.wait_for(|h| *h == n))
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "the server did not hold exactly {n} live polls within 10 s (holds {})",
+                    *self.env.state.live().held().borrow()
+                )
+            })
+            .unwrap();
     }
 }
 

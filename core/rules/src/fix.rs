@@ -6,8 +6,8 @@
 //! never the other way round: the geofence judges a fix through [`Positioned`].
 
 use crate::geofence::{
-    DEFAULT_MAX_ACCURACY_M, GeofenceError, LatLon, PositionEstimate, Positioned,
-    format_distance_id, geodesic_distance_m,
+    DEFAULT_MAX_ACCURACY_M, GeofenceError, GeofenceIndex, GeofenceVerdict, LatLon,
+    PositionEstimate, Positioned, format_distance_id, geodesic_distance_m,
 };
 use serde::{Deserialize, Serialize};
 
@@ -138,6 +138,19 @@ impl FixIssue {
         }
     }
 
+    /// Whether the issue refuses the check-in (true) or only flags it for review
+    /// (false). Only impossible travel flags: the previous fix may itself have been
+    /// the wrong one. Phone and server both decide through this.
+    pub fn rejects(&self) -> bool {
+        Self::code_rejects(self.code())
+    }
+
+    /// [`FixIssue::rejects`] for an issue known only by its [`FixIssue::code`] (as the
+    /// phone stores them). An unknown code rejects.
+    pub fn code_rejects(code: &str) -> bool {
+        code != "FIX_IMPOSSIBLE_TRAVEL"
+    }
+
     /// What to tell the staff member, in Indonesian.
     pub fn staff_message(&self) -> String {
         match self {
@@ -213,6 +226,30 @@ impl Positioned for GpsFix {
             accuracy_m: self.accuracy_m,
         }
     }
+}
+
+/// The accuracy limit (metres) a fix is held to, given where the geofence placed it:
+/// the limit of the office the verdict names (the office it is inside, or the nearest
+/// one when outside), else `policy.max_accuracy_m` (too inaccurate, no offices, or an
+/// office limit that is not a finite number > 0). The server applies this and the
+/// phone predicts with it, so both hold a fix to the same limit.
+pub fn accuracy_limit_m(
+    verdict: &GeofenceVerdict,
+    offices: &GeofenceIndex,
+    policy: &FixPolicy,
+) -> f64 {
+    let office_id = match verdict {
+        GeofenceVerdict::Inside { office_id, .. } => Some(office_id.as_str()),
+        GeofenceVerdict::Outside {
+            nearest_office_id, ..
+        } => Some(nearest_office_id.as_str()),
+        GeofenceVerdict::TooInaccurate { .. } | GeofenceVerdict::NoOffices => None,
+    };
+    office_id
+        .and_then(|id| offices.office(id))
+        .map(|o| o.max_accuracy_m)
+        .filter(|m| m.is_finite() && *m > 0.0)
+        .unwrap_or(policy.max_accuracy_m)
 }
 
 /// Every reason not to believe `fix`, in a fixed order (mock, time, accuracy, travel);
@@ -317,6 +354,111 @@ mod tests {
 
     fn codes(issues: &[FixIssue]) -> Vec<&'static str> {
         issues.iter().map(|i| i.code()).collect()
+    }
+
+    #[test]
+    fn only_impossible_travel_flags_every_other_issue_rejects() {
+        let travel = FixIssue::ImpossibleTravel {
+            distance_m: 5_000.0,
+            elapsed_s: 10.0,
+            speed_kmh: 1_800.0,
+            limit_kmh: 250.0,
+        };
+        assert!(!travel.rejects());
+        let rejecting = [
+            FixIssue::MockLocation,
+            FixIssue::Stale {
+                age_s: 300.0,
+                limit_s: 120,
+            },
+            FixIssue::InFuture {
+                ahead_s: 60.0,
+                limit_s: FUTURE_TOLERANCE_S,
+            },
+            FixIssue::Inaccurate {
+                accuracy_m: 80.0,
+                limit_m: 50.0,
+            },
+            FixIssue::InvalidFix {
+                error_code: "GEOFENCE_INVALID_COORDINATE".into(),
+            },
+        ];
+        for issue in &rejecting {
+            assert!(issue.rejects(), "{issue:?}");
+            assert!(FixIssue::code_rejects(issue.code()), "{issue:?}");
+        }
+        assert!(!FixIssue::code_rejects(travel.code()));
+        assert!(FixIssue::code_rejects("FIX_SOMETHING_NEW"));
+    }
+
+    /// One office, a 100 m circle at Monas, accepting fixes up to `limit_m`.
+    fn office_index(limit_m: f64) -> GeofenceIndex {
+        GeofenceIndex::new(vec![crate::geofence::Office {
+            id: "lapangan".into(),
+            name: "UPT Lapangan".into(),
+            utc_offset_minutes: 420,
+            zones: vec![crate::geofence::Zone {
+                id: "c".into(),
+                name: "c".into(),
+                shape: crate::geofence::ZoneShape::Circle {
+                    center: LatLon::new(-6.1754, 106.8272),
+                    radius_m: 100.0,
+                },
+            }],
+            max_accuracy_m: limit_m,
+        }])
+        .unwrap()
+    }
+
+    #[test]
+    fn the_office_limit_applies_over_a_stricter_policy() {
+        // Office limit 100 m, policy 50 m, a 70 m fix at the office: accepted.
+        let offices = office_index(100.0);
+        let policy = FixPolicy {
+            max_accuracy_m: 50.0,
+            ..FixPolicy::default()
+        };
+        let f = fix(-6.1754, 106.8272, 70.0, NOW - 5_000);
+        let verdict = offices.locate_in(&f, &["lapangan"], &Default::default());
+        assert!(verdict.is_inside(), "{verdict:?}");
+        let limit = accuracy_limit_m(&verdict, &offices, &policy);
+        assert_eq!(limit, 100.0);
+        assert!(check_fix(&f, None, NOW, limit, &policy).is_empty());
+        // Outside, the nearest office's limit applies.
+        let far = fix(-6.1854, 106.8272, 70.0, NOW - 5_000);
+        let verdict = offices.locate_in(&far, &["lapangan"], &Default::default());
+        assert!(
+            matches!(verdict, GeofenceVerdict::Outside { .. }),
+            "{verdict:?}"
+        );
+        assert_eq!(accuracy_limit_m(&verdict, &offices, &policy), 100.0);
+    }
+
+    #[test]
+    fn without_an_office_the_policy_limit_applies() {
+        let offices = office_index(100.0);
+        let policy = FixPolicy {
+            max_accuracy_m: 50.0,
+            ..FixPolicy::default()
+        };
+        for verdict in [
+            GeofenceVerdict::NoOffices,
+            GeofenceVerdict::TooInaccurate {
+                accuracy_m: 150.0,
+                limit_m: 100.0,
+            },
+            GeofenceVerdict::Outside {
+                nearest_office_id: "gone".into(),
+                nearest_office_name: "Gone".into(),
+                distance_m: 10.0,
+            },
+        ] {
+            assert_eq!(
+                accuracy_limit_m(&verdict, &offices, &policy),
+                50.0,
+                "{verdict:?}"
+            );
+        }
     }
 
     #[test]

@@ -13,9 +13,11 @@ pub struct LocalCheck {
 }
 
 impl LocalCheck {
-    /// True when the phone expects the server to accept: inside, no failed check.
+    /// True when the phone expects the server to accept: inside, and no failed check
+    /// that rejects ([`FixIssue::rejects`]; impossible travel is only flagged).
     pub fn looks_ok(&self) -> bool {
-        matches!(self.verdict, GeofenceVerdict::Inside { .. }) && self.issues.is_empty()
+        matches!(self.verdict, GeofenceVerdict::Inside { .. })
+            && !self.issues.iter().any(FixIssue::rejects)
     }
 
     /// One Indonesian sentence (or several) for the screen.
@@ -121,11 +123,7 @@ impl Device {
         let office_refs: Vec<&str> = offices.iter().map(String::as_str).collect();
         let policy = &loaded.cached.config.policy;
         let verdict = loaded.index.locate_in(fix, &office_refs, &policy.geofence);
-        let accuracy_limit = offices
-            .iter()
-            .filter_map(|id| loaded.index.office(id))
-            .map(|o| o.max_accuracy_m)
-            .fold(policy.fix.max_accuracy_m, f64::min);
+        let accuracy_limit = fix::accuracy_limit_m(&verdict, &loaded.index, &policy.fix);
         let previous = self.store.last_fix(&person.to_string())?.map(|f| GpsFix {
             latitude: f.latitude,
             longitude: f.longitude,
@@ -256,11 +254,12 @@ impl Device {
             .filter(|h| match h.state {
                 store::OutboxState::Accepted => true,
                 store::OutboxState::Rejected => false,
-                // Not decided yet: counts if the phone saw it inside with no problem
-                // (one it expects the server to refuse must be done again).
+                // Not decided yet: counts if the phone saw it inside with no issue that
+                // rejects (one it expects the server to refuse must be done again).
                 store::OutboxState::Pending => {
                     serde_json::from_str::<LocalVerdict>(&h.local_verdict_json).is_ok_and(|v| {
-                        v.geofence == LocalGeofenceStatus::Inside && v.issue_codes.is_empty()
+                        v.geofence == LocalGeofenceStatus::Inside
+                            && !v.issue_codes.iter().any(|c| FixIssue::code_rejects(c))
                     })
                 }
             })
