@@ -3,8 +3,10 @@
 //! - [`run`]: an exported `async` method spawns its work on the library's own tokio
 //!   runtime (so it never depends on the caller's executor: Kotlin's dispatcher, Swift's
 //!   cooperative pool) and awaits it through [`AbortOnDrop`]: when the shell cancels
-//!   the coroutine or task, uniffi drops the future and the spawned work is aborted,
-//!   not detached.
+//!   a Kotlin coroutine, uniffi drops the future and the spawned work is aborted, not
+//!   detached. uniffi 0.32's Swift async support does not pass Task cancellation on to
+//!   Rust: on Swift an async call runs to completion, and a [`TaskHandle`] must be
+//!   stopped with its `cancel()` (e.g. in `withTaskCancellationHandler`'s `onCancel`).
 //! - [`TaskHandle`]: a long-running task (background sync, live team feed) whose
 //!   callbacks are delivered in order on one plain thread of its own, never on a
 //!   runtime worker, so a callback may block and may call any engine method.
