@@ -484,12 +484,20 @@ async fn a_server_that_never_started_leaves_check_ins_pending_with_backoff() {
         backoff_cap_ms: 600_000,
     };
     let path = world.dir.path().join("a.db");
-    let phone = phone_with_retry(&path, &silent.url(), key, clock, retry);
+    let phone = phone_with_retry(&path, &silent.url(), key, clock.clone(), retry);
     let ids: Vec<String> = (0..3)
         .map(|i| check_in(&phone, NIP, fix(&phone, LAT, LON), camera_jpeg(3000 + i)))
         .collect();
 
-    for pass in 1..=2 {
+    // Pass 1 in the background, pass 2 forced ("Kirim sekarang"), pass 3 in the
+    // background once the device-level wait is over.
+    for pass in 1..=3 {
+        if pass == 3 {
+            // Past any wait the two failures set (at most 2·60 s): a reboot drops the
+            // anchor, and the wall clock then reads 700 s ahead.
+            clock.reboot();
+            clock.set_wall_offset_ms(700_000);
+        }
         let before = silent.knocks().len();
         let report = phone.device.sync_now(pass == 2).await.unwrap();
         // Nothing is lost or decided: every check-in waits in the outbox.
@@ -521,6 +529,15 @@ async fn a_server_that_never_started_leaves_check_ins_pending_with_backoff() {
                 gap <= ceiling + Duration::from_millis(ATTEMPT_SLACK_MS),
                 "pass {pass}, wait {n}: {gap:?} over the backoff ceiling {ceiling:?}"
             );
+        }
+        if pass == 1 {
+            // Right after an unreachable pass, a background one waits: no attempt at
+            // all (no thundering herd when the server comes back), still NETWORK.
+            let report = phone.device.sync_now(false).await.unwrap();
+            assert_eq!(report.error.as_ref().unwrap().0, "NETWORK", "{report:?}");
+            assert_eq!(report.pending, 3);
+            let knocks = silent.knocks()[before..].to_vec();
+            assert_eq!(knocks.len(), retry.attempts_per_pass as usize, "{knocks:?}");
         }
     }
 }

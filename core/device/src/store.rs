@@ -197,6 +197,9 @@ pub mod keys {
     pub const DEVICE_KEY: &str = "device_key";
     /// Enrollment state of this device (key id, server URL, owner).
     pub const ENROLLMENT: &str = "enrollment";
+    /// When the next background sync pass may run after the server was unreachable
+    /// (JSON; absent once a pass reached it).
+    pub const SYNC_NOT_BEFORE: &str = "sync_not_before";
 }
 
 /// How much the outbox may hold before [`Store::record_checkin`] refuses new check-ins.
