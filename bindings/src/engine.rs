@@ -1,6 +1,9 @@
 //! [`HadirEngine`]: the one object the shells hold. Network and heavy work (enroll,
 //! refresh, check-in, sync, team view) is `async` (Kotlin `suspend`, Swift `async`) and
-//! runs on the library's runtime; cancelling the caller aborts it. Cheap local reads are
+//! runs on the library's runtime; cancelling a Kotlin coroutine aborts it. On Swift
+//! (uniffi 0.32) Task cancellation does not reach Rust: an async call runs to
+//! completion, and a long-running [`TaskHandle`] is stopped only by its `cancel()`
+//! (e.g. from `withTaskCancellationHandler`). Cheap local reads are
 //! synchronous, use no runtime, and are safe from any thread, the main thread included.
 //! Every failure goes through the one mapping to [`HadirError`], its detail to the
 //! `Logger`.
@@ -120,8 +123,8 @@ impl HadirEngine {
     /// Enrolls a person on this device with the code an admin issued for them. The
     /// first person becomes the device's owner; calling it again with another person's
     /// code adds a colleague who shares the phone. Needs the network; cancelling the
-    /// caller abandons the enrollment (the server may have used the code: ask the
-    /// admin for a new one if so).
+    /// Kotlin caller abandons the enrollment (the server may have used the code: ask
+    /// the admin for a new one if so). On Swift the call runs to completion.
     pub async fn enroll(
         &self,
         enrollment_code: String,
@@ -187,7 +190,8 @@ impl HadirEngine {
     /// committed to the outbox before this returns. Works offline; call
     /// [`HadirEngine::sync_now`] (or run the background sync) to deliver it.
     ///
-    /// Cancellation is exact: cancelled before the check-in is committed to the outbox,
+    /// Cancellation (of a Kotlin coroutine; on Swift the call always runs to
+    /// completion) is exact: cancelled before the check-in is committed to the outbox,
     /// nothing is recorded; once committed, it stays (it is never lost, and it is sent
     /// by the next sync even if the caller was cancelled just after). A shell that was
     /// cancelled can tell which by [`HadirEngine::pending_count`] or
@@ -217,8 +221,9 @@ impl HadirEngine {
 
     /// Sends every pending check-in now (ignoring backoff) and returns what the server
     /// decided. A failure to reach the server is reported in the result, not thrown:
-    /// nothing is lost and the check-ins stay pending. Cancelling the caller stops the
-    /// pass; what the server already decided is recorded, the rest stays pending.
+    /// nothing is lost and the check-ins stay pending. Cancelling the Kotlin caller stops
+    /// the pass (on Swift it runs to completion); what the server already decided is
+    /// recorded, the rest stays pending.
     pub async fn sync_now(&self) -> Result<SyncReport, HadirError> {
         let log = self.log.clone();
         self.spawned("sync_now", |device| async move {
@@ -261,7 +266,8 @@ impl HadirEngine {
     /// Starts syncing in the background every `interval_seconds` (at least 5), reporting
     /// each pass to `listener` (in order, on the handle's own thread; see
     /// [`TaskHandle`]). Items waiting out a backoff are respected. Stop it with the
-    /// handle's `cancel`, or by cancelling a coroutine awaiting its `join`.
+    /// handle's `cancel`, or on Kotlin by cancelling a coroutine awaiting its `join`
+    /// (on Swift, Task cancellation does not reach Rust: call `cancel`).
     pub fn start_background_sync(
         &self,
         interval_seconds: u32,
@@ -335,8 +341,9 @@ impl HadirEngine {
     /// Start from the `cursor` of [`HadirEngine::team_attendance`] so nothing between
     /// the two is missed (`None`: from now). Without signal it retries by itself from
     /// the same cursor (`on_team_retrying`); a final refusal ends it with
-    /// `on_team_closed`, its last callback. Stop it with the handle's `cancel`, or by
-    /// cancelling a coroutine awaiting its `join`.
+    /// `on_team_closed`, its last callback. Stop it with the handle's `cancel`, or on
+    /// Kotlin by cancelling a coroutine awaiting its `join` (on Swift, Task cancellation
+    /// does not reach Rust: call `cancel`).
     pub fn subscribe_team(
         &self,
         supervisor: PersonRef,

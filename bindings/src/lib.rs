@@ -6,7 +6,9 @@
 //! mapped once from the core's errors; platform features as foreign traits the shells
 //! implement ([`DeviceKeyProvider`], [`ClockProvider`], [`Logger`], [`SyncListener`]).
 //! Network and heavy work is `async` (Kotlin `suspend`, Swift `async`) and runs on the
-//! library's own tokio runtime; cancelling the caller aborts it. Cheap local reads are
+//! library's own tokio runtime; cancelling a Kotlin coroutine aborts it (uniffi's Swift
+//! support does not pass Task cancellation to Rust: on Swift an async call runs to
+//! completion and a [`TaskHandle`] stops only by its `cancel()`). Cheap local reads are
 //! synchronous and safe from any thread. The background sync and the live team feed are
 //! [`TaskHandle`]s whose callbacks arrive in order on a thread of their own, where they
 //! may block and call back into the engine.

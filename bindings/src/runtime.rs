@@ -3,8 +3,10 @@
 //! - [`run`]: an exported `async` method spawns its work on the library's own tokio
 //!   runtime (so it never depends on the caller's executor: Kotlin's dispatcher, Swift's
 //!   cooperative pool) and awaits it through [`AbortOnDrop`]: when the shell cancels
-//!   the coroutine or task, uniffi drops the future and the spawned work is aborted,
-//!   not detached.
+//!   a Kotlin coroutine, uniffi drops the future and the spawned work is aborted, not
+//!   detached. uniffi 0.32's Swift async support does not pass Task cancellation on to
+//!   Rust: on Swift an async call runs to completion, and a [`TaskHandle`] must be
+//!   stopped with its `cancel()` (e.g. in `withTaskCancellationHandler`'s `onCancel`).
 //! - [`TaskHandle`]: a long-running task (background sync, live team feed) whose
 //!   callbacks are delivered in order on one plain thread of its own, never on a
 //!   runtime worker, so a callback may block and may call any engine method.
@@ -14,8 +16,9 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock, mpsc};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::task::{Context, Poll};
+use std::thread::ThreadId;
 
 /// The runtime all network and heavy work runs on: two worker threads, created on
 /// first use.
@@ -66,11 +69,30 @@ where
     AbortOnDrop(runtime().spawn(work))
 }
 
-/// What a task and its delivery thread share: whether the shell cancelled, and whether
-/// the last callback has returned.
+/// What a task and its delivery thread share: whether the shell cancelled, whether
+/// the last callback has returned, the turn a callback holds while it runs, and which
+/// thread delivers.
 struct TaskState {
     cancelled: AtomicBool,
     stopped: tokio::sync::watch::Sender<bool>,
+    /// Held by the delivery thread from its cancelled-check until the callback returns,
+    /// and taken by [`TaskHandle::cancel`] from any other thread: so once `cancel`
+    /// returns, no callback is running or about to start.
+    delivering: Mutex<()>,
+    /// The delivery thread, set by itself before its first callback.
+    delivery_thread: OnceLock<ThreadId>,
+}
+
+impl TaskState {
+    /// Whether the caller is this task's delivery thread (inside one of its callbacks).
+    fn on_delivery_thread(&self) -> bool {
+        self.delivery_thread.get() == Some(&std::thread::current().id())
+    }
+
+    /// The delivery turn; a panicking callback leaves nothing half-done to protect.
+    fn delivery_turn(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.delivering.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// A long-running task of the engine (the background sync, a live team feed).
@@ -81,9 +103,11 @@ struct TaskState {
 ///
 /// Two ways to stop it:
 /// - [`TaskHandle::cancel`], from anywhere (a callback included);
-/// - cancelling the coroutine (Swift task) that awaits [`TaskHandle::join`]: tie the
+/// - on Kotlin, cancelling the coroutine that awaits [`TaskHandle::join`]: tie the
 ///   subscription to a scope with `scope.launch { handle.join() }`, and leaving the
-///   scope stops it.
+///   scope stops it. Swift's async support in uniffi does not pass Task cancellation
+///   on to Rust, so on Swift call `cancel()` yourself, e.g.
+///   `withTaskCancellationHandler { await handle.join() } onCancel: { handle.cancel() }`.
 ///
 /// Once stopped, no callback starts again. Dropping the handle does not stop the task.
 #[derive(uniffi::Object)]
@@ -108,14 +132,21 @@ impl TaskHandle {
         let state = Arc::new(TaskState {
             cancelled: AtomicBool::new(false),
             stopped: tokio::sync::watch::Sender::new(false),
+            delivering: Mutex::new(()),
+            delivery_thread: OnceLock::new(),
         });
         let delivery_state = state.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("hadir-{name}"))
             .spawn(move || {
+                let _ = delivery_state
+                    .delivery_thread
+                    .set(std::thread::current().id());
                 // Ends when the work has ended (its sender dropped) and every event is
-                // delivered, or at once when the task is cancelled.
+                // delivered, or at once when the task is cancelled. The turn is held
+                // from the check through the callback, so `cancel` cannot slip between.
                 while let Ok(event) = inbox.recv() {
+                    let _turn = delivery_state.delivery_turn();
                     if delivery_state.cancelled.load(Ordering::SeqCst) {
                         break;
                     }
@@ -139,11 +170,17 @@ impl TaskHandle {
 
 #[uniffi::export]
 impl TaskHandle {
-    /// Stops the task: no callback starts after this returns (one already running
-    /// finishes). Idempotent; safe from any thread, a callback of this task included.
+    /// Stops the task: no callback starts after this returns. Called from another
+    /// thread while a callback runs, it waits for that callback to return; called from
+    /// a callback of this task, it returns at once (that callback finishes, no other
+    /// starts). Idempotent; safe from any thread.
     pub fn cancel(&self) {
         self.state.cancelled.store(true, Ordering::SeqCst);
         self.task.abort();
+        if !self.state.on_delivery_thread() {
+            // Waits out a callback that is running or has passed its cancelled-check.
+            drop(self.state.delivery_turn());
+        }
     }
 
     /// True once the task has stopped and its last callback has returned.
@@ -153,8 +190,16 @@ impl TaskHandle {
 
     /// Waits until the task has stopped (cancelled, or ended by itself, e.g. a live
     /// feed refused by the server) and its last callback has returned. Cancelling the
-    /// waiting coroutine or Swift task cancels the task itself.
+    /// waiting Kotlin coroutine cancels the task itself; on Swift, Task cancellation
+    /// does not reach Rust, so call [`TaskHandle::cancel`] (see the type's docs).
+    ///
+    /// Called from one of this task's own callbacks, it cannot wait for that callback
+    /// to return: it cancels the task and returns at once (no further callback starts).
     pub async fn join(&self) {
+        if self.state.on_delivery_thread() {
+            self.cancel();
+            return;
+        }
         let mut stopped = self.state.stopped.subscribe();
         let cancel_if_dropped = CancelOnDrop(Some(self));
         // The sender lives in `self.state`, so the channel cannot close while we wait.
@@ -284,6 +329,105 @@ mod tests {
         started.send(()).unwrap();
         wait_stopped(&handle);
         assert_eq!(*seen.lock().unwrap(), vec![0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn cancel_from_another_thread_waits_for_the_running_callback() {
+        let handle_slot: Arc<OnceLock<Arc<TaskHandle>>> = Arc::new(OnceLock::new());
+        let (cancel_returned, cancel_returned_rx) = mpsc::channel::<()>();
+        let cancel_returned_rx = Mutex::new(cancel_returned_rx);
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let returned_during_callback = Arc::new(AtomicBool::new(false));
+        let (sink, slot, flag) = (
+            seen.clone(),
+            handle_slot.clone(),
+            returned_during_callback.clone(),
+        );
+        let (started, started_rx) = mpsc::channel::<()>();
+        let handle = Arc::new(TaskHandle::spawn(
+            "cancel-wait",
+            |events| async move {
+                for n in 0..3 {
+                    events.send(n).unwrap();
+                }
+            },
+            move |n: i32| {
+                sink.lock().unwrap().push(n);
+                let handle = loop {
+                    if let Some(handle) = slot.get() {
+                        break handle;
+                    }
+                    std::thread::yield_now();
+                };
+                started.send(()).unwrap();
+                while !handle.state.cancelled.load(Ordering::SeqCst) {
+                    std::thread::yield_now();
+                }
+                // Cancel has been called; it must not return while this callback runs.
+                // (Were it not to wait, its signal would arrive well within this time.)
+                let early = cancel_returned_rx
+                    .lock()
+                    .unwrap()
+                    .recv_timeout(Duration::from_millis(300));
+                flag.store(early.is_ok(), Ordering::SeqCst);
+            },
+        ));
+        handle_slot.set(handle.clone()).ok().unwrap();
+        started_rx.recv().unwrap();
+        let canceller = {
+            let handle = handle.clone();
+            std::thread::spawn(move || {
+                handle.cancel();
+                let _ = cancel_returned.send(());
+            })
+        };
+        canceller.join().unwrap();
+        assert!(!returned_during_callback.load(Ordering::SeqCst));
+        wait_stopped(&handle);
+        assert_eq!(
+            *seen.lock().unwrap(),
+            vec![0],
+            "no callback after cancel returned"
+        );
+    }
+
+    #[test]
+    fn join_from_its_own_callback_cancels_and_returns_at_once() {
+        let handle_slot: Arc<OnceLock<Arc<TaskHandle>>> = Arc::new(OnceLock::new());
+        let (joined, joined_rx) = mpsc::channel::<()>();
+        let (started, started_rx) = mpsc::channel::<()>();
+        let started_rx = Mutex::new(started_rx);
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (sink, slot) = (seen.clone(), handle_slot.clone());
+        let handle = Arc::new(TaskHandle::spawn(
+            "join-inside",
+            |events| async move {
+                for n in 0.. {
+                    if events.send(n).is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            },
+            move |n: i32| {
+                sink.lock().unwrap().push(n);
+                if n == 0 {
+                    started_rx.lock().unwrap().recv().unwrap();
+                    let local = tokio::runtime::Builder::new_current_thread()
+                        .build()
+                        .unwrap();
+                    local.block_on(slot.get().unwrap().join());
+                    joined.send(()).unwrap();
+                }
+            },
+        ));
+        handle_slot.set(handle.clone()).ok().unwrap();
+        started.send(()).unwrap();
+        joined_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("join inside a callback returned instead of deadlocking");
+        wait_stopped(&handle);
+        assert_eq!(*seen.lock().unwrap(), vec![0]);
     }
 
     #[test]

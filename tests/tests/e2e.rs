@@ -484,12 +484,20 @@ async fn a_server_that_never_started_leaves_check_ins_pending_with_backoff() {
         backoff_cap_ms: 600_000,
     };
     let path = world.dir.path().join("a.db");
-    let phone = phone_with_retry(&path, &silent.url(), key, clock, retry);
+    let phone = phone_with_retry(&path, &silent.url(), key, clock.clone(), retry);
     let ids: Vec<String> = (0..3)
         .map(|i| check_in(&phone, NIP, fix(&phone, LAT, LON), camera_jpeg(3000 + i)))
         .collect();
 
-    for pass in 1..=2 {
+    // Pass 1 in the background, pass 2 forced ("Kirim sekarang"), pass 3 in the
+    // background once the device-level wait is over.
+    for pass in 1..=3 {
+        if pass == 3 {
+            // Past any wait the two failures set (at most 2·60 s): a reboot drops the
+            // anchor, and the wall clock then reads 700 s ahead.
+            clock.reboot();
+            clock.set_wall_offset_ms(700_000);
+        }
         let before = silent.knocks().len();
         let report = phone.device.sync_now(pass == 2).await.unwrap();
         // Nothing is lost or decided: every check-in waits in the outbox.
@@ -521,6 +529,15 @@ async fn a_server_that_never_started_leaves_check_ins_pending_with_backoff() {
                 gap <= ceiling + Duration::from_millis(ATTEMPT_SLACK_MS),
                 "pass {pass}, wait {n}: {gap:?} over the backoff ceiling {ceiling:?}"
             );
+        }
+        if pass == 1 {
+            // Right after an unreachable pass, a background one waits: no attempt at
+            // all (no thundering herd when the server comes back), still NETWORK.
+            let report = phone.device.sync_now(false).await.unwrap();
+            assert_eq!(report.error.as_ref().unwrap().0, "NETWORK", "{report:?}");
+            assert_eq!(report.pending, 3);
+            let knocks = silent.knocks()[before..].to_vec();
+            assert_eq!(knocks.len(), retry.attempts_per_pass as usize, "{knocks:?}");
         }
     }
 }
@@ -632,11 +649,23 @@ async fn a_supervisors_live_feed_survives_a_server_restart_and_misses_nothing() 
         .unwrap();
     assert_eq!(e2.checkin.checkin_id, second);
     assert!(e2.seq > e1.seq);
-    assert!(
-        tokio::time::timeout(Duration::from_millis(500), events.recv())
-            .await
-            .is_err(),
-        "no repeated event"
+    // Nothing repeated: the next event the feed delivers is a third check-in, right
+    // after the second (only Budi checks in here, so check-in positions are
+    // consecutive).
+    let third = check_in(&staff, NIP, fix(&staff, LAT, LON), camera_jpeg(7003));
+    assert_eq!(staff.device.sync_now(true).await.unwrap().pending, 0);
+    let e3 = tokio::time::timeout(Duration::from_secs(20), events.recv())
+        .await
+        .expect("the third event within 20 s")
+        .unwrap();
+    assert_eq!(
+        e3.checkin.checkin_id, third,
+        "the next event is the third check-in"
+    );
+    assert_eq!(
+        e3.seq,
+        e2.seq + 1,
+        "nothing between the second and the third"
     );
     assert!(!watcher.is_finished(), "the feed keeps running");
     watcher.abort();
@@ -658,5 +687,5 @@ async fn a_supervisors_live_feed_survives_a_server_restart_and_misses_nothing() 
     }
     let team = renamed.expect("the rename is seen within 5 s, Budi still in the team");
     assert_eq!(team.members.len(), 1);
-    assert_eq!(team.members[0].checkins.len(), 2);
+    assert_eq!(team.members[0].checkins.len(), 3);
 }

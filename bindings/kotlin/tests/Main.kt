@@ -626,13 +626,22 @@ fun main() {
         val reentrant = ReentrantLogger()
         val quiet = HadirEngine.open(config.copy(databasePath = File(work, "logged.db").path), null, null, reentrant)
         reentrant.engine = quiet
-        expectThrows<HadirException.NotReady> { quiet.refreshConfig() }
-        // A later line, after the one above and any echo it could have caused.
-        expectThrows<HadirException.NotReady> { quiet.checkLocation(owner, fixAt(OFFICE_LAT, OFFICE_LON)) }
         val seen = mutableListOf<String>()
-        while (seen.none { it.startsWith("check_location failed") }) {
-            seen.add(reentrant.lines.poll(10, TimeUnit.SECONDS) ?: error("lines so far: $seen"))
+        fun drainTo(prefix: String) {
+            while (seen.none { it.startsWith(prefix) }) {
+                seen.add(reentrant.lines.poll(10, TimeUnit.SECONDS) ?: error("no '$prefix' line; lines so far: $seen"))
+            }
         }
+        expectThrows<HadirException.NotReady> { quiet.refreshConfig() }
+        // The logger records a line only after its own engine calls have returned, so
+        // once this line is seen, any echo those calls logged is already queued.
+        drainTo("refresh_config failed")
+        val before = seen.size
+        // A sentinel, queued after any such echo: every line before it is an echo.
+        expectThrows<HadirException.NotReady> { quiet.checkLocation(owner, fixAt(OFFICE_LAT, OFFICE_LON)) }
+        drainTo("check_location failed")
+        val afterFirst = seen.drop(before)
+        expect(afterFirst.size == 1 && afterFirst[0].startsWith("check_location failed")) { "an echo: $seen" }
         expect(seen.count { it.startsWith("refresh_config failed") } == 1) { seen.toString() }
     }
 

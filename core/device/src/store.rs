@@ -197,6 +197,9 @@ pub mod keys {
     pub const DEVICE_KEY: &str = "device_key";
     /// Enrollment state of this device (key id, server URL, owner).
     pub const ENROLLMENT: &str = "enrollment";
+    /// When the next background sync pass may run after the server was unreachable
+    /// (JSON; absent once a pass reached it).
+    pub const SYNC_NOT_BEFORE: &str = "sync_not_before";
 }
 
 /// How much the outbox may hold before [`Store::record_checkin`] refuses new check-ins.
@@ -628,10 +631,43 @@ impl Store {
     /// A `checkin_id` already in the outbox (in any state) gives
     /// [`StoreError::DuplicateCheckIn`].
     pub fn record_checkin(&self, c: &NewCheckIn) -> Result<(), StoreError> {
-        let payload_bytes =
-            (c.envelope_json.len() + c.selfie_jpeg.len() + c.local_verdict_json.len()) as u64;
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.insert_checkin(&tx, c)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// [`Store::record_checkin`] and [`Store::add_recent_fix`] in the one transaction,
+    /// returning the pending count that includes the new check-in.
+    ///
+    /// Nothing about the check-in can fail once this returns `Ok`: the fix and the count
+    /// are written and read before the commit, so a caller never has to tell staff "it
+    /// failed" about a check-in that is in fact in the outbox (and recorded twice when
+    /// they try again). Refusals are those of [`Store::record_checkin`], and then
+    /// neither the check-in nor the fix is stored.
+    pub fn record_checkin_with_fix(
+        &self,
+        c: &NewCheckIn,
+        fix: &RecentFix,
+    ) -> Result<u32, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let pending_before = self.insert_checkin(&tx, c)?;
+        insert_recent_fix(&tx, fix)?;
+        tx.commit()?;
+        Ok(pending_before.saturating_add(1))
+    }
+
+    /// The outbox rows of a check-in, within `tx`, after the limit and duplicate checks;
+    /// returns how many were pending before it.
+    fn insert_checkin(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        c: &NewCheckIn,
+    ) -> Result<u32, StoreError> {
+        let payload_bytes =
+            (c.envelope_json.len() + c.selfie_jpeg.len() + c.local_verdict_json.len()) as u64;
         let exists: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM outbox WHERE checkin_id = ?1)",
             [&c.checkin_id],
@@ -679,8 +715,7 @@ impl Store {
             "INSERT INTO outbox_selfie (seq, jpeg) VALUES (?1, ?2)",
             params![seq, c.selfie_jpeg],
         )?;
-        tx.commit()?;
-        Ok(())
+        Ok(pending)
     }
 
     /// Pending items ready to send at `now_ms` (`next_attempt_at_ms <= now_ms`), oldest
@@ -983,23 +1018,7 @@ impl Store {
     pub fn add_recent_fix(&self, f: &RecentFix) -> Result<(), StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT INTO recent_fix (person_id, latitude, longitude, accuracy_m, fix_time_ms) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                f.person_id,
-                f.latitude,
-                f.longitude,
-                f.accuracy_m,
-                f.fix_time_ms
-            ],
-        )?;
-        tx.execute(
-            "DELETE FROM recent_fix WHERE person_id = ?1 AND id NOT IN (\
-             SELECT id FROM recent_fix WHERE person_id = ?1 \
-             ORDER BY fix_time_ms DESC, id DESC LIMIT ?2)",
-            params![f.person_id, RECENT_FIXES_PER_PERSON],
-        )?;
+        insert_recent_fix(&tx, f)?;
         tx.commit()?;
         Ok(())
     }
@@ -1045,6 +1064,29 @@ impl Store {
             Err(StoreError::Corrupt(lines.join("; ")))
         }
     }
+}
+
+/// Remembers a fix within `tx`, keeping only the person's newest
+/// [`RECENT_FIXES_PER_PERSON`] (by fix time).
+fn insert_recent_fix(tx: &rusqlite::Transaction<'_>, f: &RecentFix) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO recent_fix (person_id, latitude, longitude, accuracy_m, fix_time_ms) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            f.person_id,
+            f.latitude,
+            f.longitude,
+            f.accuracy_m,
+            f.fix_time_ms
+        ],
+    )?;
+    tx.execute(
+        "DELETE FROM recent_fix WHERE person_id = ?1 AND id NOT IN (\
+             SELECT id FROM recent_fix WHERE person_id = ?1 \
+             ORDER BY fix_time_ms DESC, id DESC LIMIT ?2)",
+        params![f.person_id, RECENT_FIXES_PER_PERSON],
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -1429,6 +1471,38 @@ mod tests {
         let item = s.get("dup").unwrap().unwrap();
         assert_eq!(item.person_id, "p1");
         assert_eq!(item.selfie_jpeg.len(), 5);
+    }
+
+    #[test]
+    fn store_checkin_with_fix_is_one_transaction() {
+        let dir = TempDir::new().unwrap();
+        let s = open(&dir);
+        let fix = |t: i64| RecentFix {
+            person_id: "p1".into(),
+            latitude: -3.8,
+            longitude: 102.26,
+            accuracy_m: 9.0,
+            fix_time_ms: t,
+        };
+        assert_eq!(
+            s.record_checkin_with_fix(&checkin("a", "p1", 5), &fix(1))
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            s.record_checkin_with_fix(&checkin("b", "p1", 5), &fix(2))
+                .unwrap(),
+            2
+        );
+        assert_eq!(s.pending_count().unwrap(), 2);
+        assert_eq!(s.last_fix("p1").unwrap(), Some(fix(2)));
+        // A refused check-in leaves no fix behind either.
+        let e = s
+            .record_checkin_with_fix(&checkin("a", "p1", 5), &fix(3))
+            .unwrap_err();
+        assert!(matches!(e, StoreError::DuplicateCheckIn(_)), "{e:?}");
+        assert_eq!(s.last_fix("p1").unwrap(), Some(fix(2)));
+        assert_eq!(s.recent_fixes("p1", 10).unwrap().len(), 2);
     }
 
     #[test]

@@ -203,30 +203,35 @@ impl Device {
             time_anchored,
             local_verdict_json,
         } = signed;
-        self.store.record_checkin(&NewCheckIn {
-            checkin_id: checkin_id.clone(),
-            person_id: request.person.to_string(),
-            kind: request.kind.as_str().to_string(),
-            recorded_at_ms,
-            envelope_json: envelope.to_json(),
-            selfie_jpeg: selfie.jpeg.clone(),
-            selfie_sha256_hex: selfie.sha256_hex(),
-            local_verdict_json,
-        })?;
-        self.store.add_recent_fix(&RecentFix {
-            person_id: request.person.to_string(),
-            latitude: request.fix.latitude,
-            longitude: request.fix.longitude,
-            accuracy_m: request.fix.accuracy_m,
-            fix_time_ms: request.fix.fix_time_ms,
-        })?;
+        // The outbox row, the fix and the count in one transaction: once it commits,
+        // nothing here can fail, so staff are never told "failed" about a check-in
+        // that is in the outbox (and then record it twice).
+        let pending_count = self.store.record_checkin_with_fix(
+            &NewCheckIn {
+                checkin_id: checkin_id.clone(),
+                person_id: request.person.to_string(),
+                kind: request.kind.as_str().to_string(),
+                recorded_at_ms,
+                envelope_json: envelope.to_json(),
+                selfie_jpeg: selfie.jpeg.clone(),
+                selfie_sha256_hex: selfie.sha256_hex(),
+                local_verdict_json,
+            },
+            &RecentFix {
+                person_id: request.person.to_string(),
+                latitude: request.fix.latitude,
+                longitude: request.fix.longitude,
+                accuracy_m: request.fix.accuracy_m,
+                fix_time_ms: request.fix.fix_time_ms,
+            },
+        )?;
         Ok(CheckInReceipt {
             checkin_id,
             recorded_at_ms,
             time_anchored,
             local,
             selfie_sha256: selfie.sha256_hex(),
-            pending_count: self.store.pending_count()?,
+            pending_count,
         })
     }
 

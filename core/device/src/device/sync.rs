@@ -19,6 +19,46 @@ pub struct SyncReport {
     pub error: Option<(String, String)>,
 }
 
+/// The device-level wait after a pass could not reach the server at all (stored under
+/// [`store::keys::SYNC_NOT_BEFORE`]), so that background passes do not all retry at once
+/// the moment an outage ends.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct PassBackoff {
+    /// No unforced pass before this instant (anchored timeline, Unix ms).
+    not_before_ms: i64,
+    /// The wait that set it, ms: a clock that jumped back cannot stretch it further.
+    delay_ms: u64,
+    /// Passes in a row that could not reach the server.
+    failures: u32,
+}
+
+impl PassBackoff {
+    /// The wait after one more unreachable pass at `now_ms`: drawn from the upper half
+    /// of the between-passes [`Backoff`] ceiling (so it is never nothing), and at least
+    /// `retry_after_ms`.
+    fn after_failure(
+        previous: Option<PassBackoff>,
+        backoff: Backoff,
+        now_ms: i64,
+        retry_after_ms: u64,
+    ) -> PassBackoff {
+        let failures = previous.map_or(0, |p| p.failures);
+        let floor = retry_after_ms.max(backoff.ceiling_ms(failures) / 2);
+        let delay_ms = backoff.delay_ms(failures, floor);
+        PassBackoff {
+            not_before_ms: now_ms.saturating_add(i64::try_from(delay_ms).unwrap_or(i64::MAX)),
+            delay_ms,
+            failures: failures.saturating_add(1),
+        }
+    }
+
+    /// Whether an unforced pass at `now_ms` must still wait.
+    fn waits_at(&self, now_ms: i64) -> bool {
+        now_ms < self.not_before_ms
+            && u64::try_from(self.not_before_ms - now_ms).unwrap_or(u64::MAX) <= self.delay_ms
+    }
+}
+
 impl Device {
     /// One sync pass: anchors the clock, refreshes the config, then sends every pending
     /// check-in (oldest first, in batches, selfie first) and records each final result.
@@ -26,6 +66,11 @@ impl Device {
     /// "Kirim sekarang"). Transient failures are retried within the pass with backoff
     /// and jitter; what still fails stays pending with a later retry time. Only one
     /// pass runs at a time.
+    ///
+    /// A pass that cannot reach the server at all makes the device wait (the
+    /// between-passes backoff, growing while the outage lasts); an unforced pass in that
+    /// wait tries nothing and reports `NETWORK`. The first pass that reaches the server
+    /// ends the wait.
     pub async fn sync_now(&self, force: bool) -> Result<SyncReport, DeviceError> {
         let _guard = self.sync_lock.lock().await;
         let enrollment = self.enrollment()?.ok_or(DeviceError::NotEnrolled)?;
@@ -33,10 +78,33 @@ impl Device {
         let stop = |report: &mut SyncReport, e: DeviceError| {
             report.error = Some((e.code(), e.staff_message()));
         };
-        if let Err(e) = self.with_retries(|| self.sync_time()).await {
+        let waiting = self.pass_backoff();
+        if !force
+            && let Some(wait) = waiting
+            && wait.waits_at(self.anchored_now_ms()?)
+        {
+            let e = DeviceError::Network(format!(
+                "unreachable {} time(s) in a row; next pass not before {}",
+                wait.failures, wait.not_before_ms
+            ));
             stop(&mut report, e);
             report.pending = self.store.pending_count()?;
             return Ok(report);
+        }
+        if let Err(e) = self.with_retries(|| self.sync_time()).await {
+            if let Ok(now) = self.anchored_now_ms() {
+                let retry_after_ms = e.retry_after_s().unwrap_or(0).saturating_mul(1000);
+                let backoff = self.settings.retry.between_passes();
+                let next = PassBackoff::after_failure(waiting, backoff, now, retry_after_ms);
+                self.store
+                    .set_value(store::keys::SYNC_NOT_BEFORE, &json_value(&next))?;
+            }
+            stop(&mut report, e);
+            report.pending = self.store.pending_count()?;
+            return Ok(report);
+        }
+        if waiting.is_some() {
+            self.store.delete_value(store::keys::SYNC_NOT_BEFORE)?;
         }
         if let Err(e) = self.refresh_config().await {
             // Sending check-ins does not need a fresh config; report and carry on.
@@ -88,6 +156,16 @@ impl Device {
         }
         report.pending = self.store.pending_count()?;
         Ok(report)
+    }
+
+    /// The device-level wait after unreachable passes, if any (an unreadable value is
+    /// none: it only ever delays).
+    fn pass_backoff(&self) -> Option<PassBackoff> {
+        self.store
+            .value(store::keys::SYNC_NOT_BEFORE)
+            .ok()
+            .flatten()
+            .and_then(|b| serde_json::from_slice(&b).ok())
     }
 
     /// Runs `attempt` up to `attempts_per_pass` times while it fails transiently (no
@@ -204,5 +282,41 @@ impl Device {
         }
         report.results.push(result.clone());
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_pass_waits_in_the_upper_half_of_a_growing_ceiling() {
+        let backoff = Backoff::new(60_000, 600_000);
+        let now = 1_795_000_000_000;
+        let mut previous = None;
+        for failures in 0..6 {
+            let next = PassBackoff::after_failure(previous, backoff, now, 0);
+            let ceiling = backoff.ceiling_ms(failures);
+            assert!((ceiling / 2..=ceiling).contains(&next.delay_ms), "{next:?}");
+            assert_eq!(next.failures, failures + 1);
+            assert_eq!(next.not_before_ms, now + next.delay_ms as i64);
+            assert!(next.waits_at(now));
+            assert!(next.waits_at(next.not_before_ms - 1));
+            assert!(!next.waits_at(next.not_before_ms));
+            previous = Some(next);
+        }
+        // Retry-After is a floor.
+        let told = PassBackoff::after_failure(None, backoff, now, 900_000);
+        assert_eq!(told.delay_ms, 900_000);
+    }
+
+    #[test]
+    fn a_clock_that_jumped_back_does_not_stretch_the_wait() {
+        let wait = PassBackoff::after_failure(None, Backoff::new(1_000, 8_000), 50_000, 0);
+        assert!(wait.waits_at(50_000));
+        assert!(
+            !wait.waits_at(50_000 - 3_600_000),
+            "an hour back: the wait is over"
+        );
     }
 }
