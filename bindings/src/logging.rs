@@ -10,8 +10,10 @@
 //!   calls the engine cannot feed itself forever.
 
 use std::cell::Cell;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, mpsc};
+
+use tokio::sync::mpsc;
 
 use crate::platform::{LogLevel, Logger};
 
@@ -35,7 +37,7 @@ pub(crate) struct LogQueue {
 }
 
 struct Queue {
-    lines: mpsc::SyncSender<(LogLevel, String)>,
+    lines: mpsc::Sender<(LogLevel, String)>,
     dropped: AtomicU64,
 }
 
@@ -46,7 +48,7 @@ impl LogQueue {
         let Some(logger) = logger else {
             return LogQueue::default();
         };
-        let (lines, inbox) = mpsc::sync_channel::<(LogLevel, String)>(LOG_QUEUE_LINES);
+        let (lines, mut inbox) = mpsc::channel::<(LogLevel, String)>(LOG_QUEUE_LINES);
         let queue = Arc::new(Queue {
             lines,
             dropped: AtomicU64::new(0),
@@ -56,7 +58,7 @@ impl LogQueue {
             .name("hadir-log".into())
             .spawn(move || {
                 ON_LOG_THREAD.with(|on| on.set(true));
-                while let Ok((level, message)) = inbox.recv() {
+                while let Some((level, message)) = inbox.blocking_recv() {
                     let dropped = counter
                         .upgrade()
                         .map_or(0, |q| q.dropped.swap(0, Ordering::Relaxed));
@@ -83,7 +85,7 @@ impl LogQueue {
         if ON_LOG_THREAD.with(Cell::get) || STARTED_BY_LOGGER.try_with(|_| ()).is_ok() {
             return;
         }
-        if let Err(mpsc::TrySendError::Full(_)) = queue.lines.try_send((level, message)) {
+        if let Err(mpsc::error::TrySendError::Full(_)) = queue.lines.try_send((level, message)) {
             queue.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -107,7 +109,7 @@ pub(crate) fn quiet_if_from_logger<F: Future>(work: F) -> impl Future<Output = F
 mod tests {
     use super::*;
     use crate::platform::PlatformError;
-    use std::sync::Mutex;
+    use std::sync::{Mutex, mpsc};
     use std::time::Duration;
 
     /// Collects lines; the first call signals `entered` and blocks until released, so

@@ -16,21 +16,32 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::sync::{Arc, Mutex, OnceLock};
+
 use std::task::{Context, Poll};
 use std::thread::ThreadId;
+use tokio::sync::mpsc;
 
-/// The runtime all network and heavy work runs on: two worker threads, created on
-/// first use.
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+/// The runtime all network work runs on, created on first use: one thread
+/// (`hadir-runtime`) drives every task, and heavy work (normalising a selfie, a
+/// StrongBox signature) goes to the blocking pool (`hadir-blocking`) so it never stalls
+/// the others. A phone's handful of concurrent requests needs no work-stealing
+/// scheduler, and leaving tokio's multi-thread scheduler out keeps the phone library
+/// within its size budget (docs/PERFORMANCE.md, "Phone library size").
+fn runtime() -> &'static tokio::runtime::Handle {
+    static RUNTIME: OnceLock<tokio::runtime::Handle> = OnceLock::new();
     RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("hadir-runtime")
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .thread_name("hadir-blocking")
             .enable_all()
             .build()
-            .expect("the hadir runtime starts")
+            .expect("the hadir runtime starts");
+        let handle = runtime.handle().clone();
+        std::thread::Builder::new()
+            .name("hadir-runtime".into())
+            .spawn(move || runtime.block_on(std::future::pending::<()>()))
+            .expect("the hadir runtime thread starts");
+        handle
     })
 }
 
@@ -124,11 +135,11 @@ impl TaskHandle {
     pub(crate) fn spawn<E, W, Fut, D>(name: &str, work: W, mut deliver: D) -> TaskHandle
     where
         E: Send + 'static,
-        W: FnOnce(mpsc::Sender<E>) -> Fut,
+        W: FnOnce(mpsc::UnboundedSender<E>) -> Fut,
         Fut: Future<Output = ()> + Send + 'static,
         D: FnMut(E) + Send + 'static,
     {
-        let (events, inbox) = mpsc::channel::<E>();
+        let (events, mut inbox) = mpsc::unbounded_channel::<E>();
         let state = Arc::new(TaskState {
             cancelled: AtomicBool::new(false),
             stopped: tokio::sync::watch::Sender::new(false),
@@ -145,7 +156,7 @@ impl TaskHandle {
                 // Ends when the work has ended (its sender dropped) and every event is
                 // delivered, or at once when the task is cancelled. The turn is held
                 // from the check through the callback, so `cancel` cannot slip between.
-                while let Ok(event) = inbox.recv() {
+                while let Some(event) = inbox.blocking_recv() {
                     let _turn = delivery_state.delivery_turn();
                     if delivery_state.cancelled.load(Ordering::SeqCst) {
                         break;
@@ -228,7 +239,7 @@ impl Drop for CancelOnDrop<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Mutex;
+    use std::sync::{Mutex, mpsc};
     use std::time::Duration;
 
     fn wait_stopped(handle: &TaskHandle) {
