@@ -192,7 +192,7 @@ fn check_in(phone: &Phone, nip: &str, fix: GpsFix, selfie: Vec<u8>) -> String {
 async fn post_one(
     client: &ApiClient,
     envelope: Envelope,
-    key: &dyn DeviceKey,
+    key: Arc<dyn DeviceKey>,
     device: &str,
     now_ms: i64,
 ) -> Result<CheckInBatchResponse, ClientError> {
@@ -279,7 +279,7 @@ async fn edited_payload_replayed_envelope_and_foreign_key_are_refused() {
             .anchored_now_ms()
             .expect("the test clock reads"),
     );
-    let again = post_one(&client, original.clone(), k.as_ref(), d, now)
+    let again = post_one(&client, original.clone(), k.clone(), d, now)
         .await
         .unwrap();
     assert_eq!(again.results[0], report.results[0]);
@@ -291,7 +291,7 @@ async fn edited_payload_replayed_envelope_and_foreign_key_are_refused() {
         .replacen("\"latitude\":-3.79", "\"latitude\":-3.78", 1)
         .into_bytes();
     assert_ne!(edited.payload, original.payload);
-    let r = post_one(&client, edited, k.as_ref(), d, now).await.unwrap();
+    let r = post_one(&client, edited, k.clone(), d, now).await.unwrap();
     assert_eq!(r.results[0].status, CheckInStatus::Rejected);
     assert!(
         r.results[0]
@@ -302,19 +302,13 @@ async fn edited_payload_replayed_envelope_and_foreign_key_are_refused() {
 
     // The captured envelope replayed through another enrolled device: refused.
     let other_id = other.device.device_id().unwrap().unwrap();
-    let r = post_one(
-        &client,
-        original.clone(),
-        other.key.as_ref(),
-        &other_id,
-        now,
-    )
-    .await
-    .unwrap();
+    let r = post_one(&client, original.clone(), other.key.clone(), &other_id, now)
+        .await
+        .unwrap();
     assert_eq!(r.results[0].status, CheckInStatus::Rejected, "{r:?}");
 
     // A request signed by another device's key in this device's name: 401.
-    let err = post_one(&client, original, other.key.as_ref(), &device_id, now)
+    let err = post_one(&client, original, other.key.clone(), &device_id, now)
         .await
         .unwrap_err();
     match err {

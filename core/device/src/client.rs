@@ -1,6 +1,7 @@
-//! The device's HTTP client for the Hadir API: signs every request with the device key,
-//! speaks TLS through rustls (ring provider, bundled Mozilla roots, optional extra root
-//! and certificate pinning) and classifies failures as retryable or final.
+//! The device's HTTP client for the Hadir API: signs every request with the device key
+//! (on the blocking pool: a StrongBox signature takes hundreds of ms), speaks TLS through
+//! rustls (ring provider, bundled Mozilla roots, optional extra root and certificate
+//! pinning) over [`crate::transport`], and classifies failures as retryable or final.
 //!
 //! Why not the platform verifier: on Android it needs a JNI initialisation and a Kotlin
 //! component; bundled roots plus optional pinning work identically on every phone.
@@ -8,7 +9,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::StatusCode;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{CONTENT_TYPE, ETAG, IF_NONE_MATCH, RETRY_AFTER};
+use hyper::{Method, Request, StatusCode};
 use serde::de::DeserializeOwned;
 
 use chrono::NaiveDate;
@@ -20,6 +24,11 @@ use hadir_core::api::{
 use hadir_core::auth::{self, RequestToSign};
 use hadir_core::envelope::DeviceKey;
 use hadir_core::ids::PersonId;
+
+use crate::transport::{Answer, Transport, TransportError};
+
+/// How long a request may take unless it says otherwise.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// TLS options of the client.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -88,7 +97,7 @@ pub enum Conditional<T> {
 /// The signed HTTP client.
 #[derive(Clone)]
 pub struct ApiClient {
-    http: reqwest::Client,
+    http: Arc<Transport>,
     base_url: String,
 }
 
@@ -112,7 +121,7 @@ struct Extras<'a> {
 /// Who signs a request and at what (server-anchored) time.
 pub struct Signer<'a> {
     /// The device key.
-    pub key: &'a dyn DeviceKey,
+    pub key: Arc<dyn DeviceKey>,
     /// `Hadir-Device` value.
     pub device: &'a str,
     /// Server-anchored now, Unix ms.
@@ -215,16 +224,11 @@ pub fn tls_config(tls: &TlsOptions) -> Result<rustls::ClientConfig, ClientError>
     Ok(config)
 }
 
-fn network(e: reqwest::Error) -> ClientError {
-    // Walk the source chain: the useful part (refused, reset, certificate) is inside.
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
+fn network(e: TransportError) -> ClientError {
+    match e {
+        TransportError::Url(why) => ClientError::Config(why),
+        other => ClientError::Network(other.to_string()),
     }
-    ClientError::Network(text)
 }
 
 impl ApiClient {
@@ -232,20 +236,16 @@ impl ApiClient {
     /// Plain `http://` is accepted for loopback tests and development.
     pub fn new(base_url: &str, tls: &TlsOptions) -> Result<Self, ClientError> {
         let base_url = base_url.trim_end_matches('/').to_string();
-        if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
-            return Err(ClientError::Config(format!(
-                "server URL must start with https:// (got {base_url:?})"
-            )));
-        }
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls_config(tls)?)
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(30))
-            .pool_idle_timeout(Duration::from_secs(30))
-            .user_agent(concat!("hadir-core/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ClientError::Config(e.to_string()))?;
-        Ok(ApiClient { http, base_url })
+        let http = Transport::new(
+            &base_url,
+            tls_config(tls)?,
+            concat!("hadir-device/", env!("CARGO_PKG_VERSION")),
+        )
+        .map_err(network)?;
+        Ok(ApiClient {
+            http: Arc::new(http),
+            base_url,
+        })
     }
 
     /// The server's base URL.
@@ -255,56 +255,48 @@ impl ApiClient {
 
     async fn send(
         &self,
-        method: reqwest::Method,
+        method: Method,
         path: &str,
         body: Vec<u8>,
         content_type: &str,
         signer: Option<&Signer<'_>>,
         extras: Extras<'_>,
-    ) -> Result<reqwest::Response, ClientError> {
-        let mut request = self
-            .http
-            .request(method.clone(), format!("{}{}", self.base_url, path));
-        if let Some(t) = extras.timeout {
-            request = request.timeout(t);
-        }
-        if let Some(s) = signer {
-            let nonce = auth::new_nonce();
-            let signature = RequestToSign {
-                method: method.as_str(),
-                path_and_query: path,
-                timestamp_ms: s.now_ms,
-                nonce: &nonce,
-                device: s.device,
-                body: &body,
+    ) -> Result<Answer, ClientError> {
+        let mut request = Request::builder().method(method.clone()).uri(path);
+        let body = match signer {
+            Some(s) => {
+                let (headers, body) = sign_request(&method, path, body, s).await?;
+                for (name, value) in headers {
+                    request = request.header(name, value);
+                }
+                body
             }
-            .sign(s.key)
-            .map_err(|e| ClientError::Signing(e.to_string()))?;
-            request = request
-                .header(auth::HEADER_DEVICE, s.device)
-                .header(auth::HEADER_TIMESTAMP, s.now_ms.to_string())
-                .header(auth::HEADER_NONCE, nonce)
-                .header(auth::HEADER_SIGNATURE, signature);
-        }
+            None => body,
+        };
         if let Some(tag) = extras.if_none_match {
-            request = request.header(reqwest::header::IF_NONE_MATCH, tag);
+            request = request.header(IF_NONE_MATCH, tag);
         }
         if !body.is_empty() {
-            request = request
-                .header(reqwest::header::CONTENT_TYPE, content_type)
-                .body(body);
+            request = request.header(CONTENT_TYPE, content_type);
         }
-        let response = request.send().await.map_err(network)?;
-        let status = response.status();
+        let request = request
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| ClientError::Config(format!("request {path:?}: {e}")))?;
+        let answer = self
+            .http
+            .send(request, extras.timeout.unwrap_or(REQUEST_TIMEOUT))
+            .await
+            .map_err(network)?;
+        let status = answer.status;
         if status.is_success() || status == StatusCode::NOT_MODIFIED {
-            return Ok(response);
+            return Ok(answer);
         }
-        let retry_after_s = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
+        let retry_after_s = answer
+            .headers
+            .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        let bytes = response.bytes().await.map_err(network)?;
+        let bytes = answer.body;
         let error: ApiError = serde_json::from_slice(&bytes).unwrap_or_else(|_| ApiError {
             code: format!("HTTP_{}", status.as_u16()),
             message: "Server menjawab dengan kesalahan.".into(),
@@ -324,24 +316,16 @@ impl ApiClient {
         }
     }
 
-    async fn json<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ClientError> {
-        let bytes = response.bytes().await.map_err(network)?;
-        serde_json::from_slice(&bytes).map_err(|e| ClientError::BadAnswer(e.to_string()))
+    fn json<T: DeserializeOwned>(answer: &Answer) -> Result<T, ClientError> {
+        serde_json::from_slice(&answer.body).map_err(|e| ClientError::BadAnswer(e.to_string()))
     }
 
     /// `GET /v1/time`.
     pub async fn server_time(&self) -> Result<ServerTime, ClientError> {
         let r = self
-            .send(
-                reqwest::Method::GET,
-                "/v1/time",
-                vec![],
-                "",
-                None,
-                Extras::default(),
-            )
+            .send(Method::GET, "/v1/time", vec![], "", None, Extras::default())
             .await?;
-        Self::json(r).await
+        Self::json(&r)
     }
 
     /// A signed `POST` of a JSON body, answered with JSON.
@@ -354,7 +338,7 @@ impl ApiClient {
         let body = serde_json::to_vec(body).expect("API bodies always serialise");
         let r = self
             .send(
-                reqwest::Method::POST,
+                Method::POST,
                 path,
                 body,
                 "application/json",
@@ -362,7 +346,7 @@ impl ApiClient {
                 Extras::default(),
             )
             .await?;
-        Self::json(r).await
+        Self::json(&r)
     }
 
     /// `POST /v1/enroll`, signed by the key being enrolled.
@@ -382,7 +366,7 @@ impl ApiClient {
     ) -> Result<Conditional<DeviceConfig>, ClientError> {
         let r = self
             .send(
-                reqwest::Method::GET,
+                Method::GET,
                 "/v1/config",
                 vec![],
                 "",
@@ -393,15 +377,15 @@ impl ApiClient {
                 },
             )
             .await?;
-        if r.status() == StatusCode::NOT_MODIFIED {
+        if r.status == StatusCode::NOT_MODIFIED {
             return Ok(Conditional::NotModified);
         }
         let tag = r
-            .headers()
-            .get(reqwest::header::ETAG)
+            .headers
+            .get(ETAG)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        Ok(Conditional::Fresh(Self::json(r).await?, tag))
+        Ok(Conditional::Fresh(Self::json(&r)?, tag))
     }
 
     /// `PUT /v1/selfies/{sha256}`.
@@ -413,7 +397,7 @@ impl ApiClient {
     ) -> Result<SelfieStored, ClientError> {
         let r = self
             .send(
-                reqwest::Method::PUT,
+                Method::PUT,
                 &format!("/v1/selfies/{sha256_hex}"),
                 jpeg.to_vec(),
                 "image/jpeg",
@@ -421,7 +405,7 @@ impl ApiClient {
                 Extras::default(),
             )
             .await?;
-        Self::json(r).await
+        Self::json(&r)
     }
 
     /// `POST /v1/checkins`.
@@ -483,7 +467,7 @@ impl ApiClient {
         };
         let r = self
             .send(
-                reqwest::Method::GET,
+                Method::GET,
                 path_and_query,
                 vec![],
                 "",
@@ -491,8 +475,51 @@ impl ApiClient {
                 extras,
             )
             .await?;
-        Self::json(r).await
+        Self::json(&r)
     }
+}
+
+/// The `Hadir-*` authentication headers of a request, signed on the blocking pool (a
+/// StrongBox or Secure Enclave signature blocks for hundreds of ms, and must not stall
+/// the runtime's other work). Hands the body back.
+async fn sign_request(
+    method: &Method,
+    path: &str,
+    body: Vec<u8>,
+    signer: &Signer<'_>,
+) -> Result<([(&'static str, String); 4], Vec<u8>), ClientError> {
+    let (method, path, device) = (
+        method.to_string(),
+        path.to_string(),
+        signer.device.to_string(),
+    );
+    let (key, now_ms) = (signer.key.clone(), signer.now_ms);
+    let signing = tokio::task::spawn_blocking(move || {
+        let nonce = auth::new_nonce();
+        let signature = RequestToSign {
+            method: &method,
+            path_and_query: &path,
+            timestamp_ms: now_ms,
+            nonce: &nonce,
+            device: &device,
+            body: &body,
+        }
+        .sign(key.as_ref());
+        (signature, nonce, device, body)
+    });
+    let (signature, nonce, device, body) = signing
+        .await
+        .map_err(|e| ClientError::Signing(format!("signing task: {e}")))?;
+    let signature = signature.map_err(|e| ClientError::Signing(e.to_string()))?;
+    Ok((
+        [
+            (auth::HEADER_DEVICE, device),
+            (auth::HEADER_TIMESTAMP, now_ms.to_string()),
+            (auth::HEADER_NONCE, nonce),
+            (auth::HEADER_SIGNATURE, signature),
+        ],
+        body,
+    ))
 }
 
 /// `kind:value` as a query value. Ids are digits, letters and `-`; anything else is

@@ -288,7 +288,7 @@ impl Device {
 
     fn signer<'a>(&'a self, device: &'a str) -> Result<Signer<'a>, DeviceError> {
         Ok(Signer {
-            key: self.key.as_ref(),
+            key: self.key.clone(),
             device,
             now_ms: self.anchored_now_ms()?,
         })
