@@ -562,3 +562,110 @@ async fn in_process_listener_sheds_load_with_503() {
     // Every accepted batch stored the same 50 check-ins exactly once.
     assert_eq!(env.state.storage().checkin_count().unwrap(), 50);
 }
+
+/// Phones read `AttendanceKind::Unknown` from a newer server; as input the server
+/// refuses it exactly as before that variant existed: over a real socket, a signed
+/// check-in of a kind this build does not know is rejected with `PAYLOAD_INVALID`
+/// naming the kind, and nothing is stored; an admin's schedule with one is refused
+/// with `SCHEDULE_UNKNOWN_KIND`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attendance_kind_the_server_does_not_know_is_refused_as_input() {
+    use hadir_core::envelope::{CHECKIN_PAYLOAD_TYPE, Envelope};
+
+    let env = Env::new();
+    let router = env.router();
+    let phone = Phone::enrolled(&env, &router, &nip(NIP_A)).await;
+    let s = selfie(5, 5);
+    phone.upload(&router, &s).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state: AppState = env.state.clone();
+    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+    let http = client();
+
+    for kind in ["overtime_start", "unknown"] {
+        let mut v = serde_json::to_value(payload(
+            &phone.device_id,
+            &nip(NIP_A),
+            north_of_center(0.0),
+            &s,
+        ))
+        .unwrap();
+        v["kind"] = kind.into();
+        let envelope = Envelope::sign(
+            CHECKIN_PAYLOAD_TYPE,
+            serde_json::to_vec(&v).unwrap(),
+            &phone.key,
+        )
+        .unwrap();
+        let body = serde_json::to_vec(&CheckInBatch {
+            envelopes: vec![envelope],
+        })
+        .unwrap();
+        let r = call(
+            &http,
+            &base,
+            &phone,
+            &phone.device_id,
+            "POST",
+            "/v1/checkins",
+            body,
+        )
+        .await;
+        assert_eq!(r.status(), 200);
+        let answer: CheckInBatchResponse = r.json().await.unwrap();
+        let result = &answer.results[0];
+        assert_eq!(result.status, CheckInStatus::Rejected, "{kind}: {result:?}");
+        assert_eq!(result.codes, ["PAYLOAD_INVALID"], "{kind}");
+    }
+    assert_eq!(env.state.storage().checkin_count().unwrap(), 0);
+
+    // A known kind on the same path is accepted: the refusal above is the kind's.
+    let known = phone.envelope(&payload(
+        &phone.device_id,
+        &nip(NIP_A),
+        north_of_center(0.0),
+        &s,
+    ));
+    let body = serde_json::to_vec(&CheckInBatch {
+        envelopes: vec![known],
+    })
+    .unwrap();
+    let r = call(
+        &http,
+        &base,
+        &phone,
+        &phone.device_id,
+        "POST",
+        "/v1/checkins",
+        body,
+    )
+    .await;
+    let answer: CheckInBatchResponse = r.json().await.unwrap();
+    assert!(
+        answer.results[0].status.counts_as_attendance(),
+        "{answer:?}"
+    );
+
+    let db = env.dir.path().join("cli.db");
+    let office = TestOffice::kominfo().cli_args();
+    cli(&db, &office.iter().map(String::as_str).collect::<Vec<_>>());
+    let schedule = env.dir.path().join("schedule.json");
+    std::fs::write(
+        &schedule,
+        r#"{"week": {"mon": [{"kind": "check_in", "at": "07:30"}, {"kind": "apel", "at": "07:35"}]}}"#,
+    )
+    .unwrap();
+    let err = cli_fails(
+        &db,
+        &[
+            "office",
+            "schedule",
+            "--id",
+            OFFICE,
+            "--file",
+            schedule.to_str().unwrap(),
+        ],
+    );
+    assert!(err.contains("SCHEDULE_UNKNOWN_KIND"), "{err}");
+}

@@ -650,6 +650,15 @@ fun main() {
         expect(listener.errors.isEmpty()) { "errors in callbacks: ${listener.errors.toList()}" }
     }
 
+    test("checking in with AttendanceKind.UNKNOWN (only ever read from a newer server) is refused with its field") {
+        val pending = engine.pendingCount()
+        val e = expectThrows<HadirException.InvalidInput> {
+            engine.checkIn(owner, AttendanceKind.UNKNOWN, fixAt(OFFICE_LAT, OFFICE_LON), cameraJpeg(990), null)
+        }
+        expect(e.code == "ATTENDANCE_KIND_UNKNOWN" && e.field == "kind") { "${e.code} ${e.field}" }
+        expect(engine.pendingCount() == pending) { "nothing recorded" }
+    }
+
     test("a Logger that calls the engine on every line gets each line once, never an echo") {
         val reentrant = ReentrantLogger()
         val quiet = HadirEngine.open(config.copy(databasePath = File(work, "logged.db").path), null, null, reentrant)
