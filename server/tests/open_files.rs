@@ -2,7 +2,8 @@
 //! `ulimit -n`: the server raises a low soft limit to the hard one, and when the hard
 //! limit itself is low it lowers its caps so that check-ins keep their share; polls
 //! beyond the cap are refused with 503, `Retry-After` and `Connection: close` while
-//! staff check-ins are still served.
+//! staff check-ins are still served; and idle keep-alive connections beyond the
+//! connection cap wait in the backlog instead of running the server out of files.
 
 mod common;
 
@@ -22,11 +23,14 @@ use tokio::sync::mpsc;
 
 const BIN: &str = env!("CARGO_BIN_EXE_hadir-server");
 
-/// The open-file limit the server is started with: 64 reserved, 8 check-ins at 2
-/// files each, 16 polls (see `hadir_server::open_files`).
-const LOW_LIMIT: u64 = 96;
+/// The open-file limit the server is started with: 16 reserved, 19 for SQLite (the
+/// writer and 8 readers at 2 files each, and the shared-memory index), 8 check-ins at 2
+/// files each, 25 connections in all, so 17 polls (see `hadir_server::open_files`).
+const LOW_LIMIT: u64 = 68;
 /// The caps the server must derive from [`LOW_LIMIT`].
-const DERIVED_WAITERS: usize = 16;
+const DERIVED_WAITERS: usize = 17;
+/// Connections the server holds open at once under [`LOW_LIMIT`].
+const DERIVED_CONNECTIONS: usize = 25;
 
 /// Supervisors, NIPs of people born 1970-01-0N, TMT 1995-03, male.
 const SUPERVISORS: [&str; 5] = [
@@ -334,4 +338,127 @@ async fn under_a_low_hard_limit_polls_are_refused_and_check_ins_served() {
     for p in polls {
         p.abort();
     }
+}
+
+/// The TCP connections the server process holds open (not its listener): its socket
+/// inodes from `/proc/PID/fd` that `/proc/net/tcp` lists in a state other than LISTEN.
+fn open_connections(pid: u32) -> usize {
+    let inodes: std::collections::HashSet<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter_map(|target| {
+            let target = target.to_string_lossy().into_owned();
+            Some(
+                target
+                    .strip_prefix("socket:[")?
+                    .strip_suffix(']')?
+                    .to_string(),
+            )
+        })
+        .collect();
+    std::fs::read_to_string("/proc/net/tcp")
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .filter(|f| f.len() > 9 && f[3] != "0A" && inodes.contains(f[9]))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_beyond_the_cap_wait_and_a_check_in_is_served_when_one_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hadir.db");
+    let staff = register_people(&db);
+    let server = start_limited(dir.path(), &format!("-n {LOW_LIMIT}"));
+    let log = server.log();
+    assert!(
+        log.contains(&format!("max_connections={DERIVED_CONNECTIONS}")),
+        "{log}"
+    );
+    let http = client();
+    let budi = enroll(&http, &server, &db, &staff).await;
+    let s = selfie(7, 1);
+    let path = format!("/v1/selfies/{}", s.sha256_hex());
+    let r = call(
+        &http,
+        &server.base,
+        &budi,
+        &budi.device_id,
+        "PUT",
+        &path,
+        s.jpeg.clone(),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    drop(http); // its keep-alive connection closes
+
+    // More idle connections than the server has files: connect succeeds for all (the
+    // kernel's backlog), the server accepts up to its cap and no further.
+    let addr = server.base.strip_prefix("http://").unwrap().to_string();
+    let mut idle = Vec::new();
+    for _ in 0..LOW_LIMIT + 12 {
+        idle.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
+    let pid = server.child.id();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while open_connections(pid) < DERIVED_CONNECTIONS {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server accepted only {} connections",
+            open_connections(pid)
+        );
+        tokio::task::yield_now().await;
+    }
+
+    // A check-in on a fresh connection waits behind the idle ones...
+    let envelope = budi.envelope(&payload(&budi.device_id, &staff, north_of_center(0.0), &s));
+    let body = serde_json::to_vec(&CheckInBatch {
+        envelopes: vec![envelope],
+    })
+    .unwrap();
+    let (base, budi) = (server.base.clone(), Arc::new(budi));
+    let check_in = {
+        let budi = budi.clone();
+        tokio::spawn(async move {
+            let http = client();
+            call(
+                &http,
+                &base,
+                &budi,
+                &budi.device_id,
+                "POST",
+                "/v1/checkins",
+                body,
+            )
+            .await
+        })
+    };
+    let mut check_in = std::pin::pin!(check_in);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), &mut check_in)
+            .await
+            .is_err(),
+        "answered although every connection was taken"
+    );
+    assert_eq!(
+        open_connections(pid),
+        DERIVED_CONNECTIONS,
+        "never beyond the cap"
+    );
+
+    // ...and is served once the idle ones close.
+    drop(idle);
+    let r = tokio::time::timeout(Duration::from_secs(30), check_in)
+        .await
+        .expect("the check-in was served after the idle connections closed")
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let results = r.json::<CheckInBatchResponse>().await.unwrap().results;
+    assert_eq!(results[0].status, CheckInStatus::Accepted, "{results:?}");
+    let log = server.log();
+    assert!(
+        !log.contains("accept error") && !log.contains("Too many open files"),
+        "{log}"
+    );
 }
