@@ -178,7 +178,8 @@ impl From<DeviceError> for HadirError {
             // Carried a field: mapped above.
             DeviceError::InvalidFix(_)
             | DeviceError::InvalidId { .. }
-            | DeviceError::InvalidDate { .. } => HadirError::InvalidInput {
+            | DeviceError::InvalidDate { .. }
+            | DeviceError::UnknownAttendanceKind => HadirError::InvalidInput {
                 code,
                 staff_message,
                 field: String::new(),

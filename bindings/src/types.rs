@@ -177,6 +177,10 @@ pub enum AttendanceKind {
     BreakEnd,
     /// Leaving ("Pulang").
     CheckOut,
+    /// A kind a newer server sent that this version does not know (in a schedule, the
+    /// team view, the next expected time): shown as "Lainnya". Checking in with it is
+    /// refused (`ATTENDANCE_KIND_UNKNOWN`, field `kind`).
+    Unknown,
 }
 
 impl AttendanceKind {
@@ -186,6 +190,7 @@ impl AttendanceKind {
             AttendanceKind::BreakStart => wire::AttendanceKind::BreakStart,
             AttendanceKind::BreakEnd => wire::AttendanceKind::BreakEnd,
             AttendanceKind::CheckOut => wire::AttendanceKind::CheckOut,
+            AttendanceKind::Unknown => wire::AttendanceKind::Unknown,
         }
     }
 
@@ -195,6 +200,7 @@ impl AttendanceKind {
             wire::AttendanceKind::BreakStart => AttendanceKind::BreakStart,
             wire::AttendanceKind::BreakEnd => AttendanceKind::BreakEnd,
             wire::AttendanceKind::CheckOut => AttendanceKind::CheckOut,
+            wire::AttendanceKind::Unknown => AttendanceKind::Unknown,
         }
     }
 }
@@ -346,6 +352,9 @@ pub enum DecisionStatus {
     Rejected,
     /// Not decided yet; the phone sends it again later.
     RetryLater,
+    /// A status a newer server sent that this version does not know: not attendance,
+    /// for a supervisor to review; the phone keeps the check-in and asks again.
+    Unknown,
 }
 
 impl DecisionStatus {
@@ -355,6 +364,7 @@ impl DecisionStatus {
             CheckInStatus::AcceptedWithFlags => DecisionStatus::AcceptedWithFlags,
             CheckInStatus::Rejected => DecisionStatus::Rejected,
             CheckInStatus::RetryLater => DecisionStatus::RetryLater,
+            CheckInStatus::Unknown => DecisionStatus::Unknown,
         }
     }
 }
@@ -664,6 +674,8 @@ pub enum DayStatus {
     Late,
     /// The day ended with no arrival.
     Absent,
+    /// A state a newer server sent that this version does not know.
+    Unknown,
 }
 
 impl DayStatus {
@@ -676,6 +688,7 @@ impl DayStatus {
             DayState::Present => DayStatus::Present,
             DayState::Late => DayStatus::Late,
             DayState::Absent => DayStatus::Absent,
+            DayState::Unknown => DayStatus::Unknown,
         }
     }
 }
@@ -691,6 +704,9 @@ pub enum LeaveType {
     DinasLuar,
     /// Permission (izin).
     Izin,
+    /// A kind of leave a newer server sent that this version does not know (still
+    /// leave: the day is excused as the server said).
+    Unknown,
 }
 
 /// Approved leave covering the day.
@@ -714,6 +730,7 @@ impl LeaveSummary {
                 LeaveKind::Sakit => LeaveType::Sakit,
                 LeaveKind::DinasLuar => LeaveType::DinasLuar,
                 LeaveKind::Izin => LeaveType::Izin,
+                LeaveKind::Unknown => LeaveType::Unknown,
             },
             from: hadir_core::schedule::iso_date::format(l.from),
             to: hadir_core::schedule::iso_date::format(l.to),
@@ -853,5 +870,43 @@ impl TeamUpdate {
             checkin: TeamCheckInInfo::from_core(&e.checkin),
             member: TeamMemberInfo::from_core(&e.member),
         }
+    }
+}
+
+#[cfg(test)]
+mod unknown_values {
+    use super::*;
+
+    /// What a newer server sends and this version does not know reaches the shells as
+    /// `Unknown`, never as an error; known values map one to one.
+    #[test]
+    fn a_newer_servers_values_reach_the_shells_as_unknown() {
+        let read = |json: &str| -> (wire::AttendanceKind, CheckInStatus, DayState, LeaveKind) {
+            (
+                serde_json::from_str(json).unwrap(),
+                serde_json::from_str(json).unwrap(),
+                serde_json::from_str(json).unwrap(),
+                serde_json::from_str(json).unwrap(),
+            )
+        };
+        let (kind, status, state, leave) = read("\"from_a_newer_server\"");
+        assert_eq!(AttendanceKind::from_core(kind), AttendanceKind::Unknown);
+        assert_eq!(DecisionStatus::from_core(status), DecisionStatus::Unknown);
+        assert_eq!(DayStatus::from_core(state), DayStatus::Unknown);
+        let summary = LeaveSummary::from_core(&LeaveInfo {
+            kind: leave,
+            from: hadir_core::schedule::iso_date::parse("2026-12-01").unwrap(),
+            to: hadir_core::schedule::iso_date::parse("2026-12-01").unwrap(),
+            note: String::new(),
+        });
+        assert_eq!(summary.kind, LeaveType::Unknown);
+        for kind in wire::AttendanceKind::KNOWN {
+            assert_eq!(AttendanceKind::from_core(kind).to_core(), kind);
+        }
+        assert_eq!(
+            DecisionStatus::from_core(CheckInStatus::AcceptedWithFlags),
+            DecisionStatus::AcceptedWithFlags
+        );
+        assert_eq!(DayStatus::from_core(DayState::Late), DayStatus::Late);
     }
 }

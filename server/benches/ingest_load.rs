@@ -465,12 +465,7 @@ struct Shot {
 }
 
 fn status_name(s: CheckInStatus) -> &'static str {
-    match s {
-        CheckInStatus::Accepted => "accepted",
-        CheckInStatus::AcceptedWithFlags => "accepted_with_flags",
-        CheckInStatus::Rejected => "rejected",
-        CheckInStatus::RetryLater => "retry_later",
-    }
+    s.as_str()
 }
 
 // ---------------------------------------------------------------------------------------

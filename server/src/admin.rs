@@ -308,12 +308,20 @@ fn unknown_key(
     }
 }
 
-/// Records approved leave (the first day must not be after the last).
+/// Records approved leave (the first day must not be after the last). A kind this
+/// build does not know ([`hadir_core::api::LeaveKind::Unknown`], which phones read
+/// from a newer server) is refused (`LEAVE_KIND_UNKNOWN`): the server never records
+/// leave it cannot name.
 pub fn add_leave(
     storage: &dyn Storage,
     person: &PersonId,
     leave: LeaveInfo,
 ) -> Result<(), AdminError> {
+    if leave.kind == hadir_core::api::LeaveKind::Unknown {
+        return Err(AdminError::Invalid(
+            "LEAVE_KIND_UNKNOWN: the kind of leave must be cuti, sakit, dinas_luar or izin".into(),
+        ));
+    }
     if leave.to < leave.from {
         return Err(AdminError::Invalid(
             "the leave ends before it starts".into(),
@@ -408,6 +416,10 @@ mod tests {
             ),
             (r#"{"week": {}}"#, "SCHEDULE_NO_WORKING_DAY"),
             (
+                r#"{"week": {"mon": [{"kind": "lunch", "at": "12:00"}]}}"#,
+                "SCHEDULE_UNKNOWN_KIND",
+            ),
+            (
                 r#"{"week": {"mon": [{"kind": "check_in", "at": "7:45"}]}}"#,
                 "HH:MM",
             ),
@@ -415,6 +427,34 @@ mod tests {
             let err = schedule_from_json(text).unwrap_err().to_string();
             assert!(err.contains(expect), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn leave_of_a_kind_this_build_does_not_know_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage =
+            crate::storage::sqlite::SqliteStorage::open(&dir.path().join("s.db"), 4).unwrap();
+        let person: PersonId = "nip:198503122010011003".parse().unwrap();
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let leave = |kind| LeaveInfo {
+            kind,
+            from: day,
+            to: day,
+            note: String::new(),
+        };
+        let err = add_leave(
+            &storage,
+            &person,
+            leave(hadir_core::api::LeaveKind::Unknown),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("LEAVE_KIND_UNKNOWN"), "{err}");
+        // A known kind gets past that check (and is refused only for the unknown person).
+        let known = add_leave(&storage, &person, leave(hadir_core::api::LeaveKind::Cuti))
+            .unwrap_err()
+            .to_string();
+        assert!(!known.contains("LEAVE_KIND_UNKNOWN"), "{known}");
     }
 
     #[test]

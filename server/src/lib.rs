@@ -20,6 +20,7 @@ pub mod directory;
 pub mod error;
 pub mod handlers;
 pub mod ledger;
+pub mod listener;
 pub mod open_files;
 pub mod selfies;
 pub mod storage;
@@ -228,7 +229,7 @@ pub fn app(state: AppState) -> Router {
 pub async fn serve(
     mut config: ServerConfig,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    fit_open_files(&mut config)?;
+    let max_connections = fit_open_files(&mut config)?;
     let cfg = config.clone();
     let state = tokio::task::spawn_blocking(move || AppState::open(&cfg)).await??;
     let listener = tokio::net::TcpListener::bind(&config.listen).await?;
@@ -240,6 +241,7 @@ pub async fn serve(
         out.flush()?;
     }
     tracing::info!(%addr, db = %config.db.display(), "hadir-server started");
+    let listener = listener::CappedListener::new(listener, max_connections);
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
@@ -247,14 +249,15 @@ pub async fn serve(
 }
 
 /// Raises the soft open-file limit to the hard one and lowers `max_in_flight` and
-/// `max_live_waiters` to fit in it ([`open_files`]), saying so in the log. If the raise
-/// is refused, the caps are fitted to the limit the process kept.
-fn fit_open_files(config: &mut ServerConfig) -> Result<(), open_files::LimitTooLow> {
+/// `max_live_waiters` to fit in it ([`open_files`]), logging the derived numbers once.
+/// If the raise is refused, the caps are fitted to the limit the process kept. Returns
+/// the most connections to hold open at once.
+fn fit_open_files(config: &mut ServerConfig) -> Result<usize, open_files::LimitTooLow> {
     let raised = match open_files::raise_soft_limit() {
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(error = %e, "open-file limit could not be read; caps as configured");
-            return Ok(());
+            return Ok(tokio::sync::Semaphore::MAX_PERMITS);
         }
     };
     if let Some(e) = &raised.refused {
@@ -270,30 +273,33 @@ fn fit_open_files(config: &mut ServerConfig) -> Result<(), open_files::LimitTooL
             "open-file soft limit raised"
         );
     }
-    let budget = open_files::fit(raised.after, config.max_in_flight, config.max_live_waiters)?;
-    if (budget.max_in_flight, budget.max_live_waiters)
-        != (config.max_in_flight, config.max_live_waiters)
-    {
+    let budget = open_files::fit(
+        raised.after,
+        storage::sqlite::MAX_READERS,
+        config.max_in_flight,
+        config.max_live_waiters,
+    )?;
+    let lowered = (budget.max_in_flight, budget.max_live_waiters)
+        != (config.max_in_flight, config.max_live_waiters);
+    if lowered {
         tracing::warn!(
-            open_file_limit = budget.limit,
-            reserve = open_files::FIXED_RESERVE,
-            max_in_flight = budget.max_in_flight,
             configured_max_in_flight = config.max_in_flight,
-            max_live_waiters = budget.max_live_waiters,
             configured_max_live_waiters = config.max_live_waiters,
             "caps lowered to fit the open-file limit (check-ins keep at least half)"
         );
-    } else {
-        tracing::info!(
-            open_file_limit = budget.limit,
-            max_in_flight = budget.max_in_flight,
-            max_live_waiters = budget.max_live_waiters,
-            "caps fit the open-file limit"
-        );
     }
+    tracing::info!(
+        open_file_limit = budget.limit,
+        reserve = open_files::FIXED_RESERVE,
+        sqlite_files = budget.sqlite_files,
+        max_connections = budget.max_connections,
+        max_in_flight = budget.max_in_flight,
+        max_live_waiters = budget.max_live_waiters,
+        "open-file budget"
+    );
     config.max_in_flight = budget.max_in_flight;
     config.max_live_waiters = budget.max_live_waiters;
-    Ok(())
+    Ok(budget.max_connections)
 }
 
 async fn shutdown_signal() {

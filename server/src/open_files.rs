@@ -1,28 +1,50 @@
 //! The open-file budget: every connection, database file and selfie being written is an
 //! open file, and when the process runs out, `accept` fails and staff check-ins time
 //! out on connect with no answer at all. So at start the server raises its soft
-//! `RLIMIT_NOFILE` to the hard limit (macOS: at most `OPEN_MAX`), then fits its two caps
-//! inside what it got, or inside the limit it kept if the OS refused the raise:
+//! `RLIMIT_NOFILE` to the hard limit (macOS: at most `OPEN_MAX`), then fits what it
+//! holds inside what it got, or inside the limit it kept if the OS refused the raise:
 //!
-//! * [`FIXED_RESERVE`] files for the database, its readers, the listener and the runtime;
+//! * [`FIXED_RESERVE`] files for the listener, the runtime and the standard streams;
+//! * [`sqlite_files`] for the database: the writer and at most
+//!   [`crate::storage::sqlite::MAX_READERS`] read connections;
 //! * check-ins first: `max_in_flight` requests, counted [`FILES_PER_REQUEST`] each (the
 //!   connection and a selfie file), get at least half of the rest;
-//! * long polls (`max_live_waiters`) get what remains, never more than configured.
+//! * every other file is a connection: `max_connections` sockets may be open at once,
+//!   idle keep-alive ones included ([`crate::listener::CappedListener`] stops accepting
+//!   at the cap, so the process never meets `EMFILE`); a check-in's selfie file is
+//!   counted beside its connection;
+//! * long polls (`max_live_waiters`) get the connections the check-ins do not need,
+//!   never more than configured.
 //!
 //! A cap is only ever lowered, and the log says what was derived and why.
 
-/// Files kept for the database (writer, WAL, shared memory, pooled readers), the
-/// listening socket, the runtime's event queue and the standard streams.
-pub const FIXED_RESERVE: u64 = 64;
+/// Files kept for the listening socket, the runtime's event queue and wakers, the
+/// standard streams and the selfie directory.
+pub const FIXED_RESERVE: u64 = 16;
+
+/// Files one SQLite connection holds: the database and its write-ahead log.
+pub const FILES_PER_SQLITE_CONNECTION: u64 = 2;
 
 /// Files one request in progress may hold: its connection and a selfie being written.
 pub const FILES_PER_REQUEST: u64 = 2;
+
+/// Files the database holds with `readers` read connections besides the writer: each
+/// connection's [`FILES_PER_SQLITE_CONNECTION`], and the shared-memory index they
+/// share.
+pub fn sqlite_files(readers: usize) -> u64 {
+    (1 + readers as u64) * FILES_PER_SQLITE_CONNECTION + 1
+}
 
 /// The caps that fit in an open-file limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileBudget {
     /// The soft limit the caps were fitted to.
     pub limit: u64,
+    /// Files set aside for the database ([`sqlite_files`]).
+    pub sqlite_files: u64,
+    /// Connections open at once, idle ones included; beyond, the server stops accepting
+    /// until one closes.
+    pub max_connections: usize,
     /// Requests in progress before 503 (check-ins and everything but long polls).
     pub max_in_flight: usize,
     /// Long polls held at once before 503.
@@ -42,23 +64,32 @@ pub struct LimitTooLow {
     pub needed: u64,
 }
 
-/// Fits the configured caps inside `limit` open files (see the module docs): each is
-/// the configured value or less, check-ins keep at least half of what the fixed
-/// reserve leaves, and polls never take the check-ins' share.
+/// Fits the configured caps inside `limit` open files with `sqlite_readers` read
+/// connections (see the module docs): each cap is the configured value or less,
+/// check-ins keep at least half of what the fixed reserve and the database leave,
+/// polls never take the connections the check-ins need, and the connections, the
+/// check-ins' selfie files, the database and the reserve together never exceed
+/// `limit`. `max_connections` is at most [`tokio::sync::Semaphore::MAX_PERMITS`].
 pub fn fit(
     limit: u64,
+    sqlite_readers: usize,
     max_in_flight: usize,
     max_live_waiters: usize,
 ) -> Result<FileBudget, LimitTooLow> {
-    let needed = FIXED_RESERVE + 2 * FILES_PER_REQUEST + 1;
+    let sqlite = sqlite_files(sqlite_readers);
+    let needed = FIXED_RESERVE + sqlite + 2 * FILES_PER_REQUEST + 1;
     if limit < needed {
         return Err(LimitTooLow { limit, needed });
     }
-    let available = limit - FIXED_RESERVE;
+    let available = limit - FIXED_RESERVE - sqlite;
     let in_flight = (max_in_flight.max(1) as u64).min(available / 2 / FILES_PER_REQUEST);
-    let waiters = (max_live_waiters.max(1) as u64).min(available - in_flight * FILES_PER_REQUEST);
+    // Each request in progress may hold a selfie file beside its connection.
+    let connections = (available - in_flight).min(tokio::sync::Semaphore::MAX_PERMITS as u64);
+    let waiters = (max_live_waiters.max(1) as u64).min(connections - in_flight);
     Ok(FileBudget {
         limit,
+        sqlite_files: sqlite,
+        max_connections: connections as usize,
         max_in_flight: in_flight as usize,
         max_live_waiters: waiters as usize,
     })
@@ -149,36 +180,63 @@ pub fn raise_soft_limit() -> std::io::Result<Raised> {
 mod tests {
     use super::*;
 
+    /// Files in use when every cap is reached.
+    fn used(b: &FileBudget) -> u64 {
+        FIXED_RESERVE + b.sqlite_files + b.max_connections as u64 + b.max_in_flight as u64
+    }
+
     #[test]
     fn a_large_limit_keeps_the_configured_caps() {
-        let b = fit(1 << 20, 512, 20_000).unwrap();
+        let b = fit(1 << 20, 8, 512, 20_000).unwrap();
         assert_eq!((b.max_in_flight, b.max_live_waiters), (512, 20_000));
+        assert_eq!(used(&b), 1 << 20);
+        // No limit at all (not Unix): the connection cap stays a valid semaphore size.
+        let unbounded = fit(u64::MAX, 8, 512, 20_000).unwrap();
+        assert_eq!(
+            unbounded.max_connections,
+            tokio::sync::Semaphore::MAX_PERMITS
+        );
     }
 
     #[test]
     fn a_common_default_keeps_half_for_check_ins() {
         // The case: 1,024 files, 3,000 supervisors polling.
-        let b = fit(1024, 512, 20_000).unwrap();
-        assert_eq!(b.max_in_flight, 240);
-        assert_eq!(b.max_live_waiters, 480);
-        let used =
-            FIXED_RESERVE + b.max_in_flight as u64 * FILES_PER_REQUEST + b.max_live_waiters as u64;
-        assert!(used <= 1024, "{used}");
+        let b = fit(1024, 8, 512, 20_000).unwrap();
+        assert_eq!(b.sqlite_files, 19);
+        assert_eq!(b.max_in_flight, 247);
+        assert_eq!(b.max_connections, 742);
+        assert_eq!(b.max_live_waiters, 495);
+        assert_eq!(used(&b), 1024);
+    }
+
+    #[test]
+    fn the_database_readers_are_counted() {
+        let few = fit(1024, 1, 512, 20_000).unwrap();
+        let many = fit(1024, 64, 512, 20_000).unwrap();
+        assert_eq!(
+            many.sqlite_files - few.sqlite_files,
+            63 * FILES_PER_SQLITE_CONNECTION
+        );
+        assert!(many.max_connections < few.max_connections);
+        assert!(used(&many) <= 1024 && used(&few) <= 1024);
     }
 
     #[test]
     fn polls_never_take_the_check_ins_share_and_caps_only_shrink() {
-        for limit in [69, 96, 128, 256, 1024, 4096, 65_536] {
+        for limit in [40, 68, 96, 128, 256, 1024, 4096, 65_536] {
             for (in_flight, waiters) in [(1, 1), (8, 4), (512, 20_000), (10_000, 10)] {
-                let b = fit(limit, in_flight, waiters).unwrap();
+                let b = fit(limit, 8, in_flight, waiters).unwrap();
                 assert!(b.max_in_flight >= 1 && b.max_live_waiters >= 1);
                 assert!(b.max_in_flight <= in_flight && b.max_live_waiters <= waiters);
-                let for_check_ins = b.max_in_flight as u64 * FILES_PER_REQUEST;
-                assert!(FIXED_RESERVE + for_check_ins + b.max_live_waiters as u64 <= limit);
+                assert!(used(&b) <= limit, "{limit}: {b:?}");
+                // Every request and every poll has a connection to be on.
+                assert!(b.max_in_flight + b.max_live_waiters <= b.max_connections);
                 // Check-ins get their configured cap or at least half of what is left.
+                let for_check_ins = b.max_in_flight as u64 * FILES_PER_REQUEST;
                 assert!(
                     b.max_in_flight == in_flight
-                        || for_check_ins + FILES_PER_REQUEST > (limit - FIXED_RESERVE) / 2,
+                        || for_check_ins + FILES_PER_REQUEST
+                            > (limit - FIXED_RESERVE - b.sqlite_files) / 2,
                     "{limit} {in_flight} {waiters}: {b:?}"
                 );
             }
@@ -187,7 +245,7 @@ mod tests {
 
     #[test]
     fn a_limit_below_the_reserve_is_refused() {
-        let e = fit(32, 512, 20_000).unwrap_err();
+        let e = fit(32, 8, 512, 20_000).unwrap_err();
         assert_eq!(e.limit, 32);
         assert!(e.to_string().contains("ulimit -n"), "{e}");
     }

@@ -9,7 +9,7 @@ use axum::http::{Request, StatusCode};
 use common::*;
 use hadir_core::api::{CheckInStatus, DeviceConfig, MAX_BATCH};
 use hadir_core::auth::new_nonce;
-use hadir_core::envelope::{CHECKIN_PAYLOAD_TYPE, Envelope, SoftwareDeviceKey};
+use hadir_core::envelope::{Envelope, SoftwareDeviceKey};
 use hadir_core::ids::DeviceLabel;
 use hadir_server::{ROUTES, now_ms};
 
@@ -605,20 +605,8 @@ async fn device_mismatch_person_not_on_device_and_payload_version() {
     let r = phone.submit(&router, vec![phone.envelope(&p)]).await;
     assert_eq!(codes(&r[0]), ["PERSON_NOT_ON_DEVICE"]);
     // Unknown payload version; malformed envelope; wrong payload type.
-    let mut v: serde_json::Value = serde_json::to_value(payload(
-        &phone.device_id,
-        &nip(NIP_A),
-        north_of_center(0.0),
-        &s,
-    ))
-    .unwrap();
-    v["version"] = 2.into();
-    let e2 = Envelope::sign(
-        CHECKIN_PAYLOAD_TYPE,
-        serde_json::to_vec(&v).unwrap(),
-        &phone.key,
-    )
-    .unwrap();
+    let p = payload(&phone.device_id, &nip(NIP_A), north_of_center(0.0), &s);
+    let e2 = phone.envelope_edited(&p, |v| v["version"] = 2.into());
     let e3 = Envelope::sign("application/other", b"{}".to_vec(), &phone.key).unwrap();
     let mut body = serde_json::to_value(hadir_core::api::CheckInBatch {
         envelopes: vec![e2, e3],
@@ -897,20 +885,8 @@ async fn bad_input_batch_limits_json_and_unknown_fields() {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json()["results"][0]["status"], "accepted", "{}", r.json());
     // ...but unknown fields in the signed payload are not.
-    let mut v = serde_json::to_value(payload(
-        &phone.device_id,
-        &nip(NIP_A),
-        north_of_center(0.0),
-        &s,
-    ))
-    .unwrap();
-    v["extra"] = true.into();
-    let e = Envelope::sign(
-        CHECKIN_PAYLOAD_TYPE,
-        serde_json::to_vec(&v).unwrap(),
-        &phone.key,
-    )
-    .unwrap();
+    let p = payload(&phone.device_id, &nip(NIP_A), north_of_center(0.0), &s);
+    let e = phone.envelope_edited(&p, |v| v["extra"] = true.into());
     let r = phone.submit(&router, vec![e]).await;
     assert_eq!(codes(&r[0]), ["PAYLOAD_INVALID"]);
 }

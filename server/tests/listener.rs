@@ -4,129 +4,12 @@
 
 mod common;
 
-use std::io::{BufRead as _, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
+use common::live::*;
 use common::*;
-use hadir_core::api::{CheckInBatch, CheckInBatchResponse, CheckInStatus};
-use hadir_core::auth::new_nonce;
+use hadir_core::api::{CheckInBatch, CheckInStatus};
 use hadir_server::{AppState, app, now_ms};
-
-const BIN: &str = env!("CARGO_BIN_EXE_hadir-server");
-
-fn client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
-
-fn cli(db: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// Runs the CLI expecting it to fail; returns its stderr.
-fn cli_fails(db: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(!out.status.success(), "{args:?} should fail");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(db: &Path) -> Server {
-    let mut child = Command::new(BIN)
-        .arg("--db")
-        .arg(db)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
-    assert!(addr.starts_with("127.0.0.1:"), "{addr}");
-    Server {
-        child,
-        base: format!("http://{addr}"),
-    }
-}
-
-async fn try_call(
-    http: &reqwest::Client,
-    base: &str,
-    phone: &Phone,
-    device: &str,
-    method: &str,
-    path: &str,
-    body: Vec<u8>,
-) -> reqwest::Result<reqwest::Response> {
-    let headers = sign_headers(
-        &phone.key,
-        device,
-        method,
-        path,
-        &body,
-        now_ms(),
-        &new_nonce(),
-    );
-    let mut req = http.request(method.parse().unwrap(), format!("{base}{path}"));
-    for (k, v) in headers {
-        req = req.header(k, v);
-    }
-    req.body(body).send().await
-}
-
-async fn call(
-    http: &reqwest::Client,
-    base: &str,
-    phone: &Phone,
-    device: &str,
-    method: &str,
-    path: &str,
-    body: Vec<u8>,
-) -> reqwest::Response {
-    try_call(http, base, phone, device, method, path, body)
-        .await
-        .unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn binary_serves_enrolls_checks_in_and_survives_restart() {
@@ -367,22 +250,8 @@ async fn binary_serves_enrolls_checks_in_and_survives_restart() {
     assert!((t["server_time_ms"].as_i64().unwrap() - now_ms()).abs() < 5_000);
 
     // Enroll over HTTP.
-    let mut phone = Phone::new();
     let person = nip(NIP_B);
-    let body = hadir_test_support::enroll_request(&phone.key, &code, &person, imei_label());
-    let r = call(
-        &http,
-        &server.base,
-        &phone,
-        "enroll",
-        "POST",
-        "/v1/enroll",
-        body,
-    )
-    .await;
-    assert_eq!(r.status(), 200);
-    let enrolled: serde_json::Value = r.json().await.unwrap();
-    phone.device_id = enrolled["device_id"].as_str().unwrap().to_string();
+    let (phone, enrolled) = server.enroll_with_code(&http, &code, &person).await;
     assert_eq!(
         enrolled["person"]["office_ids"],
         serde_json::json!(["kominfo", "bkd"])
@@ -390,79 +259,25 @@ async fn binary_serves_enrolls_checks_in_and_survives_restart() {
 
     // Selfie, check-in.
     let s = selfie(77, 1);
-    let path = format!("/v1/selfies/{}", s.sha256_hex());
-    let r = call(
-        &http,
-        &server.base,
-        &phone,
+    assert_eq!(server.upload(&http, &phone, &s).await, 201);
+    let envelope = phone.envelope(&payload(
         &phone.device_id,
-        "PUT",
-        &path,
-        s.jpeg.clone(),
-    )
-    .await;
-    assert_eq!(r.status(), 201);
-    let p = payload(&phone.device_id, &person, north_of_center(0.0), &s);
-    let batch = serde_json::to_vec(&CheckInBatch {
-        envelopes: vec![phone.envelope(&p)],
-    })
-    .unwrap();
-    let r = call(
-        &http,
-        &server.base,
-        &phone,
-        &phone.device_id,
-        "POST",
-        "/v1/checkins",
-        batch.clone(),
-    )
-    .await;
-    assert_eq!(r.status(), 200);
-    let first: CheckInBatchResponse = r.json().await.unwrap();
-    assert_eq!(
-        first.results[0].status,
-        CheckInStatus::Accepted,
-        "{:?}",
-        first.results[0]
-    );
+        &person,
+        north_of_center(0.0),
+        &s,
+    ));
+    let first = submit(&http, &server.base, &phone, vec![envelope.clone()]).await;
+    assert_eq!(first[0].status, CheckInStatus::Accepted, "{:?}", first[0]);
 
     // Restart on the same database: everything is still there.
     drop(server);
     let server = start(&db);
-    let r = call(
-        &http,
-        &server.base,
-        &phone,
-        &phone.device_id,
-        "POST",
-        "/v1/checkins",
-        batch,
-    )
-    .await;
-    assert_eq!(r.status(), 200);
-    let again: CheckInBatchResponse = r.json().await.unwrap();
+    let again = submit(&http, &server.base, &phone, vec![envelope]).await;
     assert_eq!(again, first);
-    let r = call(
-        &http,
-        &server.base,
-        &phone,
-        &phone.device_id,
-        "PUT",
-        &path,
-        s.jpeg.clone(),
-    )
-    .await;
-    assert_eq!(r.status(), 200);
-    let r = call(
-        &http,
-        &server.base,
-        &phone,
-        &phone.device_id,
-        "GET",
-        "/v1/config",
-        vec![],
-    )
-    .await;
+    assert_eq!(server.upload(&http, &phone, &s).await, 200);
+    let r = server
+        .call(&http, &phone, "GET", "/v1/config", vec![])
+        .await;
     assert_eq!(r.status(), 200);
     assert!(r.headers().contains_key("etag"));
     let config: serde_json::Value = r.json().await.unwrap();
@@ -470,16 +285,9 @@ async fn binary_serves_enrolls_checks_in_and_survives_restart() {
 
     // Revoked by the CLI while the server runs: refused from the very next request.
     cli(&db, &["device", "revoke", "--device", &phone.device_id]);
-    let r = call(
-        &http,
-        &server.base,
-        &phone,
-        &phone.device_id,
-        "GET",
-        "/v1/config",
-        vec![],
-    )
-    .await;
+    let r = server
+        .call(&http, &phone, "GET", "/v1/config", vec![])
+        .await;
     assert_eq!(r.status(), 401);
     let e: serde_json::Value = r.json().await.unwrap();
     assert_eq!(e["code"], "AUTH_DEVICE_REVOKED");
@@ -561,4 +369,58 @@ async fn in_process_listener_sheds_load_with_503() {
     assert!(ok >= 1 && shed >= 1, "ok {ok}, shed {shed}");
     // Every accepted batch stored the same 50 check-ins exactly once.
     assert_eq!(env.state.storage().checkin_count().unwrap(), 50);
+}
+
+/// Phones read `AttendanceKind::Unknown` from a newer server; as input the server
+/// refuses it exactly as before that variant existed: over a real socket, a signed
+/// check-in of a kind this build does not know is rejected with `PAYLOAD_INVALID`
+/// naming the kind, and nothing is stored; an admin's schedule with one is refused
+/// with `SCHEDULE_UNKNOWN_KIND`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attendance_kind_the_server_does_not_know_is_refused_as_input() {
+    let env = Env::new();
+    let router = env.router();
+    let phone = Phone::enrolled(&env, &router, &nip(NIP_A)).await;
+    let s = selfie(5, 5);
+    phone.upload(&router, &s).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state: AppState = env.state.clone();
+    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+    let http = client();
+
+    let checkin = || payload(&phone.device_id, &nip(NIP_A), north_of_center(0.0), &s);
+    for kind in ["overtime_start", "unknown"] {
+        let envelope = phone.envelope_edited(&checkin(), |v| v["kind"] = kind.into());
+        let result = &submit(&http, &base, &phone, vec![envelope]).await[0];
+        assert_eq!(result.status, CheckInStatus::Rejected, "{kind}: {result:?}");
+        assert_eq!(result.codes, ["PAYLOAD_INVALID"], "{kind}");
+    }
+    assert_eq!(env.state.storage().checkin_count().unwrap(), 0);
+
+    // A known kind on the same path is accepted: the refusal above is the kind's.
+    let results = submit(&http, &base, &phone, vec![phone.envelope(&checkin())]).await;
+    assert!(results[0].status.counts_as_attendance(), "{results:?}");
+
+    let db = env.dir.path().join("cli.db");
+    let office = TestOffice::kominfo().cli_args();
+    cli(&db, &office.iter().map(String::as_str).collect::<Vec<_>>());
+    let schedule = env.dir.path().join("schedule.json");
+    std::fs::write(
+        &schedule,
+        r#"{"week": {"mon": [{"kind": "check_in", "at": "07:30"}, {"kind": "apel", "at": "07:35"}]}}"#,
+    )
+    .unwrap();
+    let err = cli_fails(
+        &db,
+        &[
+            "office",
+            "schedule",
+            "--id",
+            OFFICE,
+            "--file",
+            schedule.to_str().unwrap(),
+        ],
+    );
+    assert!(err.contains("SCHEDULE_UNKNOWN_KIND"), "{err}");
 }

@@ -2,31 +2,29 @@
 //! `ulimit -n`: the server raises a low soft limit to the hard one, and when the hard
 //! limit itself is low it lowers its caps so that check-ins keep their share; polls
 //! beyond the cap are refused with 503, `Retry-After` and `Connection: close` while
-//! staff check-ins are still served.
+//! staff check-ins are still served; and idle keep-alive connections beyond the
+//! connection cap wait in the backlog instead of running the server out of files.
 
 mod common;
 
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::live::*;
 use common::*;
-use hadir_core::api::{CheckInBatch, CheckInBatchResponse, CheckInStatus, EnrollRequest};
-use hadir_core::auth::new_nonce;
-use hadir_core::envelope::{DeviceKey as _, base64_encode};
+use hadir_core::api::CheckInStatus;
 use hadir_core::ids::PersonId;
-use hadir_server::now_ms;
 use tokio::sync::mpsc;
 
-const BIN: &str = env!("CARGO_BIN_EXE_hadir-server");
-
-/// The open-file limit the server is started with: 64 reserved, 8 check-ins at 2
-/// files each, 16 polls (see `hadir_server::open_files`).
-const LOW_LIMIT: u64 = 96;
+/// The open-file limit the server is started with: 16 reserved, 19 for SQLite (the
+/// writer and 8 readers at 2 files each, and the shared-memory index), 8 check-ins at 2
+/// files each, 25 connections in all, so 17 polls (see `hadir_server::open_files`).
+const LOW_LIMIT: u64 = 68;
 /// The caps the server must derive from [`LOW_LIMIT`].
-const DERIVED_WAITERS: usize = 16;
+const DERIVED_WAITERS: usize = 17;
+/// Connections the server holds open at once under [`LOW_LIMIT`].
+const DERIVED_CONNECTIONS: usize = 25;
 
 /// Supervisors, NIPs of people born 1970-01-0N, TMT 1995-03, male.
 const SUPERVISORS: [&str; 5] = [
@@ -44,140 +42,6 @@ const REPORTS: [&str; 5] = [
     "198001042005011004",
     "198001052005011005",
 ];
-
-fn cli(db: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-struct Server {
-    child: Child,
-    base: String,
-    log: std::path::PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    /// What the server logged so far (everything before `listening on` is in it).
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap()
-    }
-}
-
-/// Starts `serve` through `sh`, after `ulimit {ulimit_args}` (e.g. `-n 96`).
-fn start_limited(dir: &Path, ulimit_args: &str) -> Server {
-    let log = dir.join(format!("server{}.log", ulimit_args.replace(' ', "")));
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(format!("ulimit {ulimit_args} && exec \"$0\" \"$@\""))
-        .arg(BIN)
-        .arg("--db")
-        .arg(dir.join("hadir.db"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| {
-            panic!(
-                "unexpected first line {line:?}; log: {}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            )
-        })
-        .to_string();
-    Server {
-        child,
-        base: format!("http://{addr}"),
-        log,
-    }
-}
-
-fn client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(40))
-        .build()
-        .unwrap()
-}
-
-async fn call(
-    http: &reqwest::Client,
-    base: &str,
-    phone: &Phone,
-    device: &str,
-    method: &str,
-    path: &str,
-    body: Vec<u8>,
-) -> reqwest::Response {
-    let headers = sign_headers(
-        &phone.key,
-        device,
-        method,
-        path,
-        &body,
-        now_ms(),
-        &new_nonce(),
-    );
-    let mut req = http.request(method.parse().unwrap(), format!("{base}{path}"));
-    for (k, v) in headers {
-        req = req.header(k, v);
-    }
-    req.body(body).send().await.unwrap()
-}
-
-async fn enroll(http: &reqwest::Client, server: &Server, db: &Path, who: &PersonId) -> Phone {
-    let code = cli(db, &["enroll-code", "issue", "--person", &who.to_string()]);
-    let mut phone = Phone::new();
-    let body = serde_json::to_vec(&EnrollRequest {
-        enrollment_code: code,
-        person: who.clone(),
-        public_key: base64_encode(&phone.key.public_key()),
-        device_label: imei_label(),
-        platform: "test".into(),
-        app_version: "0.1.0".into(),
-    })
-    .unwrap();
-    let r = call(
-        http,
-        &server.base,
-        &phone,
-        "enroll",
-        "POST",
-        "/v1/enroll",
-        body,
-    )
-    .await;
-    assert_eq!(r.status(), 200);
-    phone.device_id = r.json::<serde_json::Value>().await.unwrap()["device_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    phone
-}
 
 /// An office, five supervisors with one report each, and a staff member without one.
 fn register_people(db: &Path) -> PersonId {
@@ -221,7 +85,7 @@ fn register_people(db: &Path) -> PersonId {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_low_soft_limit_is_raised_to_the_hard_limit() {
     let dir = tempfile::tempdir().unwrap();
-    let server = start_limited(dir.path(), &format!("-S -n {LOW_LIMIT}"));
+    let server = start_limited(&dir.path().join("hadir.db"), &format!("-S -n {LOW_LIMIT}"));
     let log = server.log();
     assert!(log.contains("open-file soft limit raised"), "{log}");
     assert!(log.contains(&format!("from={LOW_LIMIT}")), "{log}");
@@ -233,12 +97,18 @@ async fn a_low_soft_limit_is_raised_to_the_hard_limit() {
     assert_eq!(r.status(), 200);
 }
 
+/// The server on a database in `dir` with [`register_people`], under a hard limit of
+/// [`LOW_LIMIT`] files; and the staff member.
+fn start_under_low_limit(dir: &Path) -> (Server, PersonId) {
+    let db = dir.join("hadir.db");
+    let staff = register_people(&db);
+    (start_limited(&db, &format!("-n {LOW_LIMIT}")), staff)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_a_low_hard_limit_polls_are_refused_and_check_ins_served() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("hadir.db");
-    let staff = register_people(&db);
-    let server = start_limited(dir.path(), &format!("-n {LOW_LIMIT}"));
+    let (server, staff) = start_under_low_limit(dir.path());
     let log = server.log();
     assert!(
         log.contains("caps lowered to fit the open-file limit")
@@ -248,9 +118,9 @@ async fn under_a_low_hard_limit_polls_are_refused_and_check_ins_served() {
     let http = client();
     let mut supervisors = Vec::new();
     for s in SUPERVISORS {
-        supervisors.push((nip(s), Arc::new(enroll(&http, &server, &db, &nip(s)).await)));
+        supervisors.push((nip(s), Arc::new(server.enroll(&http, &nip(s)).await)));
     }
-    let budi = enroll(&http, &server, &db, &staff).await;
+    let budi = server.enroll(&http, &staff).await;
 
     // Four polls per supervisor (their own most), twenty in all: the server holds
     // DERIVED_WAITERS of them and refuses the rest at once.
@@ -258,16 +128,7 @@ async fn under_a_low_hard_limit_polls_are_refused_and_check_ins_served() {
     let mut polls = Vec::new();
     for (who, phone) in &supervisors {
         let path = format!("/v1/team/events?supervisor={who}");
-        let start = call(
-            &http,
-            &server.base,
-            phone,
-            &phone.device_id,
-            "GET",
-            &path,
-            vec![],
-        )
-        .await;
+        let start = server.call(&http, phone, "GET", &path, vec![]).await;
         let cursor = start.json::<serde_json::Value>().await.unwrap()["cursor"]
             .as_i64()
             .unwrap();
@@ -276,7 +137,9 @@ async fn under_a_low_hard_limit_polls_are_refused_and_check_ins_served() {
             let phone = phone.clone();
             let path = format!("{path}&after={cursor}&wait_s=25");
             polls.push(tokio::spawn(async move {
-                let r = call(&http, &base, &phone, &phone.device_id, "GET", &path, vec![]).await;
+                let r = try_call(&http, &base, &phone, &phone.device_id, "GET", &path, vec![])
+                    .await
+                    .unwrap();
                 let _ = answers.send(r);
             }));
         }
@@ -297,35 +160,9 @@ async fn under_a_low_hard_limit_polls_are_refused_and_check_ins_served() {
     // The server now holds all the polls it may; staff still check in.
     for seed in 1..=3 {
         let s = selfie(seed, 1);
-        let path = format!("/v1/selfies/{}", s.sha256_hex());
-        let r = call(
-            &http,
-            &server.base,
-            &budi,
-            &budi.device_id,
-            "PUT",
-            &path,
-            s.jpeg.clone(),
-        )
-        .await;
-        assert_eq!(r.status(), 201);
+        assert_eq!(server.upload(&http, &budi, &s).await, 201);
         let envelope = budi.envelope(&payload(&budi.device_id, &staff, north_of_center(0.0), &s));
-        let body = serde_json::to_vec(&CheckInBatch {
-            envelopes: vec![envelope],
-        })
-        .unwrap();
-        let r = call(
-            &http,
-            &server.base,
-            &budi,
-            &budi.device_id,
-            "POST",
-            "/v1/checkins",
-            body,
-        )
-        .await;
-        assert_eq!(r.status(), 200);
-        let results = r.json::<CheckInBatchResponse>().await.unwrap().results;
+        let results = submit(&http, &server.base, &budi, vec![envelope]).await;
         assert!(results[0].status.counts_as_attendance(), "{results:?}");
         assert_eq!(results[0].status, CheckInStatus::Accepted, "{results:?}");
     }
@@ -334,4 +171,94 @@ async fn under_a_low_hard_limit_polls_are_refused_and_check_ins_served() {
     for p in polls {
         p.abort();
     }
+}
+
+/// The TCP connections the server process holds open (not its listener): its socket
+/// inodes from `/proc/PID/fd` that `/proc/net/tcp` lists in a state other than LISTEN.
+fn open_connections(pid: u32) -> usize {
+    let inodes: std::collections::HashSet<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter_map(|target| {
+            let target = target.to_string_lossy().into_owned();
+            Some(
+                target
+                    .strip_prefix("socket:[")?
+                    .strip_suffix(']')?
+                    .to_string(),
+            )
+        })
+        .collect();
+    std::fs::read_to_string("/proc/net/tcp")
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .filter(|f| f.len() > 9 && f[3] != "0A" && inodes.contains(f[9]))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_beyond_the_cap_wait_and_a_check_in_is_served_when_one_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, staff) = start_under_low_limit(dir.path());
+    let log = server.log();
+    assert!(
+        log.contains(&format!("max_connections={DERIVED_CONNECTIONS}")),
+        "{log}"
+    );
+    let http = client();
+    let budi = server.enroll(&http, &staff).await;
+    let s = selfie(7, 1);
+    assert_eq!(server.upload(&http, &budi, &s).await, 201);
+    drop(http); // its keep-alive connection closes
+
+    // More idle connections than the server has files: connect succeeds for all (the
+    // kernel's backlog), the server accepts up to its cap and no further.
+    let addr = server.base.strip_prefix("http://").unwrap().to_string();
+    let mut idle = Vec::new();
+    for _ in 0..LOW_LIMIT + 12 {
+        idle.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
+    let pid = server.child.id();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while open_connections(pid) < DERIVED_CONNECTIONS {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server accepted only {} connections",
+            open_connections(pid)
+        );
+        tokio::task::yield_now().await;
+    }
+
+    // A check-in on a fresh connection waits behind the idle ones...
+    let envelope = budi.envelope(&payload(&budi.device_id, &staff, north_of_center(0.0), &s));
+    let base = server.base.clone();
+    let check_in =
+        tokio::spawn(async move { submit(&client(), &base, &budi, vec![envelope]).await });
+    let mut check_in = std::pin::pin!(check_in);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), &mut check_in)
+            .await
+            .is_err(),
+        "answered although every connection was taken"
+    );
+    assert_eq!(
+        open_connections(pid),
+        DERIVED_CONNECTIONS,
+        "never beyond the cap"
+    );
+
+    // ...and is served once the idle ones close.
+    drop(idle);
+    let results = tokio::time::timeout(Duration::from_secs(30), check_in)
+        .await
+        .expect("the check-in was served after the idle connections closed")
+        .unwrap();
+    assert_eq!(results[0].status, CheckInStatus::Accepted, "{results:?}");
+    let log = server.log();
+    assert!(
+        !log.contains("accept error") && !log.contains("Too many open files"),
+        "{log}"
+    );
 }

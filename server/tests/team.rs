@@ -17,7 +17,6 @@ use hadir_core::api::{
     CheckInResult, CheckInStatus, DeviceConfig, EnrollRequest, EnrollResponse, LeaveInfo,
     LeaveKind, TeamAttendance, TeamEvents, TeamMember,
 };
-use hadir_core::auth::new_nonce;
 use hadir_core::clock::{ServerTimeAnchor, TimeEvidence};
 use hadir_core::envelope::{DeviceKey as _, base64_encode};
 use hadir_core::ids::{PersonId, PersonIdKind};
@@ -121,23 +120,8 @@ impl Team {
         path: &str,
         body: Vec<u8>,
     ) -> Request<Body> {
-        let headers = sign_headers(
-            &phone.key,
-            device,
-            method,
-            path,
-            &body,
-            self.now(),
-            &new_nonce(),
-        );
-        let mut b = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("content-type", "application/json");
-        for (k, v) in headers {
-            b = b.header(k, v);
-        }
-        b.body(Body::from(body)).unwrap()
+        let json = "application/json";
+        signed_request_at(&phone.key, device, method, path, body, json, self.now())
     }
 
     fn request(&self, phone: &Phone, method: &str, path: &str, body: Vec<u8>) -> Request<Body> {

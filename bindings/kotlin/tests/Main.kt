@@ -622,6 +622,43 @@ fun main() {
         expect(staff.errors.isEmpty()) { staff.errors.toString() }
     }
 
+    test("a cursor beyond the server's latest gets onTeamReset; the callback re-reads the view and the feed goes on") {
+        val sup = supEngineSlot ?: error("the supervisor test enrolled no phone")
+        val supervisor = PersonRef(PersonKind.NIP, SUPERVISOR_NIP)
+        val latest = sup.teamAttendance(supervisor, null).cursor
+        val beyond = 1_000_000L
+        expect(beyond > latest) { "the server's latest cursor $latest is not below $beyond" }
+        val listener = ReentrantTeamListener(sup, supervisor)
+        val handle = sup.subscribeTeam(supervisor, beyond, listener)
+        // The first thing the feed says is the reset; its callback re-enters the engine
+        // (people, pendingCount, teamAttendance) before it records "RESET".
+        val first = listener.retrying.poll(30, TimeUnit.SECONDS) ?: error("no onTeamReset within 30 s")
+        expect(first == "RESET") { "expected RESET first, got $first" }
+        expect(listener.errors.isEmpty()) { "errors in the reset callback: ${listener.errors.toList()}" }
+        expect(listener.views.toList() == listOf("2 members")) { "the view re-read inside onTeamReset: ${listener.views}" }
+        // The feed then goes on from the server's current cursor: a new check-in arrives.
+        val receipt = engine.checkIn(owner, AttendanceKind.CHECK_OUT, fixAt(OFFICE_LAT, OFFICE_LON), cameraJpeg(975), null)
+        expect(engine.syncNow().errorCode == null) { "delivered" }
+        val update = listener.updates.poll(30, TimeUnit.SECONDS) ?: error("no live event after the reset")
+        expect(update.checkin.checkinId == receipt.checkinId) { "the new check-in, not ${update.checkin.checkinId}" }
+        expect(update.seq > latest && update.seq < beyond) { "seq ${update.seq} follows the server's $latest" }
+        handle.cancel()
+        withTimeout(10_000) { handle.join() }
+        expect(handle.isFinished()) { "cancelled" }
+        expect(listener.retrying.isEmpty()) { "one reset only: ${listener.retrying}" }
+        expect(listener.closed.isEmpty()) { "cancelled, not closed: ${listener.closed}" }
+        expect(listener.errors.isEmpty()) { "errors in callbacks: ${listener.errors.toList()}" }
+    }
+
+    test("checking in with AttendanceKind.UNKNOWN (only ever read from a newer server) is refused with its field") {
+        val pending = engine.pendingCount()
+        val e = expectThrows<HadirException.InvalidInput> {
+            engine.checkIn(owner, AttendanceKind.UNKNOWN, fixAt(OFFICE_LAT, OFFICE_LON), cameraJpeg(990), null)
+        }
+        expect(e.code == "ATTENDANCE_KIND_UNKNOWN" && e.field == "kind") { "${e.code} ${e.field}" }
+        expect(engine.pendingCount() == pending) { "nothing recorded" }
+    }
+
     test("a Logger that calls the engine on every line gets each line once, never an echo") {
         val reentrant = ReentrantLogger()
         val quiet = HadirEngine.open(config.copy(databasePath = File(work, "logged.db").path), null, null, reentrant)

@@ -147,6 +147,11 @@ pub struct CheckInBatch {
 }
 
 /// The outcome of one check-in.
+///
+/// Only the server decides it; phones read it. A status a newer server adds arrives as
+/// [`CheckInStatus::Unknown`] instead of breaking the whole answer, and counts as the
+/// safe reading: not attendance, needs review, not final (the phone keeps the check-in
+/// and asks again, so nothing leaves its outbox on an answer it cannot read).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckInStatus {
@@ -159,17 +164,24 @@ pub enum CheckInStatus {
     Rejected,
     /// Not decided yet (e.g. the selfie has not arrived); send it again.
     RetryLater,
+    /// A status this build does not know (a newer server's); the value is not kept.
+    /// Never written by this build.
+    #[serde(other)]
+    Unknown,
 }
 
 impl CheckInStatus {
-    /// True for a final outcome the phone records and stops sending.
+    /// True for a final outcome the phone records and stops sending. False for
+    /// [`CheckInStatus::Unknown`]: an answer the phone cannot read never takes a
+    /// check-in out of its outbox.
     pub fn is_final(self) -> bool {
-        !matches!(self, CheckInStatus::RetryLater)
+        !matches!(self, CheckInStatus::RetryLater | CheckInStatus::Unknown)
     }
 
     /// True for the outcomes that count as attendance: accepted, with or without flags.
     /// The one place this is decided, for the server's decision, the team view, the
-    /// storage queries and the phone's own history.
+    /// storage queries and the phone's own history. False for
+    /// [`CheckInStatus::Unknown`]: what this build cannot read never counts.
     pub fn counts_as_attendance(self) -> bool {
         matches!(
             self,
@@ -178,28 +190,32 @@ impl CheckInStatus {
     }
 
     /// True for the outcomes a supervisor should look at: accepted with flags, or
-    /// rejected.
+    /// rejected. True for [`CheckInStatus::Unknown`]: a person looks at what this build
+    /// cannot read.
     pub fn needs_review(self) -> bool {
         matches!(
             self,
-            CheckInStatus::AcceptedWithFlags | CheckInStatus::Rejected
+            CheckInStatus::AcceptedWithFlags | CheckInStatus::Rejected | CheckInStatus::Unknown
         )
     }
 
     /// The stable names of the outcomes that count as attendance, as stored in the
     /// database (`status IN (...)`), derived from [`CheckInStatus::counts_as_attendance`].
     pub fn attendance_names() -> Vec<&'static str> {
-        [
-            CheckInStatus::Accepted,
-            CheckInStatus::AcceptedWithFlags,
-            CheckInStatus::Rejected,
-            CheckInStatus::RetryLater,
-        ]
-        .into_iter()
-        .filter(|s| s.counts_as_attendance())
-        .map(CheckInStatus::as_str)
-        .collect()
+        Self::KNOWN
+            .into_iter()
+            .filter(|s| s.counts_as_attendance())
+            .map(CheckInStatus::as_str)
+            .collect()
     }
+
+    /// The statuses this build knows.
+    pub const KNOWN: [CheckInStatus; 4] = [
+        CheckInStatus::Accepted,
+        CheckInStatus::AcceptedWithFlags,
+        CheckInStatus::Rejected,
+        CheckInStatus::RetryLater,
+    ];
 
     /// The stable snake_case name, as on the wire (`accepted_with_flags`).
     pub fn as_str(self) -> &'static str {
@@ -208,6 +224,7 @@ impl CheckInStatus {
             CheckInStatus::AcceptedWithFlags => "accepted_with_flags",
             CheckInStatus::Rejected => "rejected",
             CheckInStatus::RetryLater => "retry_later",
+            CheckInStatus::Unknown => "unknown",
         }
     }
 }
@@ -268,6 +285,10 @@ pub struct ApiError {
 pub const MAX_TEAM_WAIT_S: u32 = 25;
 
 /// Kinds of approved leave that excuse a day.
+///
+/// Phones read it in the team view, so a kind a newer server adds arrives as
+/// [`LeaveKind::Unknown`] (still leave: the day stays excused as the server said). As
+/// input it is strict: the server refuses to record `Unknown` (`LEAVE_KIND_UNKNOWN`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LeaveKind {
@@ -279,6 +300,10 @@ pub enum LeaveKind {
     DinasLuar,
     /// Permission for a day (izin).
     Izin,
+    /// A kind this build does not know (a newer server's); the value is not kept.
+    /// Never written by this build.
+    #[serde(other)]
+    Unknown,
 }
 
 impl LeaveKind {
@@ -289,19 +314,22 @@ impl LeaveKind {
             LeaveKind::Sakit => "sakit",
             LeaveKind::DinasLuar => "dinas_luar",
             LeaveKind::Izin => "izin",
+            LeaveKind::Unknown => "unknown",
         }
     }
 
-    /// Parses [`LeaveKind::as_str`]'s output.
+    /// The kinds this build knows.
+    pub const KNOWN: [LeaveKind; 4] = [
+        LeaveKind::Cuti,
+        LeaveKind::Sakit,
+        LeaveKind::DinasLuar,
+        LeaveKind::Izin,
+    ];
+
+    /// Parses [`LeaveKind::as_str`]'s output for a known kind; `None` otherwise
+    /// (including `"unknown"`).
     pub fn parse(name: &str) -> Option<Self> {
-        [
-            LeaveKind::Cuti,
-            LeaveKind::Sakit,
-            LeaveKind::DinasLuar,
-            LeaveKind::Izin,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == name)
+        Self::KNOWN.into_iter().find(|k| k.as_str() == name)
     }
 }
 
@@ -418,4 +446,58 @@ pub struct TeamEvents {
     pub reset: bool,
     /// The server's instant, Unix ms.
     pub server_time_ms: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_statuses_round_trip_and_a_newer_one_reads_as_unknown() {
+        for status in CheckInStatus::KNOWN {
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(json, format!("\"{}\"", status.as_str()));
+            assert_eq!(
+                serde_json::from_str::<CheckInStatus>(&json).unwrap(),
+                status
+            );
+        }
+        let newer: CheckInStatus = serde_json::from_str("\"accepted_pending_face_match\"").unwrap();
+        assert_eq!(newer, CheckInStatus::Unknown);
+    }
+
+    #[test]
+    fn an_unknown_status_never_counts_needs_review_and_stays_in_the_outbox() {
+        let unknown = CheckInStatus::Unknown;
+        assert!(!unknown.counts_as_attendance());
+        assert!(unknown.needs_review());
+        assert!(!unknown.is_final());
+        assert_eq!(
+            CheckInStatus::attendance_names(),
+            vec!["accepted", "accepted_with_flags"]
+        );
+    }
+
+    #[test]
+    fn a_result_with_a_newer_status_still_parses_whole() {
+        let json = r#"{"checkin_id":"x","status":"escalated","codes":["FACE_MISMATCH"],
+            "message":"m","trusted_time_ms":null,"time_source":null,"device_skew_ms":null,
+            "office_id":null,"distance_m":null}"#;
+        let result: CheckInResult = serde_json::from_str(json).unwrap();
+        assert_eq!(result.status, CheckInStatus::Unknown);
+        assert_eq!(result.codes, vec!["FACE_MISMATCH".to_string()]);
+    }
+
+    #[test]
+    fn leave_kinds_round_trip_and_a_newer_one_reads_as_unknown() {
+        for kind in LeaveKind::KNOWN {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+            assert_eq!(serde_json::from_str::<LeaveKind>(&json).unwrap(), kind);
+            assert_eq!(LeaveKind::parse(kind.as_str()), Some(kind));
+        }
+        let newer: LeaveKind = serde_json::from_str("\"cuti_melahirkan\"").unwrap();
+        assert_eq!(newer, LeaveKind::Unknown);
+        assert_eq!(LeaveKind::parse("unknown"), None);
+    }
 }

@@ -265,6 +265,13 @@ pub enum ScheduleError {
     /// The tolerance is implausible (over two hours).
     #[error("tolerance_minutes must be at most 120")]
     BadTolerance,
+    /// A time of a day has a kind this build does not know (a typo, or a kind only a
+    /// newer version has): refused, so the server never stores what it cannot count.
+    #[error("{day}: unknown attendance kind; use check_in, break_start, break_end or check_out")]
+    UnknownKind {
+        /// Where.
+        day: String,
+    },
     /// The regular week has no attendance time at all (a typo in the day names?).
     #[error("the week has no working day: write days as mon, tue, wed, thu, fri, sat, sun")]
     NoWorkingDay,
@@ -279,14 +286,17 @@ impl ScheduleError {
             ScheduleError::UnpairedBreak { .. } => "SCHEDULE_UNPAIRED_BREAK",
             ScheduleError::BadPeriod { .. } => "SCHEDULE_BAD_PERIOD",
             ScheduleError::BadTolerance => "SCHEDULE_BAD_TOLERANCE",
+            ScheduleError::UnknownKind { .. } => "SCHEDULE_UNKNOWN_KIND",
             ScheduleError::NoWorkingDay => "SCHEDULE_NO_WORKING_DAY",
         }
     }
 }
 
+/// The place of a kind in the day. [`AttendanceKind::Unknown`] has none that could make
+/// a known time "past": schedules refuse it and [`OfficeSchedule::day`] skips it.
 fn kind_rank(kind: AttendanceKind) -> u8 {
     match kind {
-        AttendanceKind::CheckIn => 0,
+        AttendanceKind::CheckIn | AttendanceKind::Unknown => 0,
         AttendanceKind::BreakStart => 1,
         AttendanceKind::BreakEnd => 2,
         AttendanceKind::CheckOut => 3,
@@ -311,6 +321,9 @@ fn validate_week(week: &WeekSchedule, context: &str) -> Result<(), ScheduleError
         let day = format!("{context}week.{}", day_key(weekday));
         if times.len() > MAX_TIMES_PER_DAY {
             return Err(ScheduleError::TooManyTimes { day });
+        }
+        if times.iter().any(|t| !t.kind.is_known()) {
+            return Err(ScheduleError::UnknownKind { day });
         }
         let increasing = times
             .windows(2)
@@ -417,7 +430,9 @@ impl OfficeSchedule {
         Ok(())
     }
 
-    /// What `date` (office-local) asks for.
+    /// What `date` (office-local) asks for. Times of a kind this build does not know
+    /// ([`AttendanceKind::Unknown`], from a newer server's schedule) are skipped: a
+    /// phone neither asks for nor counts what it cannot name.
     pub fn day(&self, date: NaiveDate) -> DayPlan {
         if let Some(h) = self.holidays.iter().find(|h| h.date == date) {
             return DayPlan {
@@ -431,7 +446,12 @@ impl OfficeSchedule {
         let week = period.map_or(&self.week, |p| &p.week);
         DayPlan {
             date,
-            times: week.day(date.weekday()).to_vec(),
+            times: week
+                .day(date.weekday())
+                .iter()
+                .filter(|t| t.kind.is_known())
+                .copied()
+                .collect(),
             holiday: None,
             period: period.map(|p| p.name.clone()),
         }
@@ -634,6 +654,7 @@ pub fn lower_label(kind: AttendanceKind) -> &'static str {
         AttendanceKind::BreakStart => "istirahat",
         AttendanceKind::BreakEnd => "kembali",
         AttendanceKind::CheckOut => "pulang",
+        AttendanceKind::Unknown => "lainnya",
     }
 }
 
@@ -741,7 +762,7 @@ pub fn next_expected(
         // Arrival and leaving stay expected all day; a break time only until the next
         // time is due (a break not taken is skipped, never made up later).
         let closes_ms = match t.kind {
-            AttendanceKind::CheckIn | AttendanceKind::CheckOut => day_end,
+            AttendanceKind::CheckIn | AttendanceKind::CheckOut | AttendanceKind::Unknown => day_end,
             AttendanceKind::BreakStart | AttendanceKind::BreakEnd => {
                 plan.times.get(i + 1).map_or(day_end, |next| {
                     instant_of(today, next.at, utc_offset_minutes)
@@ -781,6 +802,9 @@ pub struct RecordedAttendance {
 }
 
 /// Where a person stands on a day, as a supervisor sees it.
+///
+/// Only the server decides it for the team view; phones read it. A state a newer
+/// server adds arrives as [`DayState::Unknown`] instead of breaking the whole answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DayState {
@@ -798,6 +822,10 @@ pub enum DayState {
     Late,
     /// The day is over with no arrival (TK unless excused later).
     Absent,
+    /// A state this build does not know (a newer server's); the value is not kept.
+    /// Never decided by this build.
+    #[serde(other)]
+    Unknown,
 }
 
 impl DayState {
@@ -811,6 +839,7 @@ impl DayState {
             DayState::Present => "present",
             DayState::Late => "late",
             DayState::Absent => "absent",
+            DayState::Unknown => "unknown",
         }
     }
 
@@ -824,6 +853,7 @@ impl DayState {
             DayState::Present => "Hadir",
             DayState::Late => "Terlambat",
             DayState::Absent => "Tidak hadir",
+            DayState::Unknown => "Tidak diketahui",
         }
     }
 }
@@ -859,6 +889,7 @@ pub fn day_status(
         match kind {
             AttendanceKind::CheckIn | AttendanceKind::BreakEnd => times.min(),
             AttendanceKind::BreakStart | AttendanceKind::CheckOut => times.max(),
+            AttendanceKind::Unknown => None,
         }
     };
     let day_end = day_start_ms(plan.date, utc_offset_minutes) + MS_PER_DAY;
@@ -1050,6 +1081,47 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .starts_with("week.thu:")
+        );
+    }
+
+    #[test]
+    fn a_newer_servers_kind_parses_is_skipped_in_plans_and_refused_as_input() {
+        // 2026-11-30 is a Monday.
+        let json = r#"{"week":{"mon":[{"kind":"check_in","at":"07:30"},{"kind":"apel_pagi","at":"07:35"},
+            {"kind":"check_out","at":"16:00"}]}}"#;
+        let s: OfficeSchedule = serde_json::from_str(json).unwrap();
+        assert_eq!(s.week.mon[1].kind, Unknown);
+        let plan = s.day(date(2026, 11, 30));
+        assert_eq!(
+            plan.times.iter().map(|t| t.kind).collect::<Vec<_>>(),
+            vec![CheckIn, CheckOut]
+        );
+        let next = next_expected(&s, WIB, wib(date(2026, 11, 30), 7, 32), &[CheckIn]).unwrap();
+        assert_eq!(next.kind, CheckOut);
+        let err = s.validate().unwrap_err();
+        assert_eq!(err.code(), "SCHEDULE_UNKNOWN_KIND");
+        assert!(err.to_string().starts_with("week.mon:"), "{err}");
+    }
+
+    #[test]
+    fn day_states_round_trip_and_a_newer_one_reads_as_unknown() {
+        use DayState as D;
+        for state in [
+            D::DayOff,
+            D::OnLeave,
+            D::NotYet,
+            D::NotArrived,
+            D::Present,
+            D::Late,
+            D::Absent,
+        ] {
+            let json = serde_json::to_string(&state).unwrap();
+            assert_eq!(json, format!("\"{}\"", state.as_str()));
+            assert_eq!(serde_json::from_str::<DayState>(&json).unwrap(), state);
+        }
+        assert_eq!(
+            serde_json::from_str::<DayState>("\"half_day\"").unwrap(),
+            D::Unknown
         );
     }
 

@@ -20,6 +20,12 @@ pub const CHECKIN_PAYLOAD_VERSION: u32 = 1;
 pub const MAX_QR_TOKEN_LEN: usize = 512;
 
 /// Which of the day's attendance times a check-in is for.
+///
+/// Phones read it from the server (schedules, the team view, next expected times), so a
+/// newer server's kind arrives as [`AttendanceKind::Unknown`] instead of breaking the
+/// whole answer. As input it is strict: the server refuses `Unknown` in a check-in
+/// payload (`PAYLOAD_INVALID`, see [`CheckInPayload::parse`]) and in a schedule
+/// (`SCHEDULE_UNKNOWN_KIND`), and a phone never checks in with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AttendanceKind {
@@ -31,6 +37,12 @@ pub enum AttendanceKind {
     BreakEnd,
     /// Leaving ("pulang").
     CheckOut,
+    /// A kind this build does not know (a newer server's). The value itself is not
+    /// kept: this build can do nothing with a kind it cannot name. Schedules' rules
+    /// skip such times; it is never written by this build (it would serialise as
+    /// `"unknown"`, which every server refuses).
+    #[serde(other)]
+    Unknown,
 }
 
 impl AttendanceKind {
@@ -41,19 +53,27 @@ impl AttendanceKind {
             AttendanceKind::BreakStart => "break_start",
             AttendanceKind::BreakEnd => "break_end",
             AttendanceKind::CheckOut => "check_out",
+            AttendanceKind::Unknown => "unknown",
         }
     }
 
-    /// Parses [`AttendanceKind::as_str`]'s output.
+    /// The kinds this build knows, in the order of a day.
+    pub const KNOWN: [AttendanceKind; 4] = [
+        AttendanceKind::CheckIn,
+        AttendanceKind::BreakStart,
+        AttendanceKind::BreakEnd,
+        AttendanceKind::CheckOut,
+    ];
+
+    /// False for [`AttendanceKind::Unknown`].
+    pub fn is_known(self) -> bool {
+        self != AttendanceKind::Unknown
+    }
+
+    /// Parses [`AttendanceKind::as_str`]'s output for a known kind; `None` otherwise
+    /// (including `"unknown"`).
     pub fn parse(name: &str) -> Option<Self> {
-        [
-            AttendanceKind::CheckIn,
-            AttendanceKind::BreakStart,
-            AttendanceKind::BreakEnd,
-            AttendanceKind::CheckOut,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == name)
+        Self::KNOWN.into_iter().find(|k| k.as_str() == name)
     }
 
     /// Indonesian label for screens.
@@ -63,6 +83,7 @@ impl AttendanceKind {
             AttendanceKind::BreakStart => "Istirahat",
             AttendanceKind::BreakEnd => "Kembali",
             AttendanceKind::CheckOut => "Pulang",
+            AttendanceKind::Unknown => "Lainnya",
         }
     }
 }
@@ -154,9 +175,13 @@ impl WireError {
     }
 }
 
+/// What is read before the schema: the version, and the attendance kind as written (so
+/// a kind this build does not know is refused naming it, not read as
+/// [`AttendanceKind::Unknown`]).
 #[derive(Deserialize)]
 struct VersionProbe {
     version: Option<u64>,
+    kind: Option<serde_json::Value>,
 }
 
 fn is_lower_hex(s: &str, len: usize) -> bool {
@@ -170,7 +195,10 @@ impl CheckInPayload {
     }
 
     /// Parses and checks a payload: version first, then the exact schema, then the
-    /// shape of each field (hashes, UUID version, fix ranges, QR token length).
+    /// shape of each field (a known attendance kind, hashes, UUID version, fix ranges,
+    /// QR token length). An attendance kind this build does not know is refused here
+    /// (`PAYLOAD_INVALID`, naming `kind`), as it was before [`AttendanceKind::Unknown`]
+    /// existed: the server never records a kind it cannot count.
     pub fn parse(bytes: &[u8]) -> Result<CheckInPayload, WireError> {
         let probe: VersionProbe = serde_json::from_slice(bytes)
             .map_err(|e| WireError::Invalid(format!("not a JSON object: {e}")))?;
@@ -183,6 +211,14 @@ impl CheckInPayload {
                 });
             }
             None => return Err(WireError::Invalid("missing field `version`".into())),
+        }
+        if let Some(serde_json::Value::String(kind)) = &probe.kind
+            && AttendanceKind::parse(kind).is_none()
+        {
+            return Err(WireError::Invalid(format!(
+                "kind: unknown attendance kind {kind:?}; expected check_in, break_start, \
+                 break_end or check_out"
+            )));
         }
         let payload: CheckInPayload =
             serde_json::from_slice(bytes).map_err(|e| WireError::Invalid(e.to_string()))?;
@@ -299,6 +335,32 @@ pub(crate) mod tests {
         assert_eq!(back, p);
         assert_eq!(back.to_bytes(), bytes);
         assert_eq!(back.selfie_phash_u64(), 0x0123_4567_89ab_cdef);
+    }
+
+    #[test]
+    fn attendance_kinds_round_trip_and_a_newer_kind_reads_as_unknown() {
+        for kind in AttendanceKind::KNOWN {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+            assert_eq!(serde_json::from_str::<AttendanceKind>(&json).unwrap(), kind);
+            assert_eq!(AttendanceKind::parse(kind.as_str()), Some(kind));
+        }
+        let newer: AttendanceKind = serde_json::from_str("\"overtime_start\"").unwrap();
+        assert_eq!(newer, AttendanceKind::Unknown);
+        assert!(!newer.is_known());
+        assert_eq!(AttendanceKind::parse("unknown"), None);
+    }
+
+    #[test]
+    fn a_payload_with_an_attendance_kind_this_build_does_not_know_is_invalid() {
+        for kind in ["overtime_start", "unknown"] {
+            let mut json: serde_json::Value =
+                serde_json::from_slice(&sample_payload().to_bytes()).unwrap();
+            json["kind"] = serde_json::Value::from(kind);
+            let err = CheckInPayload::parse(&serde_json::to_vec(&json).unwrap()).unwrap_err();
+            assert_eq!(err.code(), "PAYLOAD_INVALID");
+            assert!(err.to_string().contains("kind:"), "{err}");
+        }
     }
 
     #[test]

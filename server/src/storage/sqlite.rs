@@ -16,14 +16,15 @@
 //!   the phones' outboxes then resend (uploads are idempotent), so nothing is lost for
 //!   the user. `FULL` would fsync each group commit; set `HADIR_SQLITE_SYNC_FULL=1` to
 //!   choose it.
-//! * **Readers** use separate connections from a small pool; WAL lets them read while
+//! * **Readers** use separate connections from a pool of at most [`MAX_READERS`] (a read
+//!   beyond waits for one, so the open-file budget holds); WAL lets them read while
 //!   the writer writes.
 
 use std::any::Any;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
 use chrono::NaiveDate;
@@ -50,8 +51,10 @@ pub const MAX_JOBS_PER_TX: usize = 256;
 pub const DEFAULT_QUEUE: usize = 1024;
 /// Most people whose last fix / recent selfies the writer keeps in memory.
 const MAX_CACHED_PEOPLE: usize = 200_000;
-/// Idle read connections kept.
-const MAX_IDLE_READERS: usize = 8;
+/// Most read connections open at once (a read beyond waits for one to come back); they
+/// are kept open between reads. Counted in the open-file budget
+/// ([`crate::open_files::sqlite_files`]).
+pub const MAX_READERS: usize = 8;
 
 /// The schema, one entry per version. Never edit a shipped entry; append.
 const MIGRATIONS: &[&str] = &[
@@ -221,7 +224,16 @@ pub struct SqliteStorage {
     clock: Arc<dyn Clock>,
     jobs: Option<SyncSender<Job>>,
     writer: Option<JoinHandle<()>>,
-    readers: Mutex<Vec<Connection>>,
+    readers: Mutex<ReaderPool>,
+    reader_returned: Condvar,
+}
+
+/// The read connections: idle ones, and how many are open in all (at most
+/// [`MAX_READERS`]).
+#[derive(Default)]
+struct ReaderPool {
+    idle: Vec<Connection>,
+    open: usize,
 }
 
 impl std::fmt::Debug for SqliteStorage {
@@ -260,7 +272,8 @@ impl SqliteStorage {
             clock,
             jobs: Some(tx),
             writer: Some(writer),
-            readers: Mutex::new(Vec::new()),
+            readers: Mutex::new(ReaderPool::default()),
+            reader_returned: Condvar::new(),
         })
     }
 
@@ -273,24 +286,40 @@ impl SqliteStorage {
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
-        let conn = self.readers.lock().expect("reader pool").pop();
-        let conn = match conn {
-            Some(c) => c,
-            None => {
-                let c = Connection::open_with_flags(
+        let conn = self.take_reader()?;
+        let out = f(&conn);
+        self.readers.lock().expect("reader pool").idle.push(conn);
+        self.reader_returned.notify_one();
+        out
+    }
+
+    /// An idle read connection, a new one while fewer than [`MAX_READERS`] are open,
+    /// or else the next one returned.
+    fn take_reader(&self) -> Result<Connection, StorageError> {
+        let mut pool = self.readers.lock().expect("reader pool");
+        loop {
+            if let Some(conn) = pool.idle.pop() {
+                return Ok(conn);
+            }
+            if pool.open < MAX_READERS {
+                pool.open += 1;
+                drop(pool);
+                let opened = Connection::open_with_flags(
                     &self.path,
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )?;
-                c.busy_timeout(std::time::Duration::from_secs(10))?;
-                c
+                )
+                .and_then(|c| {
+                    c.busy_timeout(std::time::Duration::from_secs(10))?;
+                    Ok(c)
+                });
+                if opened.is_err() {
+                    self.readers.lock().expect("reader pool").open -= 1;
+                    self.reader_returned.notify_one();
+                }
+                return Ok(opened?);
             }
-        };
-        let out = f(&conn);
-        let mut pool = self.readers.lock().expect("reader pool");
-        if pool.len() < MAX_IDLE_READERS {
-            pool.push(conn);
+            pool = self.reader_returned.wait(pool).expect("reader pool");
         }
-        out
     }
 
     fn write<T: Send + 'static>(

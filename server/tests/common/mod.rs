@@ -2,6 +2,8 @@
 //! P-256 keys, real normalised JPEG selfies and signed requests.
 #![allow(dead_code)]
 
+pub mod live;
+
 use std::sync::Arc;
 
 use axum::Router;
@@ -124,6 +126,7 @@ pub async fn send(router: &Router, req: Request<Body>) -> Reply {
 /// The signature headers for a request.
 pub use hadir_test_support::signed_headers as sign_headers;
 
+/// A request signed by `key` as `device`, now.
 pub fn signed_request(
     key: &dyn DeviceKey,
     device: &str,
@@ -132,7 +135,20 @@ pub fn signed_request(
     body: Vec<u8>,
     content_type: &str,
 ) -> Request<Body> {
-    let headers = sign_headers(key, device, method, path, &body, now_ms(), &new_nonce());
+    signed_request_at(key, device, method, path, body, content_type, now_ms())
+}
+
+/// A request signed by `key` as `device` at `at_ms` (a test's injected server time).
+pub fn signed_request_at(
+    key: &dyn DeviceKey,
+    device: &str,
+    method: &str,
+    path: &str,
+    body: Vec<u8>,
+    content_type: &str,
+    at_ms: i64,
+) -> Request<Body> {
+    let headers = sign_headers(key, device, method, path, &body, at_ms, &new_nonce());
     let mut b = Request::builder()
         .method(method)
         .uri(path)
@@ -221,6 +237,23 @@ impl Phone {
 
     pub fn envelope(&self, payload: &CheckInPayload) -> Envelope {
         hadir_test_support::sign_checkin(&self.key, payload)
+    }
+
+    /// An envelope over `payload` as JSON after `edit` (a field this build would never
+    /// write: another version, an unknown field or kind), signed by this phone.
+    pub fn envelope_edited(
+        &self,
+        payload: &CheckInPayload,
+        edit: impl FnOnce(&mut serde_json::Value),
+    ) -> Envelope {
+        let mut json = serde_json::to_value(payload).unwrap();
+        edit(&mut json);
+        Envelope::sign(
+            hadir_core::envelope::CHECKIN_PAYLOAD_TYPE,
+            serde_json::to_vec(&json).unwrap(),
+            &self.key,
+        )
+        .unwrap()
     }
 
     pub async fn post(&self, router: &Router, envelopes: Vec<Envelope>) -> Reply {

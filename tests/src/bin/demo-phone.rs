@@ -47,6 +47,7 @@ fn print_report(report: &SyncReport) {
             CheckInStatus::AcceptedWithFlags => "DITERIMA (dengan catatan)",
             CheckInStatus::Rejected => "DITOLAK",
             CheckInStatus::RetryLater => "BELUM DIPUTUSKAN",
+            CheckInStatus::Unknown => "TIDAK DIKENAL (perbarui aplikasi)",
         };
         let codes = if r.codes.is_empty() {
             String::new()

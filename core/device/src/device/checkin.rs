@@ -177,6 +177,9 @@ impl Device {
         &self,
         request: CheckInRequest,
     ) -> Result<(CheckInSigning, CheckInRequest), DeviceError> {
+        if !request.kind.is_known() {
+            return Err(DeviceError::UnknownAttendanceKind);
+        }
         let enrollment = self.enrollment()?.ok_or(DeviceError::NotEnrolled)?;
         let local = self.check_location(&request.person, &request.fix)?;
         let signing = CheckInSigning {

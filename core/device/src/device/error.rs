@@ -56,6 +56,10 @@ pub enum DeviceError {
         /// What was given.
         value: String,
     },
+    /// The shell asked to check in with [`hadir_core::wire::AttendanceKind::Unknown`]
+    /// (a kind it only read from a newer server); nothing is recorded.
+    #[error("kind: cannot check in with an unknown attendance kind")]
+    UnknownAttendanceKind,
     /// The server could not be reached (retry later).
     #[error("server unreachable: {0}")]
     Network(String),
@@ -125,6 +129,7 @@ impl DeviceError {
             DeviceError::ClockUnavailable(_) => "CLOCK_UNAVAILABLE".into(),
             DeviceError::InvalidId { source, .. } => source.code().into(),
             DeviceError::InvalidDate { .. } => "DATE_INVALID".into(),
+            DeviceError::UnknownAttendanceKind => "ATTENDANCE_KIND_UNKNOWN".into(),
             DeviceError::Unavailable { status: 429, .. } => "RATE_LIMITED".into(),
             DeviceError::Unavailable { .. } => "SERVER_UNAVAILABLE".into(),
             DeviceError::Refused { code, .. } => code.clone(),
@@ -165,6 +170,9 @@ impl DeviceError {
             }
             DeviceError::InvalidId { source, .. } => source.message(),
             DeviceError::InvalidDate { .. } => "Tanggal tidak valid (TTTT-BB-HH).".into(),
+            DeviceError::UnknownAttendanceKind => {
+                "Jenis absen ini tidak dikenal aplikasi. Perbarui aplikasi.".into()
+            }
             DeviceError::Unavailable {
                 retry_after_s: Some(s),
                 ..
@@ -190,6 +198,7 @@ impl DeviceError {
                 Some(field)
             }
             DeviceError::InvalidFix(_) => Some("fix"),
+            DeviceError::UnknownAttendanceKind => Some("kind"),
             _ => None,
         }
     }

@@ -279,6 +279,22 @@ impl Device {
                 self.store
                     .mark_attempt_failed(&item.checkin_id, &code, now + delay as i64)?;
             }
+            CheckInStatus::Unknown => {
+                // A newer server's status this build cannot read: not final, so the
+                // check-in stays in the outbox and is asked about again later.
+                let delay = self
+                    .settings
+                    .retry
+                    .between_passes()
+                    .delay_ms(item.attempts, 0);
+                let code = if code.is_empty() {
+                    CheckInStatus::Unknown.as_str().to_string()
+                } else {
+                    code
+                };
+                self.store
+                    .mark_attempt_failed(&item.checkin_id, &code, now + delay as i64)?;
+            }
         }
         report.results.push(result.clone());
         Ok(())
