@@ -802,8 +802,10 @@ fn cell_sums<const N: usize>(values: &[u8]) -> [u64; N] {
     sums
 }
 
-/// dHash of a luma plane, as defined in the module documentation.
-fn dhash(luma: &[u8], width: u32, height: u32) -> u64 {
+/// dHash of a row-major 8-bit luma plane `width` × `height`, as defined in the module
+/// documentation (and in docs/PROTOCOL.md, checked against `docs/vectors/dhash.json`).
+/// An empty or short plane hashes to 0.
+pub fn dhash(luma: &[u8], width: u32, height: u32) -> u64 {
     let (w, h) = (width as usize, height as usize);
     if w == 0 || h == 0 || luma.len() < w * h {
         return 0;
