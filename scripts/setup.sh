@@ -5,6 +5,7 @@
 #   - clang, llvm, libc6-dev-arm64-cross and the aarch64-linux-android target: the
 #     Android type check (scripts/check-android.sh);
 #   - kotlin-compiler (npm) into .tools/: kotlinc for those tests;
+#   - python3-cryptography and python3-pil: the independent Python client;
 #   - rustfmt and clippy components.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,12 @@ if [ "${1:-}" != "--minimal" ]; then
   command -v clang >/dev/null 2>&1 || need_apt+=(clang)
   command -v llvm-ar >/dev/null 2>&1 || need_apt+=(llvm)
   [ -d /usr/aarch64-linux-gnu/include ] || need_apt+=(libc6-dev-arm64-cross)
+fi
+# The independent Python client (tests/python/run.sh): Debian's python3-cryptography and
+# python3-pil for /usr/bin/python3 (the client uses nothing else beyond the standard
+# library).
+if [ "${1:-}" != "--minimal" ] && ! /usr/bin/python3 -c 'import cryptography, PIL' 2>/dev/null; then
+  need_apt+=(python3-cryptography python3-pil)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive

@@ -33,7 +33,10 @@
 //!
 //! [`inspect_normalised_selfie`] is the server's half: it checks an uploaded normalised
 //! selfie against the same limits (plus "really normalised": no metadata segments, long
-//! edge not above the target), decodes it and recomputes SHA-256 and dHash.
+//! edge not above the target), decodes it and recomputes SHA-256 and dHash. The one
+//! segment it tolerates is a plain JFIF APP0 header right after SOI (see
+//! [`is_plain_jfif_app0`]): Pillow and most encoders always write it, and without a
+//! thumbnail it carries a version and a pixel density, nothing about the person.
 //!
 //! # dHash, precisely
 //!
@@ -344,8 +347,10 @@ pub fn normalise_selfie(
 /// it, checks size limits).
 ///
 /// Refuses, besides everything [`normalise_selfie`] refuses, an upload that is not really
-/// normalised: one carrying any APPn or COM segment (EXIF, GPS, JFIF, ICC…) or whose long
-/// edge exceeds [`SelfieLimits::target_long_edge`]. The returned
+/// normalised: one carrying any APPn or COM segment (EXIF, GPS, ICC, XMP, a JFIF
+/// thumbnail or extension…) other than one plain JFIF APP0 header directly after SOI
+/// ([`is_plain_jfif_app0`]), or whose long edge exceeds
+/// [`SelfieLimits::target_long_edge`]. The returned
 /// [`SelfieEvidence::jpeg`] is a copy of the input.
 pub fn inspect_normalised_selfie(
     jpeg: &[u8],
@@ -436,8 +441,28 @@ struct Header {
     width: u32,
     height: u32,
     orientation: Orientation,
-    /// The first APPn or COM marker seen, if any.
+    /// The first APPn or COM marker seen, if any, other than a plain JFIF APP0 header
+    /// as the first segment ([`is_plain_jfif_app0`]).
     metadata_marker: Option<u8>,
+}
+
+/// Length of a JFIF APP0 payload without a thumbnail: `JFIF\0`, version (2 bytes),
+/// density units (1), X and Y density (2 + 2), thumbnail width and height (1 + 1).
+const PLAIN_JFIF_APP0_LEN: usize = 14;
+
+/// Whether an APP0 segment's payload (after its length field) is a plain JFIF header:
+/// identifier `JFIF\0`, major version 1, density units 0, 1 or 2, non-zero densities,
+/// and no thumbnail (width and height 0, nothing after them). Such a segment says only
+/// how large a pixel is meant to be, so a normalised selfie may carry it.
+pub fn is_plain_jfif_app0(payload: &[u8]) -> bool {
+    payload.len() == PLAIN_JFIF_APP0_LEN
+        && payload.starts_with(b"JFIF\0")
+        && payload[5] == 1
+        && payload[7] <= 2
+        && be16(payload, 8) != 0
+        && be16(payload, 10) != 0
+        && payload[12] == 0
+        && payload[13] == 0
 }
 
 fn corrupt(detail: impl Into<String>) -> PhotoError {
@@ -465,6 +490,7 @@ fn parse_header(data: &[u8]) -> Result<Header, PhotoError> {
     let mut frame: Option<(u32, u32, bool)> = None;
     let mut orientation = None;
     let mut metadata_marker = None;
+    let mut first_segment = true;
     loop {
         if pos >= data.len() {
             return Err(PhotoError::Truncated);
@@ -513,6 +539,7 @@ fn parse_header(data: &[u8]) -> Result<Header, PhotoError> {
                     marker - 0xC0
                 )));
             }
+            0xE0 if first_segment && is_plain_jfif_app0(payload) => {}
             0xE0..=0xEF | 0xFE => {
                 metadata_marker.get_or_insert(marker);
                 if marker == 0xE1 && orientation.is_none() && payload.starts_with(b"Exif\0\0") {
@@ -543,6 +570,7 @@ fn parse_header(data: &[u8]) -> Result<Header, PhotoError> {
             }
             _ => {}
         }
+        first_segment = false;
         pos += len;
     }
 }
@@ -774,8 +802,10 @@ fn cell_sums<const N: usize>(values: &[u8]) -> [u64; N] {
     sums
 }
 
-/// dHash of a luma plane, as defined in the module documentation.
-fn dhash(luma: &[u8], width: u32, height: u32) -> u64 {
+/// dHash of a row-major 8-bit luma plane `width` × `height`, as defined in the module
+/// documentation (and in docs/PROTOCOL.md, checked against `docs/vectors/dhash.json`).
+/// An empty or short plane hashes to 0.
+pub fn dhash(luma: &[u8], width: u32, height: u32) -> u64 {
     let (w, h) = (width as usize, height as usize);
     if w == 0 || h == 0 || luma.len() < w * h {
         return 0;
