@@ -27,6 +27,10 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for PlatformError {
 
 /// The device's P-256 signing key, held by the platform: Android Keystore (StrongBox
 /// where present) or the iOS Secure Enclave.
+///
+/// Called on the engine's own threads. An implementation must not call the engine and
+/// wait for the answer (e.g. `runBlocking { engine.syncNow() }`): the engine may be
+/// waiting for this very call, and that would deadlock.
 #[uniffi::export(with_foreign)]
 pub trait DeviceKeyProvider: Send + Sync {
     /// The 65-byte uncompressed public point `04 || X || Y`.
@@ -80,6 +84,10 @@ pub struct ClockSample {
 
 /// The phone's clocks, where the platform knows better than `/proc`. If `read` throws,
 /// the call that needed the time fails with `CLOCK_UNAVAILABLE` (no fallback clock).
+///
+/// Called on the engine's own threads, including the one that drives its network work:
+/// keep `read` quick, and never call the engine from it and wait for the answer (that
+/// would deadlock).
 #[uniffi::export(with_foreign)]
 pub trait ClockProvider: Send + Sync {
     /// Reads the wall clock, the boot-elapsed clock and the boot id together.

@@ -33,6 +33,9 @@ fn runtime() -> &'static tokio::runtime::Handle {
     RUNTIME.get_or_init(|| {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .thread_name("hadir-blocking")
+            // A bound for a phone: DNS lookups stuck on a bad network cannot pile up
+            // threads without end (they queue instead).
+            .max_blocking_threads(8)
             .enable_all()
             .build()
             .expect("the hadir runtime starts");
@@ -179,6 +182,16 @@ impl TaskHandle {
     }
 }
 
+impl TaskHandle {
+    /// Marks the task cancelled and aborts its work, without waiting for a running
+    /// callback: what a dropped `join()` does, on whatever thread drops it (often the
+    /// main thread, which a callback may be blocked on).
+    fn stop(&self) {
+        self.state.cancelled.store(true, Ordering::SeqCst);
+        self.task.abort();
+    }
+}
+
 #[uniffi::export]
 impl TaskHandle {
     /// Stops the task: no callback starts after this returns. Called from another
@@ -186,8 +199,7 @@ impl TaskHandle {
     /// a callback of this task, it returns at once (that callback finishes, no other
     /// starts). Idempotent; safe from any thread.
     pub fn cancel(&self) {
-        self.state.cancelled.store(true, Ordering::SeqCst);
-        self.task.abort();
+        self.stop();
         if !self.state.on_delivery_thread() {
             // Waits out a callback that is running or has passed its cancelled-check.
             drop(self.state.delivery_turn());
@@ -201,8 +213,10 @@ impl TaskHandle {
 
     /// Waits until the task has stopped (cancelled, or ended by itself, e.g. a live
     /// feed refused by the server) and its last callback has returned. Cancelling the
-    /// waiting Kotlin coroutine cancels the task itself; on Swift, Task cancellation
-    /// does not reach Rust, so call [`TaskHandle::cancel`] (see the type's docs).
+    /// waiting Kotlin coroutine cancels the task itself (without waiting for a callback
+    /// that is running: none starts after it, but one already running may finish); on
+    /// Swift, Task cancellation does not reach Rust, so call [`TaskHandle::cancel`] (see
+    /// the type's docs).
     ///
     /// Called from one of this task's own callbacks, it cannot wait for that callback
     /// to return: it cancels the task and returns at once (no further callback starts).
@@ -231,7 +245,7 @@ impl CancelOnDrop<'_> {
 impl Drop for CancelOnDrop<'_> {
     fn drop(&mut self) {
         if let Some(handle) = self.0 {
-            handle.cancel();
+            handle.stop();
         }
     }
 }

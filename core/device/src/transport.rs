@@ -10,7 +10,7 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -20,6 +20,7 @@ use hyper::{Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::time::Instant;
 
 /// How long connecting (DNS, TCP and the TLS handshake) may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -28,7 +29,7 @@ pub const IDLE_LIFETIME: Duration = Duration::from_secs(30);
 /// Idle connections kept at most (a sync and a live team poll may overlap).
 const MAX_IDLE: usize = 2;
 /// The largest answer read (a regency-wide team view is well under 1 MB).
-pub const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
+pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 
 /// Why a request got no answer (the server's own error answers are [`Answer`]s).
 #[derive(Debug, thiserror::Error)]
@@ -92,9 +93,18 @@ impl Origin {
         }
         let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
             let (host, after) = bracketed.split_once(']').ok_or_else(|| bad("unclosed ["))?;
-            (host, after.strip_prefix(':'))
+            match after {
+                "" => (host, None),
+                _ => (
+                    host,
+                    Some(after.strip_prefix(':').ok_or_else(|| bad("text after ]"))?),
+                ),
+            }
         } else {
-            match authority.rsplit_once(':') {
+            match authority.split_once(':') {
+                Some((_, port)) if port.contains(':') => {
+                    return Err(bad("an IPv6 address must be in brackets"));
+                }
                 Some((host, port)) => (host, Some(port)),
                 None => (authority, None),
             }
@@ -142,12 +152,15 @@ struct Idle {
     since: Instant,
 }
 
+/// Keep-alive connections waiting for the next request, newest last.
+type IdlePool = Arc<Mutex<Vec<Idle>>>;
+
 /// HTTP/1.1 to one server. Cheap to share: clone the `Arc` it lives in.
 pub struct Transport {
     origin: Origin,
     tls: Option<tokio_rustls::TlsConnector>,
     user_agent: HeaderValue,
-    idle: Mutex<Vec<Idle>>,
+    idle: IdlePool,
 }
 
 impl std::fmt::Debug for Transport {
@@ -173,20 +186,29 @@ impl Transport {
                 .then(|| tokio_rustls::TlsConnector::from(Arc::new(tls))),
             origin,
             user_agent: HeaderValue::from_static(user_agent),
-            idle: Mutex::new(Vec::new()),
+            idle: IdlePool::default(),
         })
     }
 
     /// Sends `request` (its URI is the path and query under the base URL; `Host` and
     /// `User-Agent` are added) and reads the whole answer, all within `timeout`.
+    ///
+    /// After a failure or timeout every kept connection is dropped: on a phone that
+    /// changed networks they are usually all dead, and the caller's retry (signed anew)
+    /// should not wait out another one.
     pub async fn send(
         &self,
         request: Request<Full<Bytes>>,
         timeout: Duration,
     ) -> Result<Answer, TransportError> {
-        tokio::time::timeout(timeout, self.exchange(request))
-            .await
-            .map_err(|_| TransportError::TimedOut(timeout))?
+        let answer = match tokio::time::timeout(timeout, self.exchange(request)).await {
+            Ok(answer) => answer,
+            Err(_) => Err(TransportError::TimedOut(timeout)),
+        };
+        if answer.is_err() {
+            self.idle.lock().expect("idle connections lock").clear();
+        }
+        answer
     }
 
     async fn exchange(&self, mut request: Request<Full<Bytes>>) -> Result<Answer, TransportError> {
@@ -244,32 +266,39 @@ impl Transport {
 
     fn take_idle(&self) -> Option<Sender> {
         let mut idle = self.idle.lock().expect("idle connections lock");
-        while let Some(kept) = idle.pop() {
-            if kept.since.elapsed() < IDLE_LIFETIME && !kept.sender.is_closed() {
-                return Some(kept.sender);
-            }
-        }
-        None
+        drop_expired(&mut idle);
+        idle.pop().map(|kept| kept.sender)
     }
 
+    /// Keeps a connection for [`IDLE_LIFETIME`]; a timer then drops it if it is still
+    /// unused, so an idle phone holds no socket open on the server.
     fn keep_idle(&self, sender: Sender) {
         if sender.is_closed() {
             return;
         }
         let mut idle = self.idle.lock().expect("idle connections lock");
-        idle.retain(|kept| kept.since.elapsed() < IDLE_LIFETIME && !kept.sender.is_closed());
-        if idle.len() < MAX_IDLE {
-            idle.push(Idle {
-                sender,
-                since: Instant::now(),
-            });
+        drop_expired(&mut idle);
+        if idle.len() >= MAX_IDLE {
+            return;
         }
+        idle.push(Idle {
+            sender,
+            since: Instant::now(),
+        });
+        let pool = Arc::downgrade(&self.idle);
+        tokio::spawn(async move {
+            tokio::time::sleep(IDLE_LIFETIME).await;
+            if let Some(pool) = pool.upgrade() {
+                drop_expired(&mut pool.lock().expect("idle connections lock"));
+            }
+        });
     }
 
     /// Opens a new connection (DNS, TCP, TLS, HTTP/1.1 handshake) within
     /// [`CONNECT_TIMEOUT`]; its driver runs as a task that ends with the connection.
     async fn connect(&self) -> Result<Sender, TransportError> {
-        let stream = tokio::time::timeout(CONNECT_TIMEOUT, self.open_stream())
+        let deadline = Instant::now() + CONNECT_TIMEOUT;
+        let stream = tokio::time::timeout(CONNECT_TIMEOUT, self.open_stream(deadline))
             .await
             .map_err(|_| TransportError::TimedOut(CONNECT_TIMEOUT))??;
         let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
@@ -282,14 +311,14 @@ impl Transport {
         Ok(sender)
     }
 
-    async fn open_stream(&self) -> Result<Box<dyn Stream>, TransportError> {
+    async fn open_stream(&self, deadline: Instant) -> Result<Box<dyn Stream>, TransportError> {
         let origin = &self.origin;
         let addresses: Vec<SocketAddr> =
             tokio::net::lookup_host((origin.host.as_str(), origin.port))
                 .await
                 .map_err(|e| failed(&format!("DNS lookup of {}", origin.host), e))?
                 .collect();
-        let tcp = connect_any(&addresses).await?;
+        let tcp = connect_any(&addresses, deadline).await?;
         let Some(tls) = &self.tls else {
             return Ok(Box::new(tcp));
         };
@@ -303,10 +332,18 @@ impl Transport {
     }
 }
 
+/// Drops the kept connections that are closed or have waited [`IDLE_LIFETIME`].
+fn drop_expired(idle: &mut Vec<Idle>) {
+    idle.retain(|kept| kept.since.elapsed() < IDLE_LIFETIME && !kept.sender.is_closed());
+}
+
 /// Connects to the first address that answers, giving each an equal share of what is
-/// left of [`CONNECT_TIMEOUT`] (so an unreachable IPv6 address cannot use it all up).
-async fn connect_any(addresses: &[SocketAddr]) -> Result<tokio::net::TcpStream, TransportError> {
-    let deadline = Instant::now() + CONNECT_TIMEOUT;
+/// left before `deadline` once DNS answered (so an unreachable IPv6 address cannot use
+/// it all up).
+async fn connect_any(
+    addresses: &[SocketAddr],
+    deadline: Instant,
+) -> Result<tokio::net::TcpStream, TransportError> {
     let mut last_error = String::from("the host name has no address");
     for (tried, address) in addresses.iter().enumerate() {
         let share =
@@ -385,6 +422,9 @@ mod tests {
             "https://hadir.pemda.go.id/a b",
             "https://hädir.go.id",
             "https://[::1",
+            "https://[::1]8443",
+            "https://[::1]junk",
+            "https://::1:8443",
             "https://bad_host!.go.id",
         ] {
             assert!(

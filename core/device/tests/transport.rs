@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use hadir_device::client::{TlsOptions, tls_config};
-use hadir_device::transport::{Transport, TransportError};
+use hadir_device::transport::{IDLE_LIFETIME, Transport, TransportError};
 use http_body_util::Full;
 use hyper::{Method, Request};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -27,6 +27,9 @@ enum Behaviour {
     /// Answers with a body of this many bytes.
     Huge(usize),
 }
+
+/// What the server saw: a request's first line and `Host`, or the client closing.
+const CLIENT_CLOSED: &str = "client closed";
 
 struct TestServer {
     port: u16,
@@ -68,7 +71,10 @@ async fn answer_connection(
             }
             let mut buf = [0u8; 1024];
             match tcp.read(&mut buf).await {
-                Ok(0) | Err(_) => return,
+                Ok(0) | Err(_) => {
+                    let _ = seen.send((CLIENT_CLOSED.into(), String::new()));
+                    return;
+                }
                 Ok(n) => pending.extend_from_slice(&buf[..n]),
             }
         };
@@ -137,6 +143,23 @@ async fn requests_reuse_one_keep_alive_connection_under_the_path_prefix() {
         assert_eq!(host, format!("127.0.0.1:{}", server.port));
     }
     assert_eq!(server.connections.load(Ordering::SeqCst), 1);
+}
+
+/// An unused kept connection is closed by the phone after its idle lifetime, without
+/// another request (tokio's paused clock: no real waiting).
+#[tokio::test(start_paused = true)]
+async fn an_unused_kept_connection_is_closed_after_its_idle_lifetime() {
+    let mut server = serve(Behaviour::KeepAlive).await;
+    let http = transport(&format!("http://127.0.0.1:{}", server.port));
+    http.send(get("/v1/time"), LONG).await.unwrap();
+    server.requests.recv().await.unwrap();
+    let kept_at = tokio::time::Instant::now();
+    assert_eq!(server.requests.recv().await.unwrap().0, CLIENT_CLOSED);
+    let after = kept_at.elapsed();
+    assert!(
+        after >= IDLE_LIFETIME && after < IDLE_LIFETIME + Duration::from_secs(1),
+        "{after:?}"
+    );
 }
 
 #[tokio::test]

@@ -228,6 +228,34 @@ pub struct SqliteStorage {
     reader_returned: Condvar,
 }
 
+/// A read connection on loan; it goes back to the pool when the lease is dropped, also
+/// when the read panicked (the connection is then closed instead, its slot freed), so a
+/// panic can never use up the pool.
+struct ReaderLease<'a> {
+    storage: &'a SqliteStorage,
+    conn: Option<Connection>,
+}
+
+impl Drop for ReaderLease<'_> {
+    fn drop(&mut self) {
+        let mut pool = self
+            .storage
+            .readers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(conn) = self.conn.take() {
+            if std::thread::panicking() {
+                pool.open -= 1;
+                drop(conn);
+            } else {
+                pool.idle.push(conn);
+            }
+        }
+        drop(pool);
+        self.storage.reader_returned.notify_one();
+    }
+}
+
 /// The read connections: idle ones, and how many are open in all (at most
 /// [`MAX_READERS`]).
 #[derive(Default)]
@@ -286,11 +314,11 @@ impl SqliteStorage {
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
-        let conn = self.take_reader()?;
-        let out = f(&conn);
-        self.readers.lock().expect("reader pool").idle.push(conn);
-        self.reader_returned.notify_one();
-        out
+        let lease = ReaderLease {
+            storage: self,
+            conn: Some(self.take_reader()?),
+        };
+        f(lease.conn.as_ref().expect("leased until dropped"))
     }
 
     /// An idle read connection, a new one while fewer than [`MAX_READERS`] are open,
@@ -1123,6 +1151,13 @@ impl Storage for SqliteStorage {
     }
 
     fn add_leave(&self, person: &PersonId, leave: LeaveInfo) -> Result<(), StorageError> {
+        if leave.kind == hadir_core::api::LeaveKind::Unknown {
+            // Never stored: reading it back would be a corrupt row.
+            return Err(StorageError::Invalid(
+                "LEAVE_KIND_UNKNOWN: the kind of leave must be cuti, sakit, dinas_luar or izin"
+                    .into(),
+            ));
+        }
         let key = person_key(person);
         let now = self.clock.now_ms();
         self.write(move |c, _| {
@@ -1297,7 +1332,52 @@ fn feed_checkin(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     use hadir_core::api::CheckInStatus;
+
+    /// Reads that panic give their slot back: after more panics than there are
+    /// readers, a read still gets a connection (it used to wait for ever).
+    #[test]
+    fn a_panicking_read_does_not_use_up_the_reader_pool() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(&dir.path().join("h.db"), 8).unwrap();
+        let (done, answer) = std::sync::mpsc::channel();
+        // On a thread of its own, so that a pool used up fails the test instead of
+        // hanging it.
+        std::thread::spawn(move || {
+            for _ in 0..MAX_READERS + 2 {
+                let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    storage.read(|_| -> Result<(), StorageError> { panic!("a bug in a read") })
+                }));
+                assert!(panicked.is_err());
+            }
+            let one = storage.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?));
+            let _ = done.send(one.unwrap());
+        });
+        assert_eq!(
+            answer
+                .recv_timeout(std::time::Duration::from_secs(10))
+                .expect("reads still get a connection"),
+            1
+        );
+    }
+
+    #[test]
+    fn leave_of_an_unknown_kind_is_never_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(&dir.path().join("h.db"), 8).unwrap();
+        let leave = LeaveInfo {
+            kind: hadir_core::api::LeaveKind::Unknown,
+            from: chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
+            to: chrono::NaiveDate::from_ymd_opt(2026, 11, 3).unwrap(),
+            note: String::new(),
+        };
+        let person: PersonId = "nip:198501012010011001".parse().unwrap();
+        match storage.add_leave(&person, leave) {
+            Err(StorageError::Invalid(m)) => assert!(m.starts_with("LEAVE_KIND_UNKNOWN"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn the_sql_attendance_condition_is_the_rule() {
