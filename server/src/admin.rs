@@ -207,6 +207,7 @@ pub fn circle_office(
             shape: ZoneShape::Circle { center, radius_m },
         }],
         max_accuracy_m,
+        qr_required: false,
     }
 }
 

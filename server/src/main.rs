@@ -158,6 +158,10 @@ struct OfficeAdd {
     /// Worst GPS accuracy accepted, metres.
     #[arg(long, default_value_t = DEFAULT_MAX_ACCURACY_M)]
     max_accuracy_m: f64,
+    /// Check-ins here must carry the token of the office's QR screen (`kiosk enroll`).
+    /// Adding the office again without this flag turns the requirement off.
+    #[arg(long)]
+    qr_required: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -251,17 +255,21 @@ fn office_from(args: &OfficeAdd) -> Result<Office, String> {
             utc_offset_minutes: args.utc_offset_minutes,
             zones,
             max_accuracy_m: args.max_accuracy_m,
+            qr_required: args.qr_required,
         });
     }
     match (args.lat, args.lon, args.radius_m) {
-        (Some(lat), Some(lon), Some(r)) => Ok(admin::circle_office(
-            &args.id,
-            &args.name,
-            args.utc_offset_minutes,
-            LatLon::new(lat, lon),
-            r,
-            args.max_accuracy_m,
-        )),
+        (Some(lat), Some(lon), Some(r)) => Ok(Office {
+            qr_required: args.qr_required,
+            ..admin::circle_office(
+                &args.id,
+                &args.name,
+                args.utc_offset_minutes,
+                LatLon::new(lat, lon),
+                r,
+                args.max_accuracy_m,
+            )
+        }),
         _ => Err("give --lat, --lon and --radius-m, or --polygon-file".into()),
     }
 }
