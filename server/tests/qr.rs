@@ -319,3 +319,109 @@ async fn kiosk_credentials_missing_unknown_or_revoked_are_refused() {
     );
     assert!(String::from_utf8_lossy(&page.body).contains("/v1/kiosk/qr"));
 }
+
+#[tokio::test]
+async fn phones_learn_from_their_config_that_the_office_requires_the_qr() {
+    let s = Scene::new().await;
+    let r = s
+        .phone
+        .call(&s.router, "GET", "/v1/config", Vec::new())
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let offices = r.json()["offices"].as_array().unwrap().clone();
+    let kominfo = offices.iter().find(|o| o["id"] == OFFICE).unwrap();
+    assert_eq!(kominfo["qr_required"], true);
+}
+
+/// Runs the real `hadir-server` binary on `db`; returns (success, stdout, stderr).
+fn cli(db: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hadir-server"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("HADIR_DB")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_admin_cli_enrolls_lists_and_revokes_kiosks_and_records_waivers() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hadir.db");
+    let mut add = hadir_test_support::TestOffice::kominfo().cli_args();
+    add.push("--qr-required".into());
+    let add: Vec<&str> = add.iter().map(String::as_str).collect();
+    assert!(cli(&db, &add).0);
+
+    // The credential alone on stdout, shown once; the kiosk listed as active.
+    let (ok, stdout, stderr) = cli(
+        &db,
+        &["kiosk", "enroll", "--office", OFFICE, "--label", "lobi"],
+    );
+    assert!(ok, "{stderr}");
+    let credential = stdout.trim();
+    assert_eq!(stdout.lines().count(), 1);
+    let kiosk_id = credential.split('.').next().unwrap();
+    assert!(kiosk_id.starts_with("kiosk-"), "{credential}");
+    assert!(stderr.contains("/kiosk#"), "{stderr}");
+    let (_, list, _) = cli(&db, &["kiosk", "list"]);
+    assert!(
+        list.contains(kiosk_id) && list.contains("lobi") && list.contains("active"),
+        "{list}"
+    );
+    assert!(!list.contains(credential));
+    assert!(!cli(&db, &["kiosk", "enroll", "--office", "nowhere"]).0);
+
+    assert!(cli(&db, &["kiosk", "revoke", "--kiosk", kiosk_id]).0);
+    let (_, list, _) = cli(&db, &["kiosk", "list"]);
+    assert!(list.contains("revoked"), "{list}");
+    assert!(!cli(&db, &["kiosk", "revoke", "--kiosk", "kiosk-none"]).0);
+
+    // A waiver needs a reason; it is recorded with who and why.
+    assert!(
+        !cli(
+            &db,
+            &["qr", "waive", "--office", OFFICE, "--date", "2026-12-01"]
+        )
+        .0
+    );
+    let (ok, _, stderr) = cli(
+        &db,
+        &[
+            "qr",
+            "waive",
+            "--office",
+            OFFICE,
+            "--date",
+            "2026-12-01",
+            "--reason",
+            "monitor rusak",
+            "--by",
+            "Siti",
+        ],
+    );
+    assert!(ok, "{stderr}");
+    let (_, waivers, _) = cli(&db, &["qr", "waivers"]);
+    assert!(
+        waivers.contains("2026-12-01")
+            && waivers.contains("Siti")
+            && waivers.contains("monitor rusak"),
+        "{waivers}"
+    );
+    // The database holds the credential's hash, never the credential or the secret.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (hash, secret_len): (String, i64) = conn
+        .query_row(
+            "SELECT credential_sha256, (SELECT length(secret) FROM office_qr_secrets) FROM kiosks",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(hash, hadir_server::kiosk::credential_sha256(credential));
+    assert_eq!(secret_len, 32);
+}

@@ -343,6 +343,21 @@ mod tests {
     }
 
     #[test]
+    fn an_office_from_an_older_config_requires_no_qr() {
+        let json = r#"{"id":"kominfo","name":"Kominfo","utc_offset_minutes":420,
+            "zones":[{"id":"utama","name":"Area","shape":{"type":"circle",
+            "center":{"latitude":-3.79,"longitude":102.26},"radius_m":80.0}}]}"#;
+        let office: crate::geofence::Office = serde_json::from_str(json).unwrap();
+        assert!(!office.qr_required);
+        let with = serde_json::to_value(crate::geofence::Office {
+            qr_required: true,
+            ..office
+        })
+        .unwrap();
+        assert_eq!(with["qr_required"], true);
+    }
+
+    #[test]
     fn every_code_has_its_own_indonesian_message() {
         let all = [
             QrError::Missing,
