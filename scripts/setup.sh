@@ -33,4 +33,20 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 if [ "${1:-}" != "--minimal" ] && [ -d bindings ] && [ ! -x .tools/node_modules/kotlin-compiler/bin/kotlinc ]; then
   npm install --silent --no-audit --no-fund --prefix .tools kotlin-compiler@2.4.20
 fi
+# The kiosk browser test (tests/kiosk, issue #13): Debian's chromium, and
+# playwright-core (drives it; never `playwright install`), jsqr and pngjs (read the QR
+# from a screenshot) at the versions pinned in tests/kiosk/package.json, into .tools/.
+if [ "${1:-}" != "--minimal" ]; then
+  if ! command -v chromium >/dev/null 2>&1; then
+    apt-get -o DPkg::Lock::Timeout=600 update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium
+  fi
+  for pkg in playwright-core@1.65.1 jsqr@1.4.0 pngjs@7.0.0; do
+    if [ "$(node -p "try{require('./.tools/node_modules/${pkg%@*}/package.json').version}catch(e){''}")" != "${pkg##*@}" ]; then
+      npm install --silent --no-audit --no-fund --prefix .tools \
+        playwright-core@1.65.1 jsqr@1.4.0 pngjs@7.0.0
+      break
+    fi
+  done
+fi
 echo "setup: done"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command: formatting, lints, every Rust test (unit, integration, end-to-end
 # against the real server binary), the Kotlin tests of the generated bindings against a
-# real server, the independent Python client against the real server, and the Android
-# arm64 type check.
+# real server, the independent Python client against the real server, the Android arm64
+# type check, and the office monitor page in headless Chromium against a server with a
+# test clock (tests/kiosk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -13,3 +14,4 @@ scripts/check-android.sh
 cargo test --workspace --locked
 bindings/kotlin-tests.sh
 tests/python/run.sh
+cargo build -q -p hadir-server --example kiosk_harness --locked && node tests/kiosk/kiosk.test.mjs "${CARGO_TARGET_DIR:-target}/debug/examples/kiosk_harness"

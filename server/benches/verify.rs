@@ -103,6 +103,18 @@ impl Ledger for MemLedger {
             .unwrap_or_default())
     }
 
+    fn qr_secret(&mut self, _office_id: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(None)
+    }
+
+    fn qr_waived(
+        &mut self,
+        _office_id: &str,
+        _local_date: chrono::NaiveDate,
+    ) -> Result<bool, StorageError> {
+        Ok(false)
+    }
+
     fn record(
         &mut self,
         item: &PreparedCheckIn,

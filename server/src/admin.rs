@@ -207,6 +207,7 @@ pub fn circle_office(
             shape: ZoneShape::Circle { center, radius_m },
         }],
         max_accuracy_m,
+        qr_required: false,
     }
 }
 
@@ -225,7 +226,11 @@ pub fn add_office(storage: &dyn Storage, office: Office) -> Result<(), AdminErro
     office
         .validate()
         .map_err(|e| AdminError::Invalid(format!("{}: {}", e.code(), e)))?;
+    let id = office.id.clone();
     storage.upsert_office(office)?;
+    // Every office gets its QR secret when it is made, so a kiosk can be enrolled and
+    // `qr_required` turned on at any time.
+    storage.ensure_qr_secret(&id)?;
     Ok(())
 }
 

@@ -39,6 +39,7 @@ pub fn decide<L: Ledger + ?Sized>(
     findings.device_and_time(item);
     findings.fix(item, ledger, policy)?;
     let inside_message = findings.geofence(item, &mut out);
+    findings.qr(item, ledger)?;
     findings.selfie(item, &selfie, ledger, policy)?;
     findings.conclude(&mut out, inside_message);
     ledger.record(item, &out, selfie.phash)?;
@@ -193,6 +194,23 @@ impl Findings {
         None
     }
 
+    /// Step 8b: the office QR, for an office that requires it ([`crate::qr::judge`]),
+    /// judged at the trusted instant; a waived day accepts with `QR_WAIVED`.
+    fn qr<L: Ledger + ?Sized>(
+        &mut self,
+        item: &PreparedCheckIn,
+        ledger: &mut L,
+    ) -> Result<(), L::Error> {
+        match crate::qr::judge(item, ledger)? {
+            crate::qr::QrJudgement::NotRequired | crate::qr::QrJudgement::Valid => {}
+            crate::qr::QrJudgement::Waived => self.flags.push("QR_WAIVED".into()),
+            crate::qr::QrJudgement::Refused(e) => {
+                self.rejects.push((e.code().to_string(), e.staff_message()))
+            }
+        }
+        Ok(())
+    }
+
     /// Step 9: the selfie used by another check-in, a near-duplicate of the person's
     /// recent ones, or a phash the phone computed differently.
     fn selfie<L: Ledger + ?Sized>(
@@ -271,6 +289,7 @@ fn flag_label(code: &str) -> &'static str {
         "SELFIE_REUSED" => "foto sudah pernah dipakai",
         "SELFIE_NEAR_DUPLICATE" => "foto sangat mirip dengan foto sebelumnya",
         "SELFIE_PHASH_MISMATCH" => "sidik foto tidak cocok",
+        "QR_WAIVED" => "tanpa kode QR kantor (QR dikecualikan hari itu oleh admin)",
         _ => "perlu diperiksa",
     }
 }

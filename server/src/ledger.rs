@@ -40,6 +40,18 @@ pub struct PreparedCheckIn {
     pub geofence: Option<GeofenceVerdict>,
     /// The accuracy limit used for the fix checks, metres (NaN: policy default).
     pub accuracy_limit_m: f64,
+    /// The office QR the check-in must carry: set when the geofence verdict puts it
+    /// inside an office whose policy requires one (`crate::qr`).
+    pub qr: Option<QrRequirement>,
+}
+
+/// An office that requires its QR token, as the check-in is judged against it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QrRequirement {
+    /// The office the geofence verdict names.
+    pub office_id: String,
+    /// Its UTC offset, minutes (a waiver covers an office-local day).
+    pub utc_offset_minutes: i32,
 }
 
 /// What the ledger knows about an uploaded selfie.
@@ -78,6 +90,14 @@ pub trait Ledger {
         person_key: &str,
         since_ms: i64,
     ) -> Result<Vec<RecentSelfie>, Self::Error>;
+    /// The office's QR secret, if it has one.
+    fn qr_secret(&mut self, office_id: &str) -> Result<Option<Vec<u8>>, Self::Error>;
+    /// Whether an admin waived the office's QR on that office-local day.
+    fn qr_waived(
+        &mut self,
+        office_id: &str,
+        local_date: chrono::NaiveDate,
+    ) -> Result<bool, Self::Error>;
     /// Stores the decision and evidence (and updates whatever caches it keeps).
     fn record(
         &mut self,

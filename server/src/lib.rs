@@ -10,6 +10,8 @@
 //!   each check-in and [`decision`] decides it against the [`ledger`]; [`directory`] caches devices, people, teams, schedules and the
 //!   geofence index; [`team`] serves supervisors their team and its live feed.
 //! * [`admin`] holds the operations behind the admin CLI (`hadir-server --help`).
+//! * [`qr`] judges a check-in's office QR token; [`kiosk`] enrolls office monitors and
+//!   serves them the page (`GET /kiosk`) and the current token (`GET /v1/kiosk/qr`).
 
 pub mod admin;
 pub mod auth;
@@ -19,9 +21,11 @@ pub mod decision;
 pub mod directory;
 pub mod error;
 pub mod handlers;
+pub mod kiosk;
 pub mod ledger;
 pub mod listener;
 pub mod open_files;
+pub mod qr;
 pub mod selfies;
 pub mod storage;
 pub mod team;
@@ -62,6 +66,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/checkins"),
     ("GET", "/v1/team"),
     ("GET", "/v1/team/events"),
+    // The office QR and the kiosk (src/kiosk.rs).
+    ("GET", "/kiosk"),
+    ("GET", "/v1/kiosk/qr"),
 ];
 
 /// The system's wall clock, Unix ms: for tools and tests that stand outside a server.
@@ -210,6 +217,9 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/selfies/{sha256}", put(handlers::put_selfie))
         .route("/v1/checkins", post(handlers::checkins))
         .route("/v1/team", get(team::team))
+        // The office QR and the kiosk: the monitor page and its token (src/kiosk.rs).
+        .route("/kiosk", get(kiosk::kiosk_page))
+        .route("/v1/kiosk/qr", get(kiosk::kiosk_qr))
         .fallback(handlers::not_found)
         .layer(
             ServiceBuilder::new()

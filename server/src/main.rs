@@ -13,6 +13,11 @@
 //!     --to 2026-12-03 [--note "ST 800/123"]
 //! hadir-server enroll-code issue --person 198503122010011003 [--valid-hours 72]
 //! hadir-server device revoke --device dev-0123456789abcdef0123
+//! hadir-server kiosk enroll --office kominfo [--label "Lobi lantai 1"]   # prints the credential
+//! hadir-server kiosk list
+//! hadir-server kiosk revoke --kiosk kiosk-0123456789
+//! hadir-server qr waive --office kominfo --date 2026-12-01 --reason "monitor rusak" [--by NAME]
+//! hadir-server qr waivers
 //! hadir-server demo-setup
 //! ```
 
@@ -79,6 +84,16 @@ enum Command {
     Leave {
         #[command(subcommand)]
         command: LeaveCommand,
+    },
+    /// Office monitors showing the office QR (`GET /kiosk`).
+    Kiosk {
+        #[command(subcommand)]
+        command: KioskCommand,
+    },
+    /// Waivers of the office QR (a broken monitor).
+    Qr {
+        #[command(subcommand)]
+        command: QrCommand,
     },
     /// Create a demo office in Bengkulu, a demo person and their supervisor; print the
     /// person's enrollment code.
@@ -158,6 +173,10 @@ struct OfficeAdd {
     /// Worst GPS accuracy accepted, metres.
     #[arg(long, default_value_t = DEFAULT_MAX_ACCURACY_M)]
     max_accuracy_m: f64,
+    /// Check-ins here must carry the token of the office's QR screen (`kiosk enroll`).
+    /// Adding the office again without this flag turns the requirement off.
+    #[arg(long)]
+    qr_required: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -217,6 +236,50 @@ enum DeviceCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum KioskCommand {
+    /// Enroll a monitor for an office; prints its credential once (only a hash is kept).
+    /// Open the page as `<server>/kiosk#<credential>`.
+    Enroll {
+        /// Office id.
+        #[arg(long)]
+        office: String,
+        /// Where the screen is, for the list.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List monitors (id, office, label, enrolled, revoked).
+    List,
+    /// Revoke a monitor: it is refused from its next request.
+    Revoke {
+        /// Kiosk id (from `kiosk list`).
+        #[arg(long)]
+        kiosk: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum QrCommand {
+    /// Waive an office's QR for one office-local day: check-ins there without a good
+    /// token are accepted with the flag QR_WAIVED. Recorded with who, when and why.
+    Waive {
+        /// Office id.
+        #[arg(long)]
+        office: String,
+        /// The office-local day, YYYY-MM-DD.
+        #[arg(long, value_parser = iso_date)]
+        date: NaiveDate,
+        /// Why (e.g. "monitor rusak").
+        #[arg(long)]
+        reason: String,
+        /// Who grants it (default: the login name, $USER).
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// List recorded waivers.
+    Waivers,
+}
+
 /// A `YYYY-MM-DD` date for clap, with an error that says so.
 fn iso_date(text: &str) -> Result<NaiveDate, String> {
     hadir_core::schedule::iso_date::parse(text.trim())
@@ -251,17 +314,21 @@ fn office_from(args: &OfficeAdd) -> Result<Office, String> {
             utc_offset_minutes: args.utc_offset_minutes,
             zones,
             max_accuracy_m: args.max_accuracy_m,
+            qr_required: args.qr_required,
         });
     }
     match (args.lat, args.lon, args.radius_m) {
-        (Some(lat), Some(lon), Some(r)) => Ok(admin::circle_office(
-            &args.id,
-            &args.name,
-            args.utc_offset_minutes,
-            LatLon::new(lat, lon),
-            r,
-            args.max_accuracy_m,
-        )),
+        (Some(lat), Some(lon), Some(r)) => Ok(Office {
+            qr_required: args.qr_required,
+            ..admin::circle_office(
+                &args.id,
+                &args.name,
+                args.utc_offset_minutes,
+                LatLon::new(lat, lon),
+                r,
+                args.max_accuracy_m,
+            )
+        }),
         _ => Err("give --lat, --lon and --radius-m, or --polygon-file".into()),
     }
 }
@@ -278,6 +345,8 @@ fn run_admin(cli: &Cli, config: &ServerConfig) -> Result<(), String> {
         Command::Leave { command } => run_leave(s, command),
         Command::EnrollCode { command } => run_enroll_code(s, command),
         Command::Device { command } => run_device(s, command),
+        Command::Kiosk { command } => run_kiosk(s, command),
+        Command::Qr { command } => run_qr(s, command),
         Command::DemoSetup => run_demo_setup(s),
     }
 }
@@ -414,6 +483,90 @@ fn run_device(s: &dyn Storage, command: &DeviceCommand) -> Result<(), String> {
         return Err(format!("no device {device}"));
     }
     eprintln!("device {device} revoked");
+    Ok(())
+}
+
+/// Unix ms as UTC `YYYY-MM-DD HH:MM:SS`, for listings.
+fn utc_text(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| ms.to_string())
+}
+
+/// `kiosk enroll|list|revoke`.
+fn run_kiosk(s: &dyn Storage, command: &KioskCommand) -> Result<(), String> {
+    match command {
+        KioskCommand::Enroll { office, label } => {
+            let (kiosk, credential) =
+                hadir_server::kiosk::enroll_kiosk(s, office, label).map_err(admin_err)?;
+            eprintln!(
+                "kiosk {} enrolled for office {}; its credential (shown only now) follows. \
+                 Open <server>/kiosk#<credential> on the monitor.",
+                kiosk.kiosk_id, kiosk.office_id
+            );
+            println!("{credential}");
+        }
+        KioskCommand::List => {
+            for k in s.kiosks().map_err(|e| e.to_string())? {
+                println!(
+                    "{}\t{}\t{}\tenrolled {}\t{}",
+                    k.kiosk_id,
+                    k.office_id,
+                    k.label,
+                    utc_text(k.created_ms),
+                    k.revoked_ms.map_or_else(
+                        || "active".to_string(),
+                        |r| format!("revoked {}", utc_text(r))
+                    )
+                );
+            }
+        }
+        KioskCommand::Revoke { kiosk } => {
+            if !s
+                .revoke_kiosk(kiosk, s.clock().now_ms())
+                .map_err(|e| e.to_string())?
+            {
+                return Err(format!("no kiosk {kiosk}"));
+            }
+            eprintln!("kiosk {kiosk} revoked");
+        }
+    }
+    Ok(())
+}
+
+/// `qr waive|waivers`.
+fn run_qr(s: &dyn Storage, command: &QrCommand) -> Result<(), String> {
+    match command {
+        QrCommand::Waive {
+            office,
+            date,
+            reason,
+            by,
+        } => {
+            let by = by
+                .clone()
+                .or_else(|| std::env::var("USER").ok())
+                .or_else(|| std::env::var("LOGNAME").ok())
+                .unwrap_or_default();
+            let w = hadir_server::qr::waive(s, office, *date, reason, &by).map_err(admin_err)?;
+            eprintln!(
+                "QR of office {} waived on {} by {}: {}",
+                w.office_id, w.local_date, w.waived_by, w.reason
+            );
+        }
+        QrCommand::Waivers => {
+            for w in s.qr_waivers().map_err(|e| e.to_string())? {
+                println!(
+                    "{}\t{}\tby {}\tat {}\t{}",
+                    w.office_id,
+                    w.local_date,
+                    w.waived_by,
+                    utc_text(w.created_ms),
+                    w.reason
+                );
+            }
+        }
+    }
     Ok(())
 }
 

@@ -153,8 +153,9 @@ pub fn prepare(
         shared_device,
         trusted,
         fix_issues,
-        geofence,
         accuracy_limit_m,
+        qr: crate::qr::requirement(geofence.as_ref(), &directory.geofence),
+        geofence,
         payload,
     }))
 }

@@ -108,6 +108,7 @@ fn province() -> (Vec<Office>, Vec<(String, LatLon, f64)>) {
             utc_offset_minutes: 420,
             zones,
             max_accuracy_m: 50.0,
+            qr_required: false,
         });
     }
     (offices, centres)

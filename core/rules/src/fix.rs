@@ -406,6 +406,7 @@ mod tests {
                 },
             }],
             max_accuracy_m: limit_m,
+            qr_required: false,
         }])
         .unwrap()
     }

@@ -6,7 +6,7 @@
 //! geofence, a selfie hash or a trusted instant.
 //!
 //! Pure rules: [`geofence`], [`fix`], [`photo`], [`envelope`], [`clock`], [`ids`],
-//! [`schedule`], [`roster`] (home office, supervisors, enrollment codes, a team
+//! [`schedule`], [`qr`] (the office QR token), [`roster`] (home office, supervisors, enrollment codes, a team
 //! member's day), [`wire`], [`api`] and [`auth`]. No I/O engine lives here: the phone's
 //! outbox and sync client are the `hadir-device` crate, which the server never links.
 
@@ -18,6 +18,7 @@ pub mod fix;
 pub mod geofence;
 pub mod ids;
 pub mod photo;
+pub mod qr;
 pub mod roster;
 pub mod schedule;
 pub mod wire;

@@ -169,6 +169,7 @@ mod tests {
                 },
             }],
             max_accuracy_m: 50.0,
+            qr_required: false,
         }
     }
 

@@ -113,6 +113,7 @@ fn point_to_polygon_with_hole_matches_geographiclib() {
             shape: ZoneShape::Polygon { rings: cases.rings },
         }],
         max_accuracy_m: 50.0,
+        qr_required: false,
     };
     let index = GeofenceIndex::new(vec![office]).expect("valid polygon");
     let rule = GeofenceRule::default();

@@ -41,6 +41,7 @@ use super::{
     DeviceMember, DeviceRecord, DirectorySnapshot, EnrollRefusal, Enrolled, FeedCheckIn,
     NewEnrollment, PersonRecord, SelfieMeta, Storage, StorageError, StoredCheckIn, person_key,
 };
+use super::{KioskRecord, QrWaiver, qr_tables};
 use crate::clock::Clock;
 use crate::decision::decide;
 use crate::ledger::{Ledger, PreparedCheckIn, RecentSelfie, SelfieInLedger};
@@ -156,6 +157,32 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX leaves_person ON leaves (person_key, to_date);
     CREATE INDEX checkins_feed ON checkins (person_key);
+    "#,
+    // The office QR and the kiosk (#13): each office's QR secret (never shown), the
+    // enrolled kiosks (credential kept only as its SHA-256), the waivers (who, when, why).
+    r#"
+    CREATE TABLE office_qr_secrets (
+        office_id TEXT PRIMARY KEY REFERENCES offices(id),
+        secret BLOB NOT NULL,
+        created_ms INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE kiosks (
+        kiosk_id TEXT PRIMARY KEY,
+        office_id TEXT NOT NULL REFERENCES offices(id),
+        label TEXT NOT NULL,
+        credential_sha256 TEXT NOT NULL UNIQUE,
+        created_ms INTEGER NOT NULL,
+        revoked_ms INTEGER
+    ) STRICT;
+    CREATE TABLE qr_waivers (
+        id INTEGER PRIMARY KEY,
+        office_id TEXT NOT NULL REFERENCES offices(id),
+        local_date TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        waived_by TEXT NOT NULL,
+        created_ms INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX qr_waivers_day ON qr_waivers (office_id, local_date);
     "#,
 ];
 
@@ -608,6 +635,14 @@ impl Ledger for SqliteLedger<'_> {
             .filter(|s| s.trusted_ms >= since_ms)
             .cloned()
             .collect())
+    }
+
+    fn qr_secret(&mut self, office_id: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        qr_tables::secret(self.conn, office_id)
+    }
+
+    fn qr_waived(&mut self, office_id: &str, local_date: NaiveDate) -> Result<bool, StorageError> {
+        qr_tables::waived(self.conn, office_id, local_date)
     }
 
     fn record(
@@ -1289,6 +1324,48 @@ impl Storage for SqliteStorage {
                 })?,
             )
         })
+    }
+
+    // The office QR and the kiosk.
+    fn ensure_qr_secret(&self, office_id: &str) -> Result<(), StorageError> {
+        let office_id = office_id.to_string();
+        let mut fresh = [0u8; qr_tables::QR_SECRET_BYTES];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut fresh)
+            .map_err(|_| StorageError::Invalid("the system random source failed".into()))?;
+        let now = self.clock.now_ms();
+        self.write(move |c, _| qr_tables::ensure_secret(c, &office_id, &fresh, now))
+    }
+
+    fn qr_secret(&self, office_id: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        self.read(|c| qr_tables::secret(c, office_id))
+    }
+
+    fn add_kiosk(&self, kiosk: KioskRecord) -> Result<(), StorageError> {
+        self.write(move |c, _| qr_tables::insert_kiosk(c, &kiosk))
+    }
+
+    fn kiosks(&self) -> Result<Vec<KioskRecord>, StorageError> {
+        self.read(qr_tables::kiosks)
+    }
+
+    fn kiosk_by_credential(
+        &self,
+        credential_sha256: &str,
+    ) -> Result<Option<KioskRecord>, StorageError> {
+        self.read(|c| qr_tables::kiosk_by_credential(c, credential_sha256))
+    }
+
+    fn revoke_kiosk(&self, kiosk_id: &str, now_ms: i64) -> Result<bool, StorageError> {
+        let kiosk_id = kiosk_id.to_string();
+        self.write(move |c, _| qr_tables::revoke_kiosk(c, &kiosk_id, now_ms))
+    }
+
+    fn add_qr_waiver(&self, waiver: QrWaiver) -> Result<(), StorageError> {
+        self.write(move |c, _| qr_tables::insert_waiver(c, &waiver))
+    }
+
+    fn qr_waivers(&self) -> Result<Vec<QrWaiver>, StorageError> {
+        self.read(qr_tables::waivers)
     }
 }
 

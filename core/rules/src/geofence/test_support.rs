@@ -33,6 +33,7 @@ pub(super) fn office(id: &str, name: &str, zones: Vec<Zone>) -> Office {
         utc_offset_minutes: 420,
         zones,
         max_accuracy_m: DEFAULT_MAX_ACCURACY_M,
+        qr_required: false,
     }
 }
 

@@ -72,6 +72,11 @@ pub struct Office {
     /// [`DEFAULT_MAX_ACCURACY_M`] when absent from JSON.
     #[serde(default = "default_max_accuracy_m")]
     pub max_accuracy_m: f64,
+    /// Whether a check-in here must carry the office QR token shown on the office's
+    /// kiosk screen ([`crate::qr`]); false when absent from JSON, so older configs and
+    /// phones are unchanged.
+    #[serde(default)]
+    pub qr_required: bool,
 }
 
 /// A zone's shape after validation: what the distance code measures against.
