@@ -8,7 +8,7 @@
 //! [`Findings::conclude`] turns them into the status and message the phone gets.
 
 use hadir_core::api::{CheckInResult, CheckInStatus, Policy};
-use hadir_core::clock::TimeSource;
+use hadir_core::clock::{TimeSource, contradicts, delivery_delay_ms};
 use hadir_core::fix::check_fix;
 use hadir_core::geofence::GeofenceVerdict;
 use hadir_core::photo::hamming_distance;
@@ -37,10 +37,15 @@ pub fn decide<L: Ledger + ?Sized>(
     };
     let mut findings = Findings::default();
     findings.device_and_time(item);
+    let boot_consistent = findings.time_against_record(item, ledger)?;
+    findings.delivery(item, &mut out, policy);
     findings.fix(item, ledger, policy)?;
     let inside_message = findings.geofence(item, &mut out);
     findings.selfie(item, &selfie, ledger, policy)?;
     findings.conclude(&mut out, inside_message);
+    if boot_consistent && out.status.counts_as_attendance() {
+        record_boot_observation(item, ledger)?;
+    }
     ledger.record(item, &out, selfie.phash)?;
     Ok(out)
 }
@@ -112,12 +117,42 @@ fn selfie_missing(mut out: CheckInResult) -> CheckInResult {
     out
 }
 
+/// An accepted anchored check-in is an observation of its device's boot (one upsert).
+fn record_boot_observation<L: Ledger + ?Sized>(
+    item: &PreparedCheckIn,
+    ledger: &mut L,
+) -> Result<(), L::Error> {
+    if let Some((boot_id, claim)) = &item.boot_claim {
+        ledger.observe_boot(&item.device_id, boot_id, *claim)?;
+    }
+    Ok(())
+}
+
+/// Staff text for a delivery delay: `3 jam 5 menit`, `40 menit`, `2 hari 1 jam`.
+pub fn delay_text(delay_ms: i64) -> String {
+    let minutes = delay_ms / 60_000;
+    let (days, hours, mins) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    let mut parts = Vec::new();
+    if days > 0 {
+        parts.push(format!("{days} hari"));
+    }
+    if hours > 0 {
+        parts.push(format!("{hours} jam"));
+    }
+    if mins > 0 || parts.is_empty() {
+        parts.push(format!("{mins} menit"));
+    }
+    parts.join(" ")
+}
+
 /// What steps 6 to 9 found: rejections (code, staff message) and flags (codes), in
 /// the order the protocol lists them.
 #[derive(Debug, Default)]
 struct Findings {
     rejects: Vec<(String, String)>,
     flags: Vec<String>,
+    /// The delivery delay, when flagged `LATE_DELIVERY`.
+    late_by_ms: Option<i64>,
 }
 
 impl Findings {
@@ -131,6 +166,43 @@ impl Findings {
         }
         if item.trusted.unanchored_reason.is_some() {
             self.flags.push("TIME_UNANCHORED".into());
+        }
+        if item.trusted.source == TimeSource::ServerReceipt {
+            self.flags.push("TIME_AFTER_RECEIPT".into());
+        }
+        if item.time_unproven {
+            self.flags.push("TIME_UNPROVEN".into());
+        }
+    }
+
+    /// Step 6 against the ledger: an anchored claim whose boot offset contradicts the
+    /// server's record of that boot is flagged `TIME_CONTRADICTED`. Returns whether the
+    /// claim may become the record (it exists and is consistent).
+    fn time_against_record<L: Ledger + ?Sized>(
+        &mut self,
+        item: &PreparedCheckIn,
+        ledger: &mut L,
+    ) -> Result<bool, L::Error> {
+        let Some((boot_id, claim)) = &item.boot_claim else {
+            return Ok(false);
+        };
+        match ledger.boot_record(&item.device_id, boot_id)? {
+            Some(record) if contradicts(&record, claim) => {
+                self.flags.push("TIME_CONTRADICTED".into());
+                Ok(false)
+            }
+            _ => Ok(true),
+        }
+    }
+
+    /// Step 6, delivery: received later than the policy's window after its trusted
+    /// instant is flagged `LATE_DELIVERY`, and the delay is put on the result.
+    fn delivery(&mut self, item: &PreparedCheckIn, out: &mut CheckInResult, policy: &Policy) {
+        let delay = delivery_delay_ms(item.trusted.instant_ms, item.received_ms);
+        if delay > policy.late_delivery_window_ms {
+            self.flags.push("LATE_DELIVERY".into());
+            self.late_by_ms = Some(delay);
+            out.delivery_delay_ms = Some(delay);
         }
     }
 
@@ -242,7 +314,16 @@ impl Findings {
                 .join(" ");
         } else if !self.flags.is_empty() {
             out.status = CheckInStatus::AcceptedWithFlags;
-            let labels: Vec<&str> = self.flags.iter().map(|c| flag_label(c)).collect();
+            let labels: Vec<String> = self
+                .flags
+                .iter()
+                .map(|c| match (c.as_str(), self.late_by_ms) {
+                    ("LATE_DELIVERY", Some(delay)) => {
+                        format!("{} ({})", flag_label(c), delay_text(delay))
+                    }
+                    _ => flag_label(c).to_string(),
+                })
+                .collect();
             out.message = format!(
                 "Kehadiran tercatat, dengan catatan untuk diperiksa atasan: {}.",
                 labels.join(", ")
@@ -271,6 +352,11 @@ fn flag_label(code: &str) -> &'static str {
         "SELFIE_REUSED" => "foto sudah pernah dipakai",
         "SELFIE_NEAR_DUPLICATE" => "foto sangat mirip dengan foto sebelumnya",
         "SELFIE_PHASH_MISMATCH" => "sidik foto tidak cocok",
+        // Signed time anchors (issue #13).
+        "TIME_UNPROVEN" => "waktu dari aplikasi versi lama, tidak dapat dibuktikan",
+        "TIME_CONTRADICTED" => "waktu bertentangan dengan catatan server untuk ponsel ini",
+        "TIME_AFTER_RECEIPT" => "waktu ponsel melewati waktu diterima server",
+        "LATE_DELIVERY" => "terkirim terlambat setelah waktu absen",
         _ => "perlu diperiksa",
     }
 }
@@ -292,6 +378,7 @@ pub(crate) fn result(
         device_skew_ms: None,
         office_id: None,
         distance_m: None,
+        delivery_delay_ms: None,
     }
 }
 

@@ -12,6 +12,7 @@
 //! * [`admin`] holds the operations behind the admin CLI (`hadir-server --help`).
 
 pub mod admin;
+pub mod anchors;
 pub mod auth;
 pub mod clock;
 pub mod config;
@@ -61,6 +62,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/checkins"),
     ("GET", "/v1/team"),
     ("GET", "/v1/team/events"),
+    // Signed time anchors (issue #13).
+    ("POST", "/v1/anchors"),
 ];
 
 /// The system's wall clock, Unix ms: for tools and tests that stand outside a server.
@@ -78,6 +81,7 @@ struct Inner {
     nonces: NonceCache,
     limiter: RateLimiter,
     live: LiveHub,
+    anchor_key: hadir_core::anchor::AnchorKey,
     config: ServerConfig,
 }
 
@@ -124,12 +128,14 @@ impl AppState {
             storage.as_ref(),
             Duration::from_millis(config.directory_refresh_ms),
         )?;
+        let anchor_key = hadir_core::anchor::AnchorKey::new(&storage.anchor_secret()?);
         Ok(AppState {
             inner: Arc::new(Inner {
                 clock: storage.clock(),
                 nonces: NonceCache::new(config.nonce_cache_max),
                 limiter: RateLimiter::new(config.rate_limit_per_second, config.rate_limit_burst),
                 live: LiveHub::new(config.max_live_waiters),
+                anchor_key,
                 storage,
                 selfies,
                 directory,
@@ -185,6 +191,19 @@ impl AppState {
         &self.inner.limiter
     }
 
+    /// The key time anchors are signed with ([`anchors`]).
+    pub fn anchor_key(&self) -> &hadir_core::anchor::AnchorKey {
+        &self.inner.anchor_key
+    }
+
+    /// What check-in verification needs to judge time evidence.
+    pub fn time_rules(&self) -> verify::TimeRules<'_> {
+        verify::TimeRules {
+            anchor_key: &self.inner.anchor_key,
+            v1_accepted_until_ms: self.inner.config.payload_v1_accepted_until_ms(),
+        }
+    }
+
     /// The team live-feed hub.
     pub fn live(&self) -> &LiveHub {
         &self.inner.live
@@ -209,6 +228,8 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/selfies/{sha256}", put(handlers::put_selfie))
         .route("/v1/checkins", post(handlers::checkins))
         .route("/v1/team", get(team::team))
+        // Signed time anchors (issue #13).
+        .route("/v1/anchors", post(anchors::issue))
         .fallback(handlers::not_found)
         .layer(
             ServiceBuilder::new()

@@ -612,7 +612,7 @@ async fn device_mismatch_person_not_on_device_and_payload_version() {
         &s,
     ))
     .unwrap();
-    v["version"] = 2.into();
+    v["version"] = 3.into();
     let e2 = Envelope::sign(
         CHECKIN_PAYLOAD_TYPE,
         serde_json::to_vec(&v).unwrap(),

@@ -383,6 +383,7 @@ async fn binary_serves_enrolls_checks_in_and_survives_restart() {
     assert_eq!(r.status(), 200);
     let enrolled: serde_json::Value = r.json().await.unwrap();
     phone.device_id = enrolled["device_id"].as_str().unwrap().to_string();
+    phone.anchor_secret = Some(anchor_secret_in(&db));
     assert_eq!(
         enrolled["person"]["office_ids"],
         serde_json::json!(["kominfo", "bkd"])

@@ -176,6 +176,7 @@ async fn enroll(http: &reqwest::Client, server: &Server, db: &Path, who: &Person
         .as_str()
         .unwrap()
         .to_string();
+    phone.anchor_secret = Some(anchor_secret_in(db));
     phone
 }
 

@@ -28,6 +28,7 @@ use std::thread::JoinHandle;
 
 use chrono::NaiveDate;
 use hadir_core::api::{CheckInResult, LeaveInfo, LeaveKind, Policy, TeamCheckIn};
+use hadir_core::clock::{BootObservation, contradicts};
 use hadir_core::fix::GpsFix;
 use hadir_core::geofence::Office;
 use hadir_core::ids::{DeviceLabel, PersonId, PersonIdKind};
@@ -153,6 +154,23 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX leaves_person ON leaves (person_key, to_date);
     CREATE INDEX checkins_feed ON checkins (person_key);
+    "#,
+    // 3: signed time anchors (issue #13, "Time the phone cannot invent"): the server's
+    // anchor secret, created once at first start, and per device and boot the latest
+    // observation of its elapsed clock against the server's time.
+    r#"
+    CREATE TABLE time_anchor_key (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        secret BLOB NOT NULL,
+        created_ms INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE device_boots (
+        device_id TEXT NOT NULL,
+        boot_id TEXT NOT NULL,
+        server_time_ms INTEGER NOT NULL,
+        boot_elapsed_ms INTEGER NOT NULL,
+        PRIMARY KEY (device_id, boot_id)
+    ) STRICT, WITHOUT ROWID;
     "#,
 ];
 
@@ -553,6 +571,23 @@ impl Ledger for SqliteLedger<'_> {
             .collect())
     }
 
+    fn boot_record(
+        &mut self,
+        device_id: &str,
+        boot_id: &str,
+    ) -> Result<Option<BootObservation>, StorageError> {
+        boot_record(self.conn, device_id, boot_id)
+    }
+
+    fn observe_boot(
+        &mut self,
+        device_id: &str,
+        boot_id: &str,
+        observation: BootObservation,
+    ) -> Result<(), StorageError> {
+        observe_boot(self.conn, device_id, boot_id, observation)
+    }
+
     fn record(
         &mut self,
         item: &PreparedCheckIn,
@@ -608,6 +643,50 @@ impl Ledger for SqliteLedger<'_> {
         }
         Ok(())
     }
+}
+
+/// The server's latest observation of a device's boot (`device_boots`).
+fn boot_record(
+    conn: &Connection,
+    device_id: &str,
+    boot_id: &str,
+) -> Result<Option<BootObservation>, StorageError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT server_time_ms, boot_elapsed_ms FROM device_boots \
+             WHERE device_id = ?1 AND boot_id = ?2",
+        )?
+        .query_row([device_id, boot_id], |r| {
+            Ok(BootObservation {
+                server_time_ms: r.get(0)?,
+                boot_elapsed_ms: r.get(1)?,
+            })
+        })
+        .optional()?)
+}
+
+/// Upserts an observation of a device's boot, keeping whichever is later on the
+/// server's timeline.
+fn observe_boot(
+    conn: &Connection,
+    device_id: &str,
+    boot_id: &str,
+    o: BootObservation,
+) -> Result<(), StorageError> {
+    conn.prepare_cached(
+        "INSERT INTO device_boots (device_id, boot_id, server_time_ms, boot_elapsed_ms) \
+         VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (device_id, boot_id) DO UPDATE SET \
+         server_time_ms = excluded.server_time_ms, boot_elapsed_ms = excluded.boot_elapsed_ms \
+         WHERE excluded.server_time_ms >= device_boots.server_time_ms",
+    )?
+    .execute(params![
+        device_id,
+        boot_id,
+        o.server_time_ms,
+        o.boot_elapsed_ms
+    ])?;
+    Ok(())
 }
 
 fn parse_person(kind: &str, value: &str) -> Result<PersonId, StorageError> {
@@ -1026,6 +1105,46 @@ impl Storage for SqliteStorage {
         })
     }
 
+    fn anchor_secret(&self) -> Result<Vec<u8>, StorageError> {
+        let now_ms = self.clock.now_ms();
+        self.write(move |c, _| {
+            let existing: Option<Vec<u8>> = c
+                .query_row("SELECT secret FROM time_anchor_key WHERE id = 1", [], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            if let Some(secret) = existing {
+                return Ok(secret);
+            }
+            let mut secret = vec![0u8; 32];
+            ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut secret)
+                .map_err(|_| StorageError::Corrupt("no system randomness".into()))?;
+            c.execute(
+                "INSERT INTO time_anchor_key (id, secret, created_ms) VALUES (1, ?1, ?2)",
+                params![secret, now_ms],
+            )?;
+            tracing::info!("time anchor key created");
+            Ok(secret)
+        })
+    }
+
+    fn observe_anchor(
+        &self,
+        device_id: &str,
+        boot_id: &str,
+        observation: BootObservation,
+    ) -> Result<bool, StorageError> {
+        let (device_id, boot_id) = (device_id.to_string(), boot_id.to_string());
+        self.write(move |c, _| {
+            let record = boot_record(c, &device_id, &boot_id)?;
+            if record.is_some_and(|r| contradicts(&r, &observation)) {
+                return Ok(false);
+            }
+            observe_boot(c, &device_id, &boot_id, observation)?;
+            Ok(true)
+        })
+    }
+
     fn checkin(&self, checkin_id: &str) -> Result<Option<StoredCheckIn>, StorageError> {
         self.read(|c| {
             let row = c
@@ -1262,6 +1381,7 @@ fn feed_checkin(
             office_id: result.office_id,
             distance_m: result.distance_m,
             device_id,
+            delivery_delay_ms: result.delivery_delay_ms,
         },
     })
 }

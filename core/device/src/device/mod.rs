@@ -254,20 +254,29 @@ impl Device {
         Ok(self.store.people()?)
     }
 
-    fn anchor(&self) -> Option<ServerTimeAnchor> {
+    fn stored_anchor(&self, key: &str) -> Option<ServerTimeAnchor> {
         self.store
-            .value(store::keys::SERVER_TIME_ANCHOR)
+            .value(key)
             .ok()
             .flatten()
             .and_then(|b| serde_json::from_slice(&b).ok())
     }
 
-    /// Now on the server-anchored timeline, Unix ms.
+    /// The signed anchor a check-in cites: the latest the server issued, which is of the
+    /// current boot whenever one was obtained since the phone started.
+    fn anchor(&self) -> Option<ServerTimeAnchor> {
+        self.stored_anchor(store::keys::SIGNED_TIME_ANCHOR)
+    }
+
+    /// Now on the server-anchored timeline, Unix ms: from the signed anchor when it is of
+    /// the current boot, else from the unsigned time probe (request signatures only).
     pub fn anchored_now_ms(&self) -> Result<i64, DeviceError> {
-        Ok(clock::anchored_now_ms(
-            &self.read_clock()?,
-            self.anchor().as_ref(),
-        ))
+        let reading = self.read_clock()?;
+        let anchor = self
+            .anchor()
+            .filter(|a| a.boot_id == reading.boot_id)
+            .or_else(|| self.stored_anchor(store::keys::SERVER_TIME_ANCHOR));
+        Ok(clock::anchored_now_ms(&reading, anchor.as_ref()))
     }
 
     /// One reading of the platform's clocks, or `CLOCK_UNAVAILABLE`.
@@ -283,6 +292,35 @@ impl Device {
         let anchor = ServerTimeAnchor::from_exchange(server.server_time_ms, &before, &after);
         self.store
             .set_value(store::keys::SERVER_TIME_ANCHOR, &json_value(&anchor))?;
+        Ok(anchor)
+    }
+
+    /// Asks the server for a signed anchor (enrolled devices only) and stores it as the
+    /// one check-ins cite. The MAC covers the elapsed reading sent; the round trip is
+    /// kept beside it.
+    pub async fn obtain_anchor(&self) -> Result<ServerTimeAnchor, DeviceError> {
+        let enrollment = self.enrollment()?.ok_or(DeviceError::NotEnrolled)?;
+        let before = self.read_clock()?;
+        let request = hadir_core::anchor::AnchorRequest {
+            boot_id: before.boot_id.clone(),
+            boot_elapsed_ms: before.boot_elapsed_ms,
+        };
+        let signed = self
+            .client
+            .anchor(&request, &self.signer(&enrollment.device_id)?)
+            .await?;
+        let after = self.read_clock()?;
+        if signed.device_id != enrollment.device_id
+            || signed.boot_id != request.boot_id
+            || signed.boot_elapsed_ms != request.boot_elapsed_ms
+        {
+            return Err(DeviceError::Network(
+                "the server's anchor does not match the request".into(),
+            ));
+        }
+        let anchor = ServerTimeAnchor::from_signed(&signed, &before, &after);
+        self.store
+            .set_value(store::keys::SIGNED_TIME_ANCHOR, &json_value(&anchor))?;
         Ok(anchor)
     }
 
