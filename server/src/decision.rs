@@ -8,7 +8,7 @@
 //! [`Findings::conclude`] turns them into the status and message the phone gets.
 
 use hadir_core::api::{CheckInResult, CheckInStatus, Policy};
-use hadir_core::clock::{TimeSource, contradicts, delivery_delay_ms};
+use hadir_core::clock::{BootObservation, TimeSource, TrustedTime, contradicts, delivery_delay_ms};
 use hadir_core::fix::check_fix;
 use hadir_core::geofence::GeofenceVerdict;
 use hadir_core::photo::hamming_distance;
@@ -36,9 +36,7 @@ pub fn decide<L: Ledger + ?Sized>(
         return Ok(selfie_missing(out));
     };
     let mut findings = Findings::default();
-    findings.device_and_time(item);
-    let boot_consistent = findings.time_against_record(item, ledger)?;
-    findings.delivery(item, &mut out, policy);
+    let boot_consistent = findings.device_and_time(item, ledger, &mut out, policy)?;
     findings.fix(item, ledger, policy)?;
     let inside_message = findings.geofence(item, &mut out);
     findings.selfie(item, &selfie, ledger, policy)?;
@@ -128,6 +126,53 @@ fn record_boot_observation<L: Ledger + ?Sized>(
     Ok(())
 }
 
+/// Step 6's flags on a check-in and its delivery delay when late.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeFlags {
+    /// In this order: `TIME_SKEW`, `TIME_UNANCHORED`, `TIME_AFTER_RECEIPT`,
+    /// `TIME_UNPROVEN`, `TIME_CONTRADICTED`, `LATE_DELIVERY`.
+    pub flags: Vec<&'static str>,
+    /// Set with `LATE_DELIVERY`: received minus trusted instant, ms.
+    pub delivery_delay_ms: Option<i64>,
+}
+
+/// The one place step 6's flags are decided, from the trusted time (as
+/// [`crate::verify::judge_time`] bounded it), whether the payload is legacy, the
+/// server's record of the boot and the check-in's claim of it, and the receipt time.
+pub fn time_flags(
+    trusted: &TrustedTime,
+    time_unproven: bool,
+    boot: Option<(&BootObservation, &BootObservation)>,
+    received_ms: i64,
+    policy: &Policy,
+) -> TimeFlags {
+    let mut flags = Vec::new();
+    if trusted.skew_flagged {
+        flags.push("TIME_SKEW");
+    }
+    if trusted.unanchored_reason.is_some() {
+        flags.push("TIME_UNANCHORED");
+    }
+    if trusted.source == TimeSource::ServerReceipt {
+        flags.push("TIME_AFTER_RECEIPT");
+    }
+    if time_unproven {
+        flags.push("TIME_UNPROVEN");
+    }
+    if boot.is_some_and(|(record, claim)| contradicts(record, claim)) {
+        flags.push("TIME_CONTRADICTED");
+    }
+    let delay = delivery_delay_ms(trusted.instant_ms, received_ms);
+    let late = delay > policy.late_delivery_window_ms;
+    if late {
+        flags.push("LATE_DELIVERY");
+    }
+    TimeFlags {
+        flags,
+        delivery_delay_ms: late.then_some(delay),
+    }
+}
+
 /// Staff text for a delivery delay: `3 jam 5 menit`, `40 menit`, `2 hari 1 jam`.
 pub fn delay_text(delay_ms: i64) -> String {
     let minutes = delay_ms / 60_000;
@@ -156,54 +201,37 @@ struct Findings {
 }
 
 impl Findings {
-    /// A guest on someone else's phone, and step 6: the phone's clock.
-    fn device_and_time(&mut self, item: &PreparedCheckIn) {
-        if item.shared_device {
-            self.flags.push("SHARED_DEVICE".into());
-        }
-        if item.trusted.skew_flagged {
-            self.flags.push("TIME_SKEW".into());
-        }
-        if item.trusted.unanchored_reason.is_some() {
-            self.flags.push("TIME_UNANCHORED".into());
-        }
-        if item.trusted.source == TimeSource::ServerReceipt {
-            self.flags.push("TIME_AFTER_RECEIPT".into());
-        }
-        if item.time_unproven {
-            self.flags.push("TIME_UNPROVEN".into());
-        }
-    }
-
-    /// Step 6 against the ledger: an anchored claim whose boot offset contradicts the
-    /// server's record of that boot is flagged `TIME_CONTRADICTED`. Returns whether the
-    /// claim may become the record (it exists and is consistent).
-    fn time_against_record<L: Ledger + ?Sized>(
+    /// A guest on someone else's phone, and step 6: the phone's clock, its boot
+    /// against the server's record ([`time_flags`]), the delivery delay (put on the
+    /// result when late). Returns whether the claim may become the boot's record (it
+    /// exists and is consistent).
+    fn device_and_time<L: Ledger + ?Sized>(
         &mut self,
         item: &PreparedCheckIn,
         ledger: &mut L,
+        out: &mut CheckInResult,
+        policy: &Policy,
     ) -> Result<bool, L::Error> {
-        let Some((boot_id, claim)) = &item.boot_claim else {
-            return Ok(false);
+        if item.shared_device {
+            self.flags.push("SHARED_DEVICE".into());
+        }
+        let boot = match &item.boot_claim {
+            Some((boot_id, claim)) => ledger
+                .boot_record(&item.device_id, boot_id)?
+                .map(|record| (record, *claim)),
+            None => None,
         };
-        match ledger.boot_record(&item.device_id, boot_id)? {
-            Some(record) if contradicts(&record, claim) => {
-                self.flags.push("TIME_CONTRADICTED".into());
-                Ok(false)
-            }
-            _ => Ok(true),
-        }
-    }
-
-    /// Step 6, delivery: received later than the policy's window after its trusted
-    /// instant is flagged `LATE_DELIVERY`, and the delay is put on the result.
-    fn delivery(&mut self, item: &PreparedCheckIn, out: &mut CheckInResult, policy: &Policy) {
-        let delay = delivery_delay_ms(item.trusted.instant_ms, item.received_ms);
-        if delay > policy.late_delivery_window_ms {
-            self.flags.push("LATE_DELIVERY".into());
-            self.late_by_ms = Some(delay);
-            out.delivery_delay_ms = Some(delay);
-        }
+        let time = time_flags(
+            &item.trusted,
+            item.time_unproven,
+            boot.as_ref().map(|(r, c)| (r, c)),
+            item.received_ms,
+            policy,
+        );
+        self.flags.extend(time.flags.iter().map(|f| f.to_string()));
+        self.late_by_ms = time.delivery_delay_ms;
+        out.delivery_delay_ms = time.delivery_delay_ms;
+        Ok(item.boot_claim.is_some() && !time.flags.contains(&"TIME_CONTRADICTED"))
     }
 
     /// Step 7: every issue of the fix, including impossible travel from the person's
