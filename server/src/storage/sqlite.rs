@@ -218,18 +218,61 @@ struct Job {
 pub struct WriterCache {
     last_fix: HashMap<String, Option<GpsFix>>,
     recent: HashMap<String, Vec<RecentSelfie>>,
+    /// The record of each (device, boot) read or written: a check-in's boot check then
+    /// costs no read, only the upsert when it is accepted.
+    boots: HashMap<(String, String), Option<BootObservation>>,
 }
 
 impl WriterCache {
     fn clear(&mut self) {
         self.last_fix.clear();
         self.recent.clear();
+        self.boots.clear();
     }
 
     fn bound(&mut self) {
-        if self.last_fix.len() > MAX_CACHED_PEOPLE || self.recent.len() > MAX_CACHED_PEOPLE {
+        if self.last_fix.len() > MAX_CACHED_PEOPLE
+            || self.recent.len() > MAX_CACHED_PEOPLE
+            || self.boots.len() > MAX_CACHED_PEOPLE
+        {
             self.clear();
         }
+    }
+
+    /// The record of a device's boot, from the cache or the database.
+    fn boot_record(
+        &mut self,
+        conn: &Connection,
+        device_id: &str,
+        boot_id: &str,
+    ) -> Result<Option<BootObservation>, StorageError> {
+        let key = (device_id.to_string(), boot_id.to_string());
+        if let Some(record) = self.boots.get(&key) {
+            return Ok(*record);
+        }
+        let record = boot_record(conn, device_id, boot_id)?;
+        self.boots.insert(key, record);
+        Ok(record)
+    }
+
+    /// Upserts an observation (kept if later than the record) and caches the result.
+    fn observe_boot(
+        &mut self,
+        conn: &Connection,
+        device_id: &str,
+        boot_id: &str,
+        observation: BootObservation,
+    ) -> Result<(), StorageError> {
+        observe_boot(conn, device_id, boot_id, observation)?;
+        let key = (device_id.to_string(), boot_id.to_string());
+        let kept = match self.boots.get(&key) {
+            Some(Some(r)) if r.server_time_ms > observation.server_time_ms => *r,
+            Some(_) => observation,
+            // Not cached: the database decided; read it back next time.
+            None => return Ok(()),
+        };
+        self.boots.insert(key, Some(kept));
+        Ok(())
     }
 }
 
@@ -576,7 +619,7 @@ impl Ledger for SqliteLedger<'_> {
         device_id: &str,
         boot_id: &str,
     ) -> Result<Option<BootObservation>, StorageError> {
-        boot_record(self.conn, device_id, boot_id)
+        self.cache.boot_record(self.conn, device_id, boot_id)
     }
 
     fn observe_boot(
@@ -585,7 +628,8 @@ impl Ledger for SqliteLedger<'_> {
         boot_id: &str,
         observation: BootObservation,
     ) -> Result<(), StorageError> {
-        observe_boot(self.conn, device_id, boot_id, observation)
+        self.cache
+            .observe_boot(self.conn, device_id, boot_id, observation)
     }
 
     fn record(
@@ -1135,12 +1179,12 @@ impl Storage for SqliteStorage {
         observation: BootObservation,
     ) -> Result<bool, StorageError> {
         let (device_id, boot_id) = (device_id.to_string(), boot_id.to_string());
-        self.write(move |c, _| {
-            let record = boot_record(c, &device_id, &boot_id)?;
+        self.write(move |c, cache| {
+            let record = cache.boot_record(c, &device_id, &boot_id)?;
             if record.is_some_and(|r| contradicts(&r, &observation)) {
                 return Ok(false);
             }
-            observe_boot(c, &device_id, &boot_id, observation)?;
+            cache.observe_boot(c, &device_id, &boot_id, observation)?;
             Ok(true)
         })
     }
