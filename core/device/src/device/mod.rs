@@ -268,14 +268,19 @@ impl Device {
         self.stored_anchor(store::keys::SIGNED_TIME_ANCHOR)
     }
 
-    /// Now on the server-anchored timeline, Unix ms: from the signed anchor when it is of
-    /// the current boot, else from the unsigned time probe (request signatures only).
+    /// Now on the server-anchored timeline, Unix ms: from the most recent of the signed
+    /// anchor and the unsigned time probe that is of the current boot (the probe is
+    /// what a request refused for its clock window refreshes), else the wall clock.
     pub fn anchored_now_ms(&self) -> Result<i64, DeviceError> {
         let reading = self.read_clock()?;
-        let anchor = self
-            .anchor()
-            .filter(|a| a.boot_id == reading.boot_id)
-            .or_else(|| self.stored_anchor(store::keys::SERVER_TIME_ANCHOR));
+        let anchor = [
+            self.anchor(),
+            self.stored_anchor(store::keys::SERVER_TIME_ANCHOR),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|a| a.boot_id == reading.boot_id)
+        .max_by_key(|a| a.server_time_ms);
         Ok(clock::anchored_now_ms(&reading, anchor.as_ref()))
     }
 
