@@ -284,9 +284,18 @@ impl Device {
         Ok(clock::anchored_now_ms(&reading, anchor.as_ref()))
     }
 
-    /// One reading of the platform's clocks, or `CLOCK_UNAVAILABLE`.
+    /// One reading of the platform's clocks, or `CLOCK_UNAVAILABLE`. A boot id the
+    /// protocol would refuse (empty, too long, spaces or control characters) is replaced
+    /// by its SHA-256 in hex: the same for the whole boot, and always well-formed.
     fn read_clock(&self) -> Result<ClockReading, DeviceError> {
-        self.clock.try_read().map_err(DeviceError::ClockUnavailable)
+        let mut reading = self
+            .clock
+            .try_read()
+            .map_err(DeviceError::ClockUnavailable)?;
+        if hadir_core::anchor::check_boot_id(&reading.boot_id).is_err() {
+            reading.boot_id = photo::sha256_hex(reading.boot_id.as_bytes());
+        }
+        Ok(reading)
     }
 
     /// Fetches the server's time and stores it as the anchor.
@@ -377,5 +386,33 @@ impl Device {
     ) -> Result<Vec<HistoryEntry>, DeviceError> {
         let key = person.map(PersonId::to_string);
         Ok(self.store.history(key.as_deref(), limit)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct OddBootClock;
+
+    impl PlatformClock for OddBootClock {
+        fn read(&self) -> ClockReading {
+            ClockReading {
+                wall_ms: 1_795_000_000_000,
+                boot_elapsed_ms: 42,
+                boot_id: "boot count 7\n".into(),
+            }
+        }
+    }
+
+    #[test]
+    fn a_boot_id_the_protocol_refuses_is_replaced_by_its_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = DeviceSettings::new(dir.path().join("d.db"), "http://127.0.0.1:9");
+        let device = Device::open(settings, None, Arc::new(OddBootClock)).unwrap();
+        let reading = device.read_clock().unwrap();
+        assert_eq!(reading.boot_id, photo::sha256_hex(b"boot count 7\n"));
+        assert!(hadir_core::anchor::check_boot_id(&reading.boot_id).is_ok());
+        assert_eq!(device.read_clock().unwrap().boot_id, reading.boot_id);
     }
 }
