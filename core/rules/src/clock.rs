@@ -263,9 +263,11 @@ pub struct BootObservation {
     pub boot_elapsed_ms: i64,
 }
 
-/// Fixed part of the contradiction tolerance: round trips of the two observations and
-/// the server's own processing, ms.
-pub const CONTRADICTION_BASE_MS: i64 = 5_000;
+/// Fixed part of the contradiction tolerance, ms: an anchor's pair places the server's
+/// instant one request latency after the elapsed reading sent, so honest observations of
+/// one boot differ by their latencies (connection setup included, on a slow mobile
+/// network). A minute covers that; a shift of a minute decides no attendance band.
+pub const CONTRADICTION_BASE_MS: i64 = 60_000;
 
 /// Drift part of the contradiction tolerance, parts per million of the elapsed time
 /// between the two observations (500 ppm: 43 s a day, ten times a poor crystal's drift).
@@ -543,14 +545,17 @@ mod tests {
         // In step, with a little latency either way, hours apart: consistent.
         assert!(!contradicts(&record, &later(3 * HOUR, 3 * HOUR + 900)));
         assert!(!contradicts(&record, &later(-2 * HOUR, -2 * HOUR - 900)));
-        // A day of drift at 400 ppm is within tolerance; at 700 ppm it is not.
+        // Forty seconds of latency in one observation and none in the other.
+        assert!(!contradicts(&record, &later(HOUR, HOUR + 40_000)));
+        assert!(!contradicts(&record, &later(HOUR, HOUR - 40_000)));
+        // A day of drift at 400 ppm plus latency is within tolerance; at 1500 ppm not.
         assert!(!contradicts(
             &record,
             &later(24 * HOUR, 24 * HOUR + 34_560 + 5_000)
         ));
         assert!(contradicts(
             &record,
-            &later(24 * HOUR, 24 * HOUR + 60_480 + 5_000)
+            &later(24 * HOUR, 24 * HOUR + 129_600 + 5_000)
         ));
         // The elapsed clock ran backwards while the server's ran forward.
         assert!(contradicts(&record, &later(-60_000, 10 * 60_000)));
