@@ -417,6 +417,9 @@ pub struct ServerDecision {
     pub time_source: Option<TrustedTimeSource>,
     /// Distance to the nearest office when outside, metres.
     pub distance_m: Option<f64>,
+    /// With `LATE_DELIVERY`: how long after its trusted instant it reached the server, ms.
+    #[uniffi(default = None)]
+    pub delivery_delay_ms: Option<i64>,
 }
 
 impl ServerDecision {
@@ -429,6 +432,7 @@ impl ServerDecision {
             trusted_time_ms: r.trusted_time_ms,
             time_source: r.time_source.as_deref().map(TrustedTimeSource::from_wire),
             distance_m: r.distance_m,
+            delivery_delay_ms: r.delivery_delay_ms,
         }
     }
 }
@@ -758,6 +762,9 @@ pub struct TeamCheckInInfo {
     pub distance_m: Option<f64>,
     /// The device that carried it.
     pub device_id: String,
+    /// With `LATE_DELIVERY`: the delivery delay, ms (show it; never "on time").
+    #[uniffi(default = None)]
+    pub delivery_delay_ms: Option<i64>,
 }
 
 impl TeamCheckInInfo {
@@ -771,6 +778,7 @@ impl TeamCheckInInfo {
             office_id: c.office_id.clone(),
             distance_m: c.distance_m,
             device_id: c.device_id.clone(),
+            delivery_delay_ms: c.delivery_delay_ms,
         }
     }
 }

@@ -38,7 +38,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use hadir_core::api::{CheckInBatch, CheckInStatus, EnrollResponse, ServerTime};
+use hadir_core::anchor::{AnchorRequest, SignedAnchor};
+use hadir_core::api::{CheckInBatch, CheckInStatus, EnrollResponse};
 use hadir_core::auth::new_nonce;
 use hadir_core::clock::{ClockReading, ServerTimeAnchor, TimeEvidence, wall_clock_ms};
 use hadir_core::envelope::{DeviceKey as _, SoftwareDeviceKey};
@@ -635,20 +636,41 @@ fn main() {
             .collect(),
     );
 
-    // Phase 3b: the time anchor (one GET /v1/time for the simulated boot).
-    let anchor = {
+    // Phase 3b: a signed time anchor per device (`POST /v1/anchors`, the simulated boot).
+    let anchors: Vec<ServerTimeAnchor> = {
+        let (http, base, devices) = (http.clone(), base.clone(), devices.clone());
         let before = clock.reading();
-        let answer: ServerTime = rt.block_on(async {
-            http.get(format!("{base}/v1/time"))
-                .send()
-                .await
-                .expect("time")
-                .json()
-                .await
-                .expect("ServerTime")
-        });
+        let sent = before.clone();
+        let signed = rt
+            .block_on(drive(p.devices, p.concurrency, move |i| {
+                let (http, base, devices, before) =
+                    (http.clone(), base.clone(), devices.clone(), sent.clone());
+                async move {
+                    let d = &devices[i];
+                    let body = serde_json::to_vec(&AnchorRequest {
+                        boot_id: before.boot_id.clone(),
+                        boot_elapsed_ms: before.boot_elapsed_ms,
+                    })
+                    .expect("json");
+                    let req = http
+                        .post(format!("{base}/v1/anchors"))
+                        .header("content-type", "application/json");
+                    signed(req, &d.key, &d.device_id, "POST", "/v1/anchors", &body)
+                        .body(body)
+                        .send()
+                        .await
+                        .expect("anchor request")
+                        .json::<SignedAnchor>()
+                        .await
+                        .expect("SignedAnchor")
+                }
+            }))
+            .0;
         let after = clock.reading();
-        ServerTimeAnchor::from_exchange(answer.server_time_ms, &before, &after)
+        signed
+            .iter()
+            .map(|a| ServerTimeAnchor::from_signed(a, &before, &after))
+            .collect()
     };
 
     // Phase 3c: one selfie per device.
@@ -691,8 +713,8 @@ fn main() {
             let chunk = p.devices.div_ceil(threads).max(1);
             std::thread::scope(|s| {
                 for (c, slots) in out.chunks_mut(chunk).enumerate() {
-                    let (devices, selfies, anchor, now, p) =
-                        (&devices, &selfies, &anchor, &now, &p);
+                    let (devices, selfies, anchors, now, p) =
+                        (&devices, &selfies, &anchors, &now, &p);
                     s.spawn(move || {
                         for (k, slot) in slots.iter_mut().enumerate() {
                             let i = c * chunk + k;
@@ -706,7 +728,7 @@ fn main() {
                                                 &d.device_id,
                                                 &person,
                                                 &selfies[i],
-                                                anchor,
+                                                &anchors[i],
                                                 now,
                                             );
                                             sign_checkin(&d.key, &pl)

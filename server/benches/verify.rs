@@ -23,8 +23,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use hadir_core::anchor::AnchorKey;
 use hadir_core::api::{CheckInBatch, CheckInResult, Policy};
 use hadir_core::auth::{RequestToSign, new_nonce};
+use hadir_core::clock::BootObservation;
 use hadir_core::envelope::{CHECKIN_PAYLOAD_TYPE, DeviceKey as _, Envelope, SoftwareDeviceKey};
 use hadir_core::fix::GpsFix;
 use hadir_core::geofence::GeofenceIndex;
@@ -32,11 +34,11 @@ use hadir_core::ids::{PersonId, PersonIdKind};
 use hadir_server::directory::{DeviceEntry, PersonEntry, StaticDirectory};
 use hadir_server::storage::{DeviceMember, StorageError, person_key};
 use hadir_server::verify::{
-    Ledger, Prepared, PreparedCheckIn, RecentSelfie, SelfieInLedger, decide, prepare,
+    Ledger, Prepared, PreparedCheckIn, RecentSelfie, SelfieInLedger, TimeRules, decide, prepare,
 };
 use hadir_test_support::{
     CENTER, OFFICE, SelfieRef, anchored_time, checkin_payload, fix_at, north_of_center,
-    sign_checkin,
+    seal_anchor, sign_checkin,
 };
 use ring::signature::{ECDSA_P256_SHA256_ASN1, UnparsedPublicKey};
 
@@ -46,6 +48,8 @@ const ENVELOPES: usize = 1000;
 /// People (and devices) they are spread over.
 const PEOPLE: usize = 100;
 const SELFIE_PHASH: u64 = 0x0f0f_3c3c_5a5a_9696;
+/// The anchor secret of the benchmark's server.
+const ANCHOR_SECRET: &[u8] = b"bench anchor secret, 32 bytes ok";
 
 /// The ledger in memory: what the SQLite writer keeps in its cache (last fix, recent
 /// selfies) plus maps standing in for the two indexed lookups (check-in id, selfie).
@@ -55,6 +59,7 @@ struct MemLedger {
     selfies: HashMap<String, SelfieInLedger>,
     last_fix: HashMap<String, GpsFix>,
     recent: HashMap<String, Vec<RecentSelfie>>,
+    boots: HashMap<(String, String), BootObservation>,
 }
 
 impl MemLedger {
@@ -62,6 +67,7 @@ impl MemLedger {
         self.stored.clear();
         self.last_fix.clear();
         self.recent.clear();
+        self.boots.clear();
         for s in self.selfies.values_mut() {
             s.first_checkin = None;
         }
@@ -113,6 +119,28 @@ impl Ledger for MemLedger {
         _local_date: chrono::NaiveDate,
     ) -> Result<bool, StorageError> {
         Ok(false)
+    }
+
+    fn boot_record(
+        &mut self,
+        device_id: &str,
+        boot_id: &str,
+    ) -> Result<Option<BootObservation>, StorageError> {
+        Ok(self
+            .boots
+            .get(&(device_id.to_string(), boot_id.to_string()))
+            .copied())
+    }
+
+    fn observe_boot(
+        &mut self,
+        device_id: &str,
+        boot_id: &str,
+        observation: BootObservation,
+    ) -> Result<(), StorageError> {
+        self.boots
+            .insert((device_id.to_string(), boot_id.to_string()), observation);
+        Ok(())
     }
 
     fn record(
@@ -205,7 +233,7 @@ fn fixture() -> (Fixture, Vec<SoftwareDeviceKey>) {
             let i = n % PEOPLE;
             let d = &devices[i];
             let person = directory.people[&d.members[0].person_key].id.clone();
-            let p = checkin_payload(
+            let mut p = checkin_payload(
                 &d.device_id,
                 &person,
                 fix_at(north_of_center(20.0), 12.0, now - 2_000),
@@ -215,6 +243,7 @@ fn fixture() -> (Fixture, Vec<SoftwareDeviceKey>) {
                 },
                 anchored_time(now, 0),
             );
+            seal_anchor(&mut p, ANCHOR_SECRET);
             let e = sign_checkin(&keys[i], &p);
             (i, serde_json::to_string(&e).unwrap())
         })
@@ -238,6 +267,11 @@ fn selfie_sha(i: usize) -> String {
 fn bench(c: &mut Criterion) {
     let (mut fx, keys) = fixture();
     let policy = Policy::default();
+    let anchor_key = AnchorKey::new(ANCHOR_SECRET);
+    let time_rules = TimeRules {
+        anchor_key: &anchor_key,
+        v1_accepted_until_ms: i64::MAX,
+    };
 
     // Sanity: the fixture's check-ins are accepted (flags allowed) and verify.
     let mut ledger = MemLedger {
@@ -245,9 +279,14 @@ fn bench(c: &mut Criterion) {
         ..MemLedger::default()
     };
     for (d, raw) in &fx.envelopes {
-        let Prepared::Ready(item) =
-            prepare(raw, &fx.devices[*d], &fx.directory, &policy, fx.received_ms)
-        else {
+        let Prepared::Ready(item) = prepare(
+            raw,
+            &fx.devices[*d],
+            &fx.directory,
+            &policy,
+            fx.received_ms,
+            &time_rules,
+        ) else {
             panic!("refused before the ledger");
         };
         let r = decide(&item, &mut ledger, &policy).unwrap();
@@ -312,7 +351,14 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             n = (n + 1) % ENVELOPES;
             let (d, raw) = &fx.envelopes[n];
-            prepare(raw, &fx.devices[*d], &fx.directory, &policy, fx.received_ms)
+            prepare(
+                raw,
+                &fx.devices[*d],
+                &fx.directory,
+                &policy,
+                fx.received_ms,
+                &time_rules,
+            )
         })
     });
 
@@ -325,9 +371,14 @@ fn bench(c: &mut Criterion) {
                 fx.ledger.reset();
             }
             let (d, raw) = &fx.envelopes[n];
-            let Prepared::Ready(item) =
-                prepare(raw, &fx.devices[*d], &fx.directory, &policy, fx.received_ms)
-            else {
+            let Prepared::Ready(item) = prepare(
+                raw,
+                &fx.devices[*d],
+                &fx.directory,
+                &policy,
+                fx.received_ms,
+                &time_rules,
+            ) else {
                 unreachable!("checked above");
             };
             decide(&item, &mut fx.ledger, &policy).unwrap()

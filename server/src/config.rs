@@ -13,9 +13,11 @@
 //! nonce_cache_max = 1000000        # nonces remembered (503 when full, never forgotten early)
 //! directory_refresh_ms = 1000      # how often admin changes are looked for
 //! max_live_waiters = 20000         # team live-feed long polls held at once (beyond: 503)
+//! payload_v1_accepted_until = "2027-03-01"  # legacy check-ins (unsigned time) refused from this UTC date
 //!
 //! [policy]                          # optional; all of hadir_core::api::Policy
 //! skew_tolerance_ms = 120000
+//! late_delivery_window_ms = 7200000
 //! near_duplicate_max_distance = 10
 //! near_duplicate_window_days = 30
 //! fix = { max_fix_age_s = 120, max_accuracy_m = 50.0, max_speed_kmh = 250.0 }
@@ -84,8 +86,30 @@ pub struct ServerConfig {
     /// Team live-feed long polls (`GET /v1/team/events`) held open at once; they are
     /// outside `max_in_flight`, since each waits up to 25 s doing nothing.
     pub max_live_waiters: usize,
+    /// Check-in payloads of version 1 (a time anchor the phone could invent) received
+    /// before 00:00 UTC of this date are accepted, flagged `TIME_UNPROVEN`; from then
+    /// on they are refused with `PAYLOAD_UNSUPPORTED_VERSION`.
+    #[serde(with = "hadir_core::schedule::iso_date")]
+    pub payload_v1_accepted_until: chrono::NaiveDate,
     /// Verification policy sent to phones and applied by the server.
     pub policy: Policy,
+}
+
+/// Default [`ServerConfig::payload_v1_accepted_until`]: 1 March 2027, three months after
+/// version 2 shipped, time for every phone to update through its store.
+pub fn default_payload_v1_accepted_until() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2027, 3, 1).expect("a real date")
+}
+
+impl ServerConfig {
+    /// [`ServerConfig::payload_v1_accepted_until`] as an instant, Unix ms.
+    pub fn payload_v1_accepted_until_ms(&self) -> i64 {
+        self.payload_v1_accepted_until
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists")
+            .and_utc()
+            .timestamp_millis()
+    }
 }
 
 impl Default for ServerConfig {
@@ -101,6 +125,7 @@ impl Default for ServerConfig {
             nonce_cache_max: 1_000_000,
             directory_refresh_ms: 1000,
             max_live_waiters: 20_000,
+            payload_v1_accepted_until: default_payload_v1_accepted_until(),
             policy: Policy::default(),
         }
     }

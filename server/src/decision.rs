@@ -8,7 +8,7 @@
 //! [`Findings::conclude`] turns them into the status and message the phone gets.
 
 use hadir_core::api::{CheckInResult, CheckInStatus, Policy};
-use hadir_core::clock::TimeSource;
+use hadir_core::clock::{BootObservation, TimeSource, TrustedTime, contradicts, delivery_delay_ms};
 use hadir_core::fix::check_fix;
 use hadir_core::geofence::GeofenceVerdict;
 use hadir_core::photo::hamming_distance;
@@ -36,12 +36,15 @@ pub fn decide<L: Ledger + ?Sized>(
         return Ok(selfie_missing(out));
     };
     let mut findings = Findings::default();
-    findings.device_and_time(item);
+    let boot_consistent = findings.device_and_time(item, ledger, &mut out, policy)?;
     findings.fix(item, ledger, policy)?;
     let inside_message = findings.geofence(item, &mut out);
     findings.qr(item, ledger)?;
     findings.selfie(item, &selfie, ledger, policy)?;
     findings.conclude(&mut out, inside_message);
+    if boot_consistent && out.status.counts_as_attendance() {
+        record_boot_observation(item, ledger)?;
+    }
     ledger.record(item, &out, selfie.phash)?;
     Ok(out)
 }
@@ -113,26 +116,123 @@ fn selfie_missing(mut out: CheckInResult) -> CheckInResult {
     out
 }
 
+/// An accepted anchored check-in is an observation of its device's boot (one upsert).
+fn record_boot_observation<L: Ledger + ?Sized>(
+    item: &PreparedCheckIn,
+    ledger: &mut L,
+) -> Result<(), L::Error> {
+    if let Some((boot_id, claim)) = &item.boot_claim {
+        ledger.observe_boot(&item.device_id, boot_id, *claim)?;
+    }
+    Ok(())
+}
+
+/// Step 6's flags on a check-in and its delivery delay when late.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeFlags {
+    /// In this order: `TIME_SKEW`, `TIME_UNANCHORED`, `TIME_AFTER_RECEIPT`,
+    /// `TIME_UNPROVEN`, `TIME_CONTRADICTED`, `LATE_DELIVERY`.
+    pub flags: Vec<&'static str>,
+    /// Set with `LATE_DELIVERY`: received minus trusted instant, ms.
+    pub delivery_delay_ms: Option<i64>,
+}
+
+/// The one place step 6's flags are decided, from the trusted time (as
+/// [`crate::verify::judge_time`] bounded it), whether the payload is legacy, the
+/// server's record of the boot and the check-in's claim of it, and the receipt time.
+pub fn time_flags(
+    trusted: &TrustedTime,
+    time_unproven: bool,
+    boot: Option<(&BootObservation, &BootObservation)>,
+    received_ms: i64,
+    policy: &Policy,
+) -> TimeFlags {
+    let mut flags = Vec::new();
+    if trusted.skew_flagged {
+        flags.push("TIME_SKEW");
+    }
+    if trusted.unanchored_reason.is_some() {
+        flags.push("TIME_UNANCHORED");
+    }
+    if trusted.source == TimeSource::ServerReceipt {
+        flags.push("TIME_AFTER_RECEIPT");
+    }
+    if time_unproven {
+        flags.push("TIME_UNPROVEN");
+    }
+    if boot.is_some_and(|(record, claim)| contradicts(record, claim)) {
+        flags.push("TIME_CONTRADICTED");
+    }
+    let delay = delivery_delay_ms(trusted.instant_ms, received_ms);
+    let late = delay > policy.late_delivery_window_ms;
+    if late {
+        flags.push("LATE_DELIVERY");
+    }
+    TimeFlags {
+        flags,
+        delivery_delay_ms: late.then_some(delay),
+    }
+}
+
+/// Staff text for a delivery delay: `3 jam 5 menit`, `40 menit`, `2 hari 1 jam`.
+pub fn delay_text(delay_ms: i64) -> String {
+    let minutes = delay_ms / 60_000;
+    let (days, hours, mins) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    let mut parts = Vec::new();
+    if days > 0 {
+        parts.push(format!("{days} hari"));
+    }
+    if hours > 0 {
+        parts.push(format!("{hours} jam"));
+    }
+    if mins > 0 || parts.is_empty() {
+        parts.push(format!("{mins} menit"));
+    }
+    parts.join(" ")
+}
+
 /// What steps 6 to 9 found: rejections (code, staff message) and flags (codes), in
 /// the order the protocol lists them.
 #[derive(Debug, Default)]
 struct Findings {
     rejects: Vec<(String, String)>,
     flags: Vec<String>,
+    /// The delivery delay, when flagged `LATE_DELIVERY`.
+    late_by_ms: Option<i64>,
 }
 
 impl Findings {
-    /// A guest on someone else's phone, and step 6: the phone's clock.
-    fn device_and_time(&mut self, item: &PreparedCheckIn) {
+    /// A guest on someone else's phone, and step 6: the phone's clock, its boot
+    /// against the server's record ([`time_flags`]), the delivery delay (put on the
+    /// result when late). Returns whether the claim may become the boot's record (it
+    /// exists and is consistent).
+    fn device_and_time<L: Ledger + ?Sized>(
+        &mut self,
+        item: &PreparedCheckIn,
+        ledger: &mut L,
+        out: &mut CheckInResult,
+        policy: &Policy,
+    ) -> Result<bool, L::Error> {
         if item.shared_device {
             self.flags.push("SHARED_DEVICE".into());
         }
-        if item.trusted.skew_flagged {
-            self.flags.push("TIME_SKEW".into());
-        }
-        if item.trusted.unanchored_reason.is_some() {
-            self.flags.push("TIME_UNANCHORED".into());
-        }
+        let boot = match &item.boot_claim {
+            Some((boot_id, claim)) => ledger
+                .boot_record(&item.device_id, boot_id)?
+                .map(|record| (record, *claim)),
+            None => None,
+        };
+        let time = time_flags(
+            &item.trusted,
+            item.time_unproven,
+            boot.as_ref().map(|(r, c)| (r, c)),
+            item.received_ms,
+            policy,
+        );
+        self.flags.extend(time.flags.iter().map(|f| f.to_string()));
+        self.late_by_ms = time.delivery_delay_ms;
+        out.delivery_delay_ms = time.delivery_delay_ms;
+        Ok(item.boot_claim.is_some() && !time.flags.contains(&"TIME_CONTRADICTED"))
     }
 
     /// Step 7: every issue of the fix, including impossible travel from the person's
@@ -260,7 +360,16 @@ impl Findings {
                 .join(" ");
         } else if !self.flags.is_empty() {
             out.status = CheckInStatus::AcceptedWithFlags;
-            let labels: Vec<&str> = self.flags.iter().map(|c| flag_label(c)).collect();
+            let labels: Vec<String> = self
+                .flags
+                .iter()
+                .map(|c| match (c.as_str(), self.late_by_ms) {
+                    ("LATE_DELIVERY", Some(delay)) => {
+                        format!("{} ({})", flag_label(c), delay_text(delay))
+                    }
+                    _ => flag_label(c).to_string(),
+                })
+                .collect();
             out.message = format!(
                 "Kehadiran tercatat, dengan catatan untuk diperiksa atasan: {}.",
                 labels.join(", ")
@@ -290,6 +399,11 @@ fn flag_label(code: &str) -> &'static str {
         "SELFIE_NEAR_DUPLICATE" => "foto sangat mirip dengan foto sebelumnya",
         "SELFIE_PHASH_MISMATCH" => "sidik foto tidak cocok",
         "QR_WAIVED" => "tanpa kode QR kantor (QR dikecualikan hari itu oleh admin)",
+        // Signed time anchors (issue #13).
+        "TIME_UNPROVEN" => "waktu dari aplikasi versi lama, tidak dapat dibuktikan",
+        "TIME_CONTRADICTED" => "waktu bertentangan dengan catatan server untuk ponsel ini",
+        "TIME_AFTER_RECEIPT" => "waktu ponsel melewati waktu diterima server",
+        "LATE_DELIVERY" => "terkirim terlambat setelah waktu absen",
         _ => "perlu diperiksa",
     }
 }
@@ -311,6 +425,7 @@ pub(crate) fn result(
         device_skew_ms: None,
         office_id: None,
         distance_m: None,
+        delivery_delay_ms: None,
     }
 }
 

@@ -313,11 +313,19 @@ impl AppState {
         let received_ms = self.now_ms();
         let statics = self.directory().statics();
         let policy = &self.config().policy;
+        let time_rules = self.time_rules();
         let mut slots: Vec<Option<CheckInResult>> = vec![None; batch.envelopes.len()];
         let mut positions = Vec::new();
         let mut ready = Vec::new();
         for (i, raw) in batch.envelopes.iter().enumerate() {
-            match prepare(raw.get(), device, &statics, policy, received_ms) {
+            match prepare(
+                raw.get(),
+                device,
+                &statics,
+                policy,
+                received_ms,
+                &time_rules,
+            ) {
                 Prepared::Done(r) => slots[i] = Some(r),
                 Prepared::Ready(p) => {
                     positions.push(i);

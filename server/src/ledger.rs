@@ -5,7 +5,7 @@
 //! each other.
 
 use hadir_core::api::CheckInResult;
-use hadir_core::clock::TrustedTime;
+use hadir_core::clock::{BootObservation, TrustedTime};
 use hadir_core::fix::{FixIssue, GpsFix};
 use hadir_core::geofence::GeofenceVerdict;
 use hadir_core::wire::CheckInPayload;
@@ -40,6 +40,12 @@ pub struct PreparedCheckIn {
     pub geofence: Option<GeofenceVerdict>,
     /// The accuracy limit used for the fix checks, metres (NaN: policy default).
     pub accuracy_limit_m: f64,
+    /// A legacy (version 1) payload whose time evidence nothing can prove.
+    pub time_unproven: bool,
+    /// Version 2 with a verified anchor of the check-in's own boot: the boot id and what
+    /// the check-in claims of it (its anchored instant, before any receipt bound, and its
+    /// elapsed reading), compared with the server's record of that boot.
+    pub boot_claim: Option<(String, BootObservation)>,
     /// The office QR the check-in must carry: set when the geofence verdict puts it
     /// inside an office whose policy requires one (`crate::qr`).
     pub qr: Option<QrRequirement>,
@@ -98,6 +104,19 @@ pub trait Ledger {
         office_id: &str,
         local_date: chrono::NaiveDate,
     ) -> Result<bool, Self::Error>;
+    /// The server's latest observation of this device's boot, if any.
+    fn boot_record(
+        &mut self,
+        device_id: &str,
+        boot_id: &str,
+    ) -> Result<Option<BootObservation>, Self::Error>;
+    /// Records an observation of a device's boot (one upsert), keeping the later one.
+    fn observe_boot(
+        &mut self,
+        device_id: &str,
+        boot_id: &str,
+        observation: BootObservation,
+    ) -> Result<(), Self::Error>;
     /// Stores the decision and evidence (and updates whatever caches it keeps).
     fn record(
         &mut self,

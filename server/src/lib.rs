@@ -14,6 +14,7 @@
 //!   serves them the page (`GET /kiosk`) and the current token (`GET /v1/kiosk/qr`).
 
 pub mod admin;
+pub mod anchors;
 pub mod auth;
 pub mod clock;
 pub mod config;
@@ -69,6 +70,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     // The office QR and the kiosk (src/kiosk.rs).
     ("GET", "/kiosk"),
     ("GET", "/v1/kiosk/qr"),
+    // Signed time anchors (issue #13).
+    ("POST", "/v1/anchors"),
 ];
 
 /// The system's wall clock, Unix ms: for tools and tests that stand outside a server.
@@ -86,6 +89,7 @@ struct Inner {
     nonces: NonceCache,
     limiter: RateLimiter,
     live: LiveHub,
+    anchor_key: hadir_core::anchor::AnchorKey,
     config: ServerConfig,
 }
 
@@ -132,12 +136,14 @@ impl AppState {
             storage.as_ref(),
             Duration::from_millis(config.directory_refresh_ms),
         )?;
+        let anchor_key = hadir_core::anchor::AnchorKey::new(&storage.anchor_secret()?);
         Ok(AppState {
             inner: Arc::new(Inner {
                 clock: storage.clock(),
                 nonces: NonceCache::new(config.nonce_cache_max),
                 limiter: RateLimiter::new(config.rate_limit_per_second, config.rate_limit_burst),
                 live: LiveHub::new(config.max_live_waiters),
+                anchor_key,
                 storage,
                 selfies,
                 directory,
@@ -193,6 +199,19 @@ impl AppState {
         &self.inner.limiter
     }
 
+    /// The key time anchors are signed with ([`anchors`]).
+    pub fn anchor_key(&self) -> &hadir_core::anchor::AnchorKey {
+        &self.inner.anchor_key
+    }
+
+    /// What check-in verification needs to judge time evidence.
+    pub fn time_rules(&self) -> verify::TimeRules<'_> {
+        verify::TimeRules {
+            anchor_key: &self.inner.anchor_key,
+            v1_accepted_until_ms: self.inner.config.payload_v1_accepted_until_ms(),
+        }
+    }
+
     /// The team live-feed hub.
     pub fn live(&self) -> &LiveHub {
         &self.inner.live
@@ -220,6 +239,8 @@ pub fn app(state: AppState) -> Router {
         // The office QR and the kiosk: the monitor page and its token (src/kiosk.rs).
         .route("/kiosk", get(kiosk::kiosk_page))
         .route("/v1/kiosk/qr", get(kiosk::kiosk_qr))
+        // Signed time anchors (issue #13).
+        .route("/v1/anchors", post(anchors::issue))
         .fallback(handlers::not_found)
         .layer(
             ServiceBuilder::new()

@@ -5,18 +5,23 @@
 //!
 //! * [`prepare`] (stateless, on the blocking pool): envelope and signature by the
 //!   requesting device's key (step 1), payload version and schema, device id (step 2),
-//!   person on device (step 4), trusted time (step 6), fix checks except travel
+//!   person on device (step 4), the cited time anchor's MAC and device and the trusted
+//!   time (step 6, [`judge_time`]), fix checks except travel
 //!   (step 7), geofence from the server's own offices (step 8).
 //! * [`decide`] ([`crate::decision`], inside the write transaction, through
 //!   [`Ledger`]): the check-in id (step 3), the selfie uploaded (step 5), impossible
 //!   travel (step 7), selfie reuse, near-duplicates and phash mismatch (step 9); then
 //!   the result and its evidence are recorded.
 
+use hadir_core::anchor::AnchorKey;
 use hadir_core::api::{CheckInResult, Policy};
-use hadir_core::clock::{bound_by_receipt, trusted_time};
+use hadir_core::clock::{
+    BootObservation, TimeSource, TrustedTime, UnanchoredReason, bound_by_anchor, bound_by_receipt,
+    trusted_time,
+};
 use hadir_core::envelope::{CHECKIN_PAYLOAD_TYPE, Envelope};
 use hadir_core::fix::check_fix;
-use hadir_core::wire::CheckInPayload;
+use hadir_core::wire::{CHECKIN_PAYLOAD_VERSION, CheckInPayload, LEGACY_CHECKIN_PAYLOAD_VERSION};
 
 pub use crate::decision::decide;
 pub use crate::ledger::{Ledger, PreparedCheckIn, RecentSelfie, SelfieInLedger};
@@ -51,6 +56,80 @@ const MSG_SIGNATURE: &str =
     "Tanda tangan data absensi tidak valid; data ditolak. Daftarkan ulang perangkat bila berulang.";
 const MSG_PAYLOAD: &str = "Format data absensi tidak dikenali. Perbarui aplikasi Hadir.";
 
+/// What step 6 needs beyond the policy: the anchor key and how long version 1 lives.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeRules<'a> {
+    /// The server's anchor key.
+    pub anchor_key: &'a AnchorKey,
+    /// Version-1 payloads received from this instant on are refused, Unix ms.
+    pub v1_accepted_until_ms: i64,
+}
+
+/// Step 6 as judged before the ledger.
+#[derive(Debug)]
+pub struct TimeJudgement {
+    /// The trusted instant, bounded by the cited anchor and by receipt.
+    pub trusted: TrustedTime,
+    /// A rejection (code, staff message), recorded like step 4's.
+    pub rejection: Option<(&'static str, String)>,
+    /// Version 1: unproven time.
+    pub unproven: bool,
+    /// The boot claim to compare with the server's record (version 2, anchored).
+    pub boot_claim: Option<(String, BootObservation)>,
+}
+
+/// Step 6 without the ledger: the cited anchor's MAC and device (one HMAC), the
+/// trusted instant (never before the cited anchor, never after receipt), and what the
+/// check-in claims of its boot. Version 1 evidence is computed as before and marked.
+pub fn judge_time(
+    payload: &CheckInPayload,
+    device_id: &str,
+    policy: &Policy,
+    received_ms: i64,
+    rules: &TimeRules<'_>,
+) -> TimeJudgement {
+    let tolerance = policy.skew_tolerance_ms;
+    let computed = trusted_time(&payload.time, tolerance);
+    let mut judgement = TimeJudgement {
+        trusted: bound_by_receipt(computed.clone(), received_ms, tolerance),
+        rejection: None,
+        unproven: payload.version == LEGACY_CHECKIN_PAYLOAD_VERSION,
+        boot_claim: None,
+    };
+    if payload.version != CHECKIN_PAYLOAD_VERSION {
+        return judgement;
+    }
+    let Some(signed) = payload.time.anchor.as_ref().and_then(|a| a.signed()) else {
+        return judgement;
+    };
+    if let Err(e) = rules.anchor_key.verify(&signed, device_id) {
+        judgement.rejection = Some((e.code(), e.staff_message().to_string()));
+        return judgement;
+    }
+    if computed.unanchored_reason == Some(UnanchoredReason::ElapsedWentBackwards) {
+        judgement.rejection = Some((
+            "TIME_BEFORE_ANCHOR",
+            "Waktu absensi lebih awal dari bukti waktu yang dikutipnya; data ditolak.".into(),
+        ));
+        return judgement;
+    }
+    if computed.source == TimeSource::Anchored {
+        judgement.boot_claim = Some((
+            payload.time.boot_id.clone(),
+            BootObservation {
+                server_time_ms: computed.instant_ms,
+                boot_elapsed_ms: payload.time.boot_elapsed_ms,
+            },
+        ));
+    }
+    judgement.trusted = bound_by_receipt(
+        bound_by_anchor(computed, signed.server_time_ms),
+        received_ms,
+        tolerance,
+    );
+    judgement
+}
+
 /// Steps 1, 2, 4, 6, 7 (without travel) and 8 for one envelope.
 pub fn prepare(
     raw_envelope: &str,
@@ -58,6 +137,7 @@ pub fn prepare(
     directory: &StaticDirectory,
     policy: &Policy,
     received_ms: i64,
+    time_rules: &TimeRules<'_>,
 ) -> Prepared {
     // Step 1: the envelope and its signature by the requesting device's key.
     let envelope: Envelope = match serde_json::from_str(raw_envelope) {
@@ -92,6 +172,18 @@ pub fn prepare(
         }
     };
     let checkin_id = payload.checkin_id.to_string();
+    if payload.version == LEGACY_CHECKIN_PAYLOAD_VERSION
+        && received_ms >= time_rules.v1_accepted_until_ms
+    {
+        return Prepared::Done(rejected(
+            checkin_id,
+            "PAYLOAD_UNSUPPORTED_VERSION",
+            format!(
+                "{MSG_PAYLOAD} (payload version {LEGACY_CHECKIN_PAYLOAD_VERSION} is no longer \
+                 accepted; this server reads {CHECKIN_PAYLOAD_VERSION})"
+            ),
+        ));
+    }
     if payload.device_id != device.device_id {
         return Prepared::Done(rejected(
             checkin_id,
@@ -105,7 +197,7 @@ pub fn prepare(
     // Step 4: the person on this device.
     let membership = device.members.iter().find(|m| m.person_key == pkey);
     let person = directory.people.get(&pkey);
-    let early_rejection = match (membership, person) {
+    let person_rejection = match (membership, person) {
         (Some(_), Some(_)) => None,
         _ => Some((
             "PERSON_NOT_ON_DEVICE",
@@ -114,12 +206,10 @@ pub fn prepare(
     };
     let shared_device = membership.is_some_and(|m| !m.is_owner);
 
-    // Step 6: trusted time, bounded by receipt.
-    let trusted = bound_by_receipt(
-        trusted_time(&payload.time, policy.skew_tolerance_ms),
-        received_ms,
-        policy.skew_tolerance_ms,
-    );
+    // Step 6: the cited anchor and the trusted time.
+    let time = judge_time(&payload, &device.device_id, policy, received_ms, time_rules);
+    let early_rejection = person_rejection.or(time.rejection);
+    let trusted = time.trusted;
 
     // Step 8 first (it tells which office's accuracy limit applies), then step 7.
     let (geofence, accuracy_limit_m) = match person {
@@ -156,6 +246,8 @@ pub fn prepare(
         accuracy_limit_m,
         qr: crate::qr::requirement(geofence.as_ref(), &directory.geofence),
         geofence,
+        time_unproven: time.unproven,
+        boot_claim: time.boot_claim,
         payload,
     }))
 }

@@ -606,7 +606,7 @@ async fn device_mismatch_person_not_on_device_and_payload_version() {
     assert_eq!(codes(&r[0]), ["PERSON_NOT_ON_DEVICE"]);
     // Unknown payload version; malformed envelope; wrong payload type.
     let p = payload(&phone.device_id, &nip(NIP_A), north_of_center(0.0), &s);
-    let e2 = phone.envelope_edited(&p, |v| v["version"] = 2.into());
+    let e2 = phone.envelope_edited(&p, |v| v["version"] = 3.into());
     let e3 = Envelope::sign("application/other", b"{}".to_vec(), &phone.key).unwrap();
     let mut body = serde_json::to_value(hadir_core::api::CheckInBatch {
         envelopes: vec![e2, e3],

@@ -102,6 +102,8 @@ fn time_at(now: i64) -> TimeEvidence {
             boot_id: "boot-1".into(),
             device_wall_ms: now - 10_000,
             round_trip_ms: 40,
+            device_id: None,
+            mac: None,
         }),
     }
 }
@@ -145,6 +147,7 @@ impl Team {
     /// A new phone with `who` enrolled on it.
     async fn enroll(&self, who: &PersonId) -> Phone {
         let mut phone = Phone::new();
+        phone.anchor_secret = Some(self.env.state.storage().anchor_secret().unwrap());
         let r = send(&self.router, self.enroll_request(&phone, who)).await;
         assert_eq!(
             r.status,

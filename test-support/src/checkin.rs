@@ -41,6 +41,8 @@ pub fn anchored_time(now_ms: i64, skew_ms: i64) -> TimeEvidence {
             boot_id: BOOT_ID.into(),
             device_wall_ms: now_ms - 10_000 + skew_ms,
             round_trip_ms: 40,
+            device_id: None,
+            mac: None,
         }),
     }
 }
@@ -92,6 +94,22 @@ pub fn checkin_payload(
         time,
         qr_token: None,
         app_version: "0.1.0 (test)".into(),
+    }
+}
+
+/// Signs `payload`'s time anchor as the server holding `anchor_secret` would have issued
+/// it to the payload's device (what a version-2 payload must cite).
+pub fn seal_anchor(payload: &mut CheckInPayload, anchor_secret: &[u8]) {
+    let device_id = payload.device_id.clone();
+    if let Some(a) = payload.time.anchor.as_mut() {
+        let signed = hadir_core::anchor::AnchorKey::new(anchor_secret).sign(
+            &device_id,
+            &a.boot_id,
+            a.boot_elapsed_ms,
+            a.server_time_ms,
+        );
+        a.device_id = Some(signed.device_id);
+        a.mac = Some(signed.mac);
     }
 }
 

@@ -16,7 +16,7 @@ pub mod office;
 pub mod request;
 pub mod selfie;
 
-pub use checkin::{SelfieRef, anchored_time, checkin_payload, fix_at, sign_checkin};
+pub use checkin::{SelfieRef, anchored_time, checkin_payload, fix_at, seal_anchor, sign_checkin};
 pub use office::{
     CENTER, NIP_A, NIP_B, NON_ASN_C, OFFICE, TEST_PEOPLE, TestOffice, TestPerson, nip, non_asn,
     north_of_center,

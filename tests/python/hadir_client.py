@@ -67,11 +67,13 @@ class ApiError(Exception):
 
 
 class ClientClock:
-    """The phone's clocks and its server-time anchor (PROTOCOL.md, 'How the server reads
-    `time` (version 1)'). The only place that knows about time."""
+    """The phone's clocks and its anchors (PROTOCOL.md, 'Trusted time and anchors'). The
+    only place that knows about time: the request timeline from `GET /v1/time`, and the
+    signed anchor from `POST /v1/anchors` that check-ins cite."""
 
     def __init__(self):
-        self.anchor = None
+        self.timeline = None  # from GET /v1/time: Hadir-Timestamp only, not evidence
+        self.anchor = None  # the signed anchor, as cited in `time.anchor`
 
     @staticmethod
     def boot_id():
@@ -86,26 +88,35 @@ class ClientClock:
     def wall_ms():
         return time.time_ns() // 1_000_000
 
-    def take_anchor(self, client):
-        """GET /v1/time; the anchor is the midpoint of the round trip."""
-        wall = self.wall_ms()
+    def take_timeline(self, client):
+        """GET /v1/time: the midpoint of the round trip sets the request timeline."""
         before = self.boot_elapsed_ms()
         answer = client.request("GET", "/v1/time", signed=False)
         after = self.boot_elapsed_ms()
-        self.anchor = {
+        self.timeline = {
             "server_time_ms": answer["server_time_ms"],
             "boot_elapsed_ms": before + (after - before) // 2,
             "boot_id": self.boot_id(),
-            "device_wall_ms": wall,
-            "round_trip_ms": after - before,
         }
 
+    def take_anchor(self, client):
+        """POST /v1/anchors (signed, once enrolled): the server MACs what we send, our
+        elapsed clock read just before sending; we keep our round trip and wall clock
+        beside it, unsigned."""
+        wall = self.wall_ms()
+        before = self.boot_elapsed_ms()
+        body = json.dumps({"boot_id": self.boot_id(), "boot_elapsed_ms": before}).encode()
+        signed = client.request("POST", "/v1/anchors", body)
+        after = self.boot_elapsed_ms()
+        self.anchor = dict(signed, device_wall_ms=wall, round_trip_ms=after - before)
+
     def now_ms(self):
-        """'Now' on the server-anchored timeline (Hadir-Timestamp, fix_time_ms)."""
+        """'Now' on the server's timeline (Hadir-Timestamp, fix_time_ms): from the
+        signed anchor of this boot if any, else the `GET /v1/time` timeline."""
         elapsed, boot = self.boot_elapsed_ms(), self.boot_id()
-        a = self.anchor
-        if a and a["boot_id"] == boot and elapsed >= a["boot_elapsed_ms"]:
-            return a["server_time_ms"] + (elapsed - a["boot_elapsed_ms"])
+        for a in (self.anchor, self.timeline):
+            if a and a["boot_id"] == boot and elapsed >= a["boot_elapsed_ms"]:
+                return a["server_time_ms"] + (elapsed - a["boot_elapsed_ms"])
         return self.wall_ms()
 
     def evidence(self):
@@ -155,7 +166,7 @@ class HadirClient:
             raise ApiError(e.code, json.loads(e.read() or b"null")) from None
 
     def enroll(self, code, person, device_label):
-        self.clock.take_anchor(self)
+        self.clock.take_timeline(self)
         body = json.dumps({
             "enrollment_code": code,
             "person": person,
@@ -166,6 +177,7 @@ class HadirClient:
         }).encode()
         answer = self.request("POST", "/v1/enroll", body, device="enroll")
         self.device_id = answer["device_id"]
+        self.clock.take_anchor(self)
         return answer
 
     def config(self):
@@ -178,7 +190,7 @@ class HadirClient:
     def check_in(self, person, kind, latitude, longitude, accuracy_m, selfie_jpeg,
                  local_verdict):
         payload = {
-            "version": 1,
+            "version": 2,
             "checkin_id": new_uuid7(),
             "person": person,
             "device_id": self.device_id,

@@ -71,6 +71,15 @@ def run(server, workdir):
         expect(result["office_id"] == OFFICE["id"], "counted for the office")
         expect(result["time_source"] == "anchored", "anchored time: %s" % result)
 
+        # An anchor moved 8 hours back (a phone inventing its time) is refused.
+        genuine = client.clock.anchor
+        client.clock.anchor = dict(genuine, server_time_ms=genuine["server_time_ms"] - 8 * 3600_000)
+        _, forged = client.check_in(person, "check_in", OFFICE["lat"] + 0.0001, OFFICE["lon"],
+                                    10.0, selfie, verdict)
+        client.clock.anchor = genuine
+        expect(forged["status"] == "rejected", "forged anchor rejected: %s" % forged)
+        expect("TIME_ANCHOR_FORGED" in forged["codes"], forged)
+
         # Outside: the same person 300 m north with a precise fix.
         _, outside = client.check_in(person, "check_out", OFFICE["lat"] + 0.0030,
                                      OFFICE["lon"], 5.0, selfie, dict(verdict, geofence="outside"))

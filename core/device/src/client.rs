@@ -408,6 +408,15 @@ impl ApiClient {
         Self::json(&r)
     }
 
+    /// `POST /v1/anchors`: a signed time anchor for this device.
+    pub async fn anchor(
+        &self,
+        request: &hadir_core::anchor::AnchorRequest,
+        signer: &Signer<'_>,
+    ) -> Result<hadir_core::anchor::SignedAnchor, ClientError> {
+        self.post_json("/v1/anchors", request, signer).await
+    }
+
     /// `POST /v1/checkins`.
     pub async fn post_checkins(
         &self,

@@ -191,8 +191,11 @@ fn key_people_by_kind(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> 
 pub mod keys {
     /// Cached office/schedule/policy configuration from the server (JSON).
     pub const CONFIG: &str = "config";
-    /// The server-time anchor (server instant paired with the boot-elapsed clock).
+    /// The unsigned server-time probe (`GET /v1/time`): the timeline of request
+    /// signatures only, never evidence.
     pub const SERVER_TIME_ANCHOR: &str = "server_time_anchor";
+    /// The latest server-signed time anchor (`POST /v1/anchors`), as check-ins cite it.
+    pub const SIGNED_TIME_ANCHOR: &str = "signed_time_anchor";
     /// The device's software key material, when no hardware key is used.
     pub const DEVICE_KEY: &str = "device_key";
     /// Enrollment state of this device (key id, server URL, owner).

@@ -88,6 +88,19 @@ pub struct Policy {
     pub near_duplicate_max_distance: u32,
     /// How many days back a person's selfies are compared.
     pub near_duplicate_window_days: u32,
+    /// A check-in reaching the server more than this long after its trusted instant is
+    /// flagged `LATE_DELIVERY` with the delay, ms (absent from an older server: the
+    /// default, [`DEFAULT_LATE_DELIVERY_WINDOW_MS`]).
+    #[serde(default = "default_late_delivery_window_ms")]
+    pub late_delivery_window_ms: i64,
+}
+
+/// Default [`Policy::late_delivery_window_ms`]: two hours (a morning without signal is
+/// normal; a check-in delivered the afternoon after its claimed arrival is reviewed).
+pub const DEFAULT_LATE_DELIVERY_WINDOW_MS: i64 = 2 * 3_600_000;
+
+fn default_late_delivery_window_ms() -> i64 {
+    DEFAULT_LATE_DELIVERY_WINDOW_MS
 }
 
 impl Default for Policy {
@@ -98,6 +111,7 @@ impl Default for Policy {
             skew_tolerance_ms: crate::clock::DEFAULT_SKEW_TOLERANCE_MS,
             near_duplicate_max_distance: crate::photo::NEAR_DUPLICATE_MAX_DISTANCE,
             near_duplicate_window_days: 30,
+            late_delivery_window_ms: DEFAULT_LATE_DELIVERY_WINDOW_MS,
         }
     }
 }
@@ -250,6 +264,10 @@ pub struct CheckInResult {
     pub office_id: Option<String>,
     /// Distance to the nearest office, metres, when outside.
     pub distance_m: Option<f64>,
+    /// How long after its trusted instant it reached the server, ms, when that is
+    /// beyond the policy's window (`LATE_DELIVERY`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_delay_ms: Option<i64>,
 }
 
 /// Answer to `POST /v1/checkins`: one result per envelope, same order.
@@ -369,6 +387,10 @@ pub struct TeamCheckIn {
     pub distance_m: Option<f64>,
     /// The device that carried it.
     pub device_id: String,
+    /// How long after its trusted instant it reached the server, ms, when flagged
+    /// `LATE_DELIVERY`: the supervisor sees the delay, never a plain "on time".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_delay_ms: Option<i64>,
 }
 
 /// A team member's day.

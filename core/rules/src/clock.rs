@@ -19,8 +19,17 @@
 //!   ([`bound_by_receipt`]).
 //!
 //! The skew is `device wall time − trusted instant`; beyond the tolerance it is flagged.
+//!
+//! Since payload version 2 the anchor is a server-signed one ([`crate::anchor`]): it
+//! carries the `device_id` and `mac` the server issued, and its `boot_elapsed_ms` is the
+//! reading the phone *sent* (not the round trip's midpoint), so a phone cannot invent
+//! it. The server then also applies [`bound_by_anchor`] (a check-in cannot predate the
+//! anchor it cites), keeps one [`BootObservation`] per device and boot and flags claims
+//! that [`contradicts`] it, and measures the [`delivery_delay_ms`].
 
 use serde::{Deserialize, Serialize};
+
+use crate::anchor::SignedAnchor;
 
 /// Default skew tolerance: two minutes.
 pub const DEFAULT_SKEW_TOLERANCE_MS: i64 = 2 * 60 * 1000;
@@ -38,6 +47,12 @@ pub struct ServerTimeAnchor {
     pub device_wall_ms: i64,
     /// Round-trip time of the request that fetched it: the anchor's uncertainty.
     pub round_trip_ms: i64,
+    /// Signed anchors (payload version 2): the device the server issued it to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    /// Signed anchors (payload version 2): the server's HMAC, 64 lowercase hex digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<String>,
 }
 
 impl ServerTimeAnchor {
@@ -55,7 +70,41 @@ impl ServerTimeAnchor {
             boot_id: after.boot_id.clone(),
             device_wall_ms: before.wall_ms + round_trip / 2,
             round_trip_ms: round_trip,
+            device_id: None,
+            mac: None,
         }
+    }
+
+    /// Builds the anchor a version-2 check-in cites from the server's [`SignedAnchor`]
+    /// and the device's readings before (the one it sent) and after the request. The
+    /// signed fields are kept exactly as issued (the MAC covers them); the wall clock is
+    /// the one read with the elapsed clock before sending, and the round trip is kept
+    /// beside them as the anchor's uncertainty.
+    pub fn from_signed(
+        signed: &SignedAnchor,
+        before: &ClockReading,
+        after: &ClockReading,
+    ) -> ServerTimeAnchor {
+        ServerTimeAnchor {
+            server_time_ms: signed.server_time_ms,
+            boot_elapsed_ms: signed.boot_elapsed_ms,
+            boot_id: signed.boot_id.clone(),
+            device_wall_ms: before.wall_ms,
+            round_trip_ms: (after.boot_elapsed_ms - before.boot_elapsed_ms).max(0),
+            device_id: Some(signed.device_id.clone()),
+            mac: Some(signed.mac.clone()),
+        }
+    }
+
+    /// The signed part, when this is a signed anchor.
+    pub fn signed(&self) -> Option<SignedAnchor> {
+        Some(SignedAnchor {
+            device_id: self.device_id.clone()?,
+            boot_id: self.boot_id.clone(),
+            boot_elapsed_ms: self.boot_elapsed_ms,
+            server_time_ms: self.server_time_ms,
+            mac: self.mac.clone()?,
+        })
     }
 }
 
@@ -191,6 +240,63 @@ pub fn bound_by_receipt(
     trusted
 }
 
+/// The server's lower bound: a check-in citing an anchor was made after the server
+/// issued it (the phone had to hold it), so an instant before the anchor's server time
+/// (possible only for unanchored evidence: a reboot since, and a wall clock set back) is
+/// raised to it and the skew flagged. Anchored evidence never needs it: an elapsed
+/// reading before the anchor's is refused (`TIME_BEFORE_ANCHOR`) instead.
+pub fn bound_by_anchor(mut trusted: TrustedTime, anchor_server_time_ms: i64) -> TrustedTime {
+    if trusted.instant_ms < anchor_server_time_ms {
+        trusted.instant_ms = anchor_server_time_ms;
+        trusted.skew_flagged = true;
+    }
+    trusted
+}
+
+/// What the server observed of one device's boot: its instant together with that boot's
+/// elapsed clock, from an anchor it issued or an anchored check-in it accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BootObservation {
+    /// The server-timeline instant, Unix ms.
+    pub server_time_ms: i64,
+    /// The device's boot-elapsed clock at that instant, ms.
+    pub boot_elapsed_ms: i64,
+}
+
+/// Fixed part of the contradiction tolerance, ms: an anchor's pair places the server's
+/// instant one request latency after the elapsed reading sent, so honest observations of
+/// one boot differ by their latencies (connection setup included, on a slow mobile
+/// network). A minute covers that; a shift of a minute decides no attendance band.
+pub const CONTRADICTION_BASE_MS: i64 = 60_000;
+
+/// Drift part of the contradiction tolerance, parts per million of the elapsed time
+/// between the two observations (500 ppm: 43 s a day, ten times a poor crystal's drift).
+pub const CONTRADICTION_DRIFT_PPM: i64 = 500;
+
+/// Within one boot the server time and the elapsed clock advance together, so
+/// `server_time − boot_elapsed` is the same for every honest observation of that boot.
+/// True when `claim`'s offset differs from `record`'s by more than
+/// [`CONTRADICTION_BASE_MS`] plus [`CONTRADICTION_DRIFT_PPM`] of the elapsed time
+/// between them: e.g. the elapsed clock ran backwards while the server's went forward.
+pub fn contradicts(record: &BootObservation, claim: &BootObservation) -> bool {
+    let offset = |o: &BootObservation| o.server_time_ms.saturating_sub(o.boot_elapsed_ms);
+    let difference = offset(claim)
+        .saturating_sub(offset(record))
+        .saturating_abs();
+    let span = claim
+        .boot_elapsed_ms
+        .saturating_sub(record.boot_elapsed_ms)
+        .saturating_abs();
+    let drift = i128::from(span) * i128::from(CONTRADICTION_DRIFT_PPM) / 1_000_000;
+    i128::from(difference) > i128::from(CONTRADICTION_BASE_MS) + drift
+}
+
+/// How long after its trusted instant a check-in reached the server, ms (never
+/// negative).
+pub fn delivery_delay_ms(trusted_instant_ms: i64, received_ms: i64) -> i64 {
+    received_ms.saturating_sub(trusted_instant_ms).max(0)
+}
+
 /// The platform's clocks. The shells implement it (Android:
 /// `System.currentTimeMillis`, `SystemClock.elapsedRealtime`, the boot count or
 /// `/proc/sys/kernel/random/boot_id`); [`SystemClock`] serves Linux and tests.
@@ -276,6 +382,8 @@ mod tests {
             boot_id: boot_id.into(),
             device_wall_ms: T0 + wall_offset,
             round_trip_ms: 120,
+            device_id: None,
+            mac: None,
         }
     }
 
@@ -386,6 +494,82 @@ mod tests {
         assert_eq!(a.boot_elapsed_ms, 10_200);
         assert_eq!(a.round_trip_ms, 400);
         assert_eq!(anchored_now_ms(&after, Some(&a)), T0 + 200);
+    }
+
+    #[test]
+    fn a_signed_anchor_keeps_what_the_phone_sent() {
+        let key = crate::anchor::AnchorKey::new(b"k");
+        let before = ClockReading {
+            wall_ms: 1_000,
+            boot_elapsed_ms: 10_000,
+            boot_id: "b".into(),
+        };
+        let after = ClockReading {
+            wall_ms: 1_400,
+            boot_elapsed_ms: 10_400,
+            boot_id: "b".into(),
+        };
+        let signed = key.sign("dev", "b", before.boot_elapsed_ms, T0);
+        let a = ServerTimeAnchor::from_signed(&signed, &before, &after);
+        assert_eq!(a.boot_elapsed_ms, 10_000);
+        assert_eq!(a.round_trip_ms, 400);
+        assert_eq!(a.signed(), Some(signed));
+        // Late by at most the round trip, never early.
+        assert_eq!(anchored_now_ms(&after, Some(&a)), T0 + 400);
+        let unsigned = ServerTimeAnchor::from_exchange(T0, &before, &after);
+        assert_eq!(unsigned.signed(), None);
+    }
+
+    #[test]
+    fn the_anchor_is_a_lower_bound() {
+        let e = evidence(HOUR, -5 * HOUR, "boot-b", Some(anchor("boot-a", 0)));
+        let t = bound_by_anchor(trusted_time(&e, DEFAULT_SKEW_TOLERANCE_MS), T0);
+        assert_eq!(t.instant_ms, T0);
+        assert!(t.skew_flagged);
+        let honest = evidence(HOUR, 0, "boot-a", Some(anchor("boot-a", 0)));
+        let t = bound_by_anchor(trusted_time(&honest, DEFAULT_SKEW_TOLERANCE_MS), T0);
+        assert_eq!(t.instant_ms, T0 + HOUR);
+        assert!(!t.skew_flagged);
+    }
+
+    #[test]
+    fn one_boot_has_one_offset() {
+        let record = BootObservation {
+            server_time_ms: T0,
+            boot_elapsed_ms: 5_000_000,
+        };
+        let later = |elapsed_after: i64, server_after: i64| BootObservation {
+            server_time_ms: T0 + server_after,
+            boot_elapsed_ms: 5_000_000 + elapsed_after,
+        };
+        // In step, with a little latency either way, hours apart: consistent.
+        assert!(!contradicts(&record, &later(3 * HOUR, 3 * HOUR + 900)));
+        assert!(!contradicts(&record, &later(-2 * HOUR, -2 * HOUR - 900)));
+        // Forty seconds of latency in one observation and none in the other.
+        assert!(!contradicts(&record, &later(HOUR, HOUR + 40_000)));
+        assert!(!contradicts(&record, &later(HOUR, HOUR - 40_000)));
+        // A day of drift at 400 ppm plus latency is within tolerance; at 1500 ppm not.
+        assert!(!contradicts(
+            &record,
+            &later(24 * HOUR, 24 * HOUR + 34_560 + 5_000)
+        ));
+        assert!(contradicts(
+            &record,
+            &later(24 * HOUR, 24 * HOUR + 129_600 + 5_000)
+        ));
+        // The elapsed clock ran backwards while the server's ran forward.
+        assert!(contradicts(&record, &later(-60_000, 10 * 60_000)));
+        // A claim eight hours earlier on the same elapsed reading.
+        assert!(contradicts(
+            &record,
+            &later(30 * 60_000, 30 * 60_000 - 8 * HOUR)
+        ));
+    }
+
+    #[test]
+    fn delivery_delay_is_never_negative() {
+        assert_eq!(delivery_delay_ms(T0, T0 + 5_000), 5_000);
+        assert_eq!(delivery_delay_ms(T0, T0 - 5_000), 0);
     }
 
     #[test]

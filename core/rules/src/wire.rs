@@ -5,6 +5,12 @@
 //! are refused), because the version number *is* the schema; a new field means a new
 //! version. An unknown version is refused with [`WireError::UnsupportedVersion`], so an
 //! old server never half-reads a newer phone's evidence.
+//!
+//! Versions: **2** (what phones build) cites a server-signed time anchor
+//! ([`crate::anchor`]): `time.anchor`, when present, must carry `device_id` and `mac`.
+//! **1** (legacy) carried an anchor the phone took from the unauthenticated
+//! `GET /v1/time`, which nothing can check; it must carry neither field. The server
+//! decides how long it still accepts version 1 and how it marks it.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -13,8 +19,12 @@ use crate::clock::TimeEvidence;
 use crate::fix::GpsFix;
 use crate::ids::PersonId;
 
-/// The payload version this build writes and understands.
-pub const CHECKIN_PAYLOAD_VERSION: u32 = 1;
+/// The payload version this build writes (it also reads [`LEGACY_CHECKIN_PAYLOAD_VERSION`]).
+pub const CHECKIN_PAYLOAD_VERSION: u32 = 2;
+
+/// The previous version, with an unsigned time anchor: still parsed, so the server can
+/// accept it for a while (marked) and then refuse it.
+pub const LEGACY_CHECKIN_PAYLOAD_VERSION: u32 = 1;
 
 /// Longest QR token accepted in a payload.
 pub const MAX_QR_TOKEN_LEN: usize = 512;
@@ -118,11 +128,11 @@ pub struct LocalVerdict {
     pub issue_codes: Vec<String>,
 }
 
-/// A version-1 check-in, the exact JSON a phone signs.
+/// A check-in, the exact JSON a phone signs (version 2, or the legacy 1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckInPayload {
-    /// Always [`CHECKIN_PAYLOAD_VERSION`] for this struct.
+    /// [`CHECKIN_PAYLOAD_VERSION`], or [`LEGACY_CHECKIN_PAYLOAD_VERSION`] from an old phone.
     pub version: u32,
     /// Unique, time-ordered id (UUID v7) chosen by the phone; the server refuses a second
     /// use.
@@ -203,7 +213,9 @@ impl CheckInPayload {
         let probe: VersionProbe = serde_json::from_slice(bytes)
             .map_err(|e| WireError::Invalid(format!("not a JSON object: {e}")))?;
         match probe.version {
-            Some(v) if v == u64::from(CHECKIN_PAYLOAD_VERSION) => {}
+            Some(v)
+                if v == u64::from(CHECKIN_PAYLOAD_VERSION)
+                    || v == u64::from(LEGACY_CHECKIN_PAYLOAD_VERSION) => {}
             Some(found) => {
                 return Err(WireError::UnsupportedVersion {
                     found,
@@ -250,6 +262,7 @@ impl CheckInPayload {
         {
             return invalid("qr_token: too long");
         }
+        self.check_time_shape()?;
         let f = &self.fix;
         if !(f.latitude.is_finite() && (-90.0..=90.0).contains(&f.latitude)) {
             return invalid("fix.latitude: out of range");
@@ -259,6 +272,35 @@ impl CheckInPayload {
         }
         if !(f.accuracy_m.is_finite() && f.accuracy_m > 0.0) {
             return invalid("fix.accuracy_m: must be a positive number");
+        }
+        Ok(())
+    }
+
+    /// Version 2: a well-formed boot id and, with an anchor, its `device_id` and a
+    /// 64-hex-digit `mac`. Version 1: an anchor without them.
+    fn check_time_shape(&self) -> Result<(), WireError> {
+        let invalid = |m: String| Err(WireError::Invalid(m));
+        let anchor = self.time.anchor.as_ref();
+        if self.version == LEGACY_CHECKIN_PAYLOAD_VERSION {
+            if anchor.is_some_and(|a| a.device_id.is_some() || a.mac.is_some()) {
+                return invalid("time.anchor: version 1 carries no device_id or mac".into());
+            }
+            return Ok(());
+        }
+        crate::anchor::check_boot_id(&self.time.boot_id)
+            .or_else(|e| invalid(format!("time.{e}")))?;
+        if let Some(a) = anchor {
+            if a.device_id
+                .as_ref()
+                .is_none_or(|d| d.is_empty() || d.len() > 64)
+            {
+                return invalid("time.anchor.device_id: required, 1..=64 characters".into());
+            }
+            if !a.mac.as_ref().is_some_and(|m| is_lower_hex(m, 64)) {
+                return invalid("time.anchor.mac: required, 64 lowercase hex digits".into());
+            }
+            crate::anchor::check_boot_id(&a.boot_id)
+                .or_else(|e| invalid(format!("time.anchor.{e}")))?;
         }
         Ok(())
     }
@@ -320,6 +362,8 @@ pub(crate) mod tests {
                     boot_id: "boot".into(),
                     device_wall_ms: 1_795_000_000_000,
                     round_trip_ms: 80,
+                    device_id: Some("dev-01".into()),
+                    mac: Some("0f".repeat(32)),
                 }),
             },
             qr_token: None,
@@ -367,13 +411,13 @@ pub(crate) mod tests {
     fn unknown_versions_are_refused_clearly() {
         let mut v: serde_json::Value =
             serde_json::from_slice(&sample_payload().to_bytes()).unwrap();
-        v["version"] = 2.into();
+        v["version"] = 3.into();
         let err = CheckInPayload::parse(&serde_json::to_vec(&v).unwrap()).unwrap_err();
         assert_eq!(
             err,
             WireError::UnsupportedVersion {
-                found: 2,
-                supported: 1
+                found: 3,
+                supported: 2
             }
         );
         assert_eq!(err.code(), "PAYLOAD_UNSUPPORTED_VERSION");
@@ -410,6 +454,36 @@ pub(crate) mod tests {
         );
         refuse(&|v| v["kind"] = "lunch".into(), "lunch");
         assert!(CheckInPayload::parse(b"[1,2]").is_err());
+    }
+
+    #[test]
+    fn version_2_needs_a_signed_anchor_and_version_1_cannot_carry_one() {
+        let base: serde_json::Value = serde_json::from_slice(&sample_payload().to_bytes()).unwrap();
+        let parse = |edit: &dyn Fn(&mut serde_json::Value)| {
+            let mut v = base.clone();
+            edit(&mut v);
+            CheckInPayload::parse(&serde_json::to_vec(&v).unwrap())
+        };
+        assert!(parse(&|_| {}).is_ok());
+        let unsigned = |v: &mut serde_json::Value| {
+            let a = v["time"]["anchor"].as_object_mut().unwrap();
+            a.remove("mac");
+            a.remove("device_id");
+        };
+        let err = parse(&unsigned).unwrap_err();
+        assert!(err.to_string().contains("time.anchor"), "{err}");
+        assert!(parse(&|v| v["time"]["anchor"]["mac"] = "AB".repeat(32).into()).is_err());
+        assert!(parse(&|v| v["time"]["boot_id"] = "".into()).is_err());
+        // Version 1: unsigned only.
+        let legacy = parse(&|v| {
+            unsigned(v);
+            v["version"] = 1.into();
+        })
+        .unwrap();
+        assert_eq!(legacy.version, LEGACY_CHECKIN_PAYLOAD_VERSION);
+        assert!(parse(&|v| v["version"] = 1.into()).is_err());
+        // No anchor at all is a shape both versions allow (the server flags it).
+        assert!(parse(&|v| v["time"]["anchor"] = serde_json::Value::Null).is_ok());
     }
 
     #[test]

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use hadir_core::api::{CheckInResult, LeaveInfo, Policy, TeamCheckIn};
+use hadir_core::clock::BootObservation;
 use hadir_core::geofence::Office;
 use hadir_core::ids::{DeviceLabel, PersonId};
 use hadir_core::schedule::OfficeSchedule;
@@ -242,6 +243,18 @@ pub trait Storage: Send + Sync + 'static {
         items: Vec<PreparedCheckIn>,
         policy: &Policy,
     ) -> Result<Vec<CheckInResult>, StorageError>;
+    /// The server's secret for time anchors: 32 random bytes created at first use and
+    /// kept in the database (never in configuration, never logged).
+    fn anchor_secret(&self) -> Result<Vec<u8>, StorageError>;
+    /// Records the observation behind an anchor just issued, unless it contradicts the
+    /// record of that boot (then the record is kept and `false` returned: a check-in
+    /// citing that anchor will be flagged).
+    fn observe_anchor(
+        &self,
+        device_id: &str,
+        boot_id: &str,
+        observation: BootObservation,
+    ) -> Result<bool, StorageError>;
     /// A stored check-in by id.
     fn checkin(&self, checkin_id: &str) -> Result<Option<StoredCheckIn>, StorageError>;
     /// Number of stored check-ins (for tests and the CLI).

@@ -29,6 +29,7 @@ use std::thread::JoinHandle;
 
 use chrono::NaiveDate;
 use hadir_core::api::{CheckInResult, LeaveInfo, LeaveKind, Policy, TeamCheckIn};
+use hadir_core::clock::{BootObservation, contradicts};
 use hadir_core::fix::GpsFix;
 use hadir_core::geofence::Office;
 use hadir_core::ids::{DeviceLabel, PersonId, PersonIdKind};
@@ -158,7 +159,24 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX leaves_person ON leaves (person_key, to_date);
     CREATE INDEX checkins_feed ON checkins (person_key);
     "#,
-    // The office QR and the kiosk (#13): each office's QR secret (never shown), the
+    // 3: signed time anchors (issue #13, "Time the phone cannot invent"): the server's
+    // anchor secret, created once at first start, and per device and boot the latest
+    // observation of its elapsed clock against the server's time.
+    r#"
+    CREATE TABLE time_anchor_key (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        secret BLOB NOT NULL,
+        created_ms INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE device_boots (
+        device_id TEXT NOT NULL,
+        boot_id TEXT NOT NULL,
+        server_time_ms INTEGER NOT NULL,
+        boot_elapsed_ms INTEGER NOT NULL,
+        PRIMARY KEY (device_id, boot_id)
+    ) STRICT, WITHOUT ROWID;
+    "#,
+    // 4: the office QR and the kiosk (issue #13): each office's QR secret (never shown), the
     // enrolled kiosks (credential kept only as its SHA-256), the waivers (who, when, why).
     r#"
     CREATE TABLE office_qr_secrets (
@@ -230,18 +248,61 @@ struct Job {
 pub struct WriterCache {
     last_fix: HashMap<String, Option<GpsFix>>,
     recent: HashMap<String, Vec<RecentSelfie>>,
+    /// The record of each (device, boot) read or written: a check-in's boot check then
+    /// costs no read, only the upsert when it is accepted.
+    boots: HashMap<(String, String), Option<BootObservation>>,
 }
 
 impl WriterCache {
     fn clear(&mut self) {
         self.last_fix.clear();
         self.recent.clear();
+        self.boots.clear();
     }
 
     fn bound(&mut self) {
-        if self.last_fix.len() > MAX_CACHED_PEOPLE || self.recent.len() > MAX_CACHED_PEOPLE {
+        if self.last_fix.len() > MAX_CACHED_PEOPLE
+            || self.recent.len() > MAX_CACHED_PEOPLE
+            || self.boots.len() > MAX_CACHED_PEOPLE
+        {
             self.clear();
         }
+    }
+
+    /// The record of a device's boot, from the cache or the database.
+    fn boot_record(
+        &mut self,
+        conn: &Connection,
+        device_id: &str,
+        boot_id: &str,
+    ) -> Result<Option<BootObservation>, StorageError> {
+        let key = (device_id.to_string(), boot_id.to_string());
+        if let Some(record) = self.boots.get(&key) {
+            return Ok(*record);
+        }
+        let record = boot_record(conn, device_id, boot_id)?;
+        self.boots.insert(key, record);
+        Ok(record)
+    }
+
+    /// Upserts an observation (kept if later than the record) and caches the result.
+    fn observe_boot(
+        &mut self,
+        conn: &Connection,
+        device_id: &str,
+        boot_id: &str,
+        observation: BootObservation,
+    ) -> Result<(), StorageError> {
+        observe_boot(conn, device_id, boot_id, observation)?;
+        let key = (device_id.to_string(), boot_id.to_string());
+        let kept = match self.boots.get(&key) {
+            Some(Some(r)) if r.server_time_ms > observation.server_time_ms => *r,
+            Some(_) => observation,
+            // Not cached: the database decided; read it back next time.
+            None => return Ok(()),
+        };
+        self.boots.insert(key, Some(kept));
+        Ok(())
     }
 }
 
@@ -645,6 +706,24 @@ impl Ledger for SqliteLedger<'_> {
         qr_tables::waived(self.conn, office_id, local_date)
     }
 
+    fn boot_record(
+        &mut self,
+        device_id: &str,
+        boot_id: &str,
+    ) -> Result<Option<BootObservation>, StorageError> {
+        self.cache.boot_record(self.conn, device_id, boot_id)
+    }
+
+    fn observe_boot(
+        &mut self,
+        device_id: &str,
+        boot_id: &str,
+        observation: BootObservation,
+    ) -> Result<(), StorageError> {
+        self.cache
+            .observe_boot(self.conn, device_id, boot_id, observation)
+    }
+
     fn record(
         &mut self,
         item: &PreparedCheckIn,
@@ -700,6 +779,50 @@ impl Ledger for SqliteLedger<'_> {
         }
         Ok(())
     }
+}
+
+/// The server's latest observation of a device's boot (`device_boots`).
+fn boot_record(
+    conn: &Connection,
+    device_id: &str,
+    boot_id: &str,
+) -> Result<Option<BootObservation>, StorageError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT server_time_ms, boot_elapsed_ms FROM device_boots \
+             WHERE device_id = ?1 AND boot_id = ?2",
+        )?
+        .query_row([device_id, boot_id], |r| {
+            Ok(BootObservation {
+                server_time_ms: r.get(0)?,
+                boot_elapsed_ms: r.get(1)?,
+            })
+        })
+        .optional()?)
+}
+
+/// Upserts an observation of a device's boot, keeping whichever is later on the
+/// server's timeline.
+fn observe_boot(
+    conn: &Connection,
+    device_id: &str,
+    boot_id: &str,
+    o: BootObservation,
+) -> Result<(), StorageError> {
+    conn.prepare_cached(
+        "INSERT INTO device_boots (device_id, boot_id, server_time_ms, boot_elapsed_ms) \
+         VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (device_id, boot_id) DO UPDATE SET \
+         server_time_ms = excluded.server_time_ms, boot_elapsed_ms = excluded.boot_elapsed_ms \
+         WHERE excluded.server_time_ms >= device_boots.server_time_ms",
+    )?
+    .execute(params![
+        device_id,
+        boot_id,
+        o.server_time_ms,
+        o.boot_elapsed_ms
+    ])?;
+    Ok(())
 }
 
 fn parse_person(kind: &str, value: &str) -> Result<PersonId, StorageError> {
@@ -1118,6 +1241,46 @@ impl Storage for SqliteStorage {
         })
     }
 
+    fn anchor_secret(&self) -> Result<Vec<u8>, StorageError> {
+        let now_ms = self.clock.now_ms();
+        self.write(move |c, _| {
+            let existing: Option<Vec<u8>> = c
+                .query_row("SELECT secret FROM time_anchor_key WHERE id = 1", [], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            if let Some(secret) = existing {
+                return Ok(secret);
+            }
+            let mut secret = vec![0u8; 32];
+            ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut secret)
+                .map_err(|_| StorageError::Corrupt("no system randomness".into()))?;
+            c.execute(
+                "INSERT INTO time_anchor_key (id, secret, created_ms) VALUES (1, ?1, ?2)",
+                params![secret, now_ms],
+            )?;
+            tracing::info!("time anchor key created");
+            Ok(secret)
+        })
+    }
+
+    fn observe_anchor(
+        &self,
+        device_id: &str,
+        boot_id: &str,
+        observation: BootObservation,
+    ) -> Result<bool, StorageError> {
+        let (device_id, boot_id) = (device_id.to_string(), boot_id.to_string());
+        self.write(move |c, cache| {
+            let record = cache.boot_record(c, &device_id, &boot_id)?;
+            if record.is_some_and(|r| contradicts(&r, &observation)) {
+                return Ok(false);
+            }
+            cache.observe_boot(c, &device_id, &boot_id, observation)?;
+            Ok(true)
+        })
+    }
+
     fn checkin(&self, checkin_id: &str) -> Result<Option<StoredCheckIn>, StorageError> {
         self.read(|c| {
             let row = c
@@ -1403,6 +1566,7 @@ fn feed_checkin(
             office_id: result.office_id,
             distance_m: result.distance_m,
             device_id,
+            delivery_delay_ms: result.delivery_delay_ms,
         },
     })
 }

@@ -181,6 +181,7 @@ impl Server {
         assert_eq!(r.status(), 200);
         let answer: serde_json::Value = r.json().await.unwrap();
         phone.device_id = answer["device_id"].as_str().unwrap().to_string();
+        phone.anchor_secret = Some(super::anchor_secret_in(&self.db));
         (phone, answer)
     }
 

@@ -159,10 +159,20 @@ pub fn signed_request_at(
     b.body(Body::from(body)).unwrap()
 }
 
-/// A phone: key, and device id once enrolled.
+/// A phone: key, device id once enrolled, and the anchor secret of the server it
+/// enrolled with (so its payloads cite anchors that server signed).
 pub struct Phone {
     pub key: SoftwareDeviceKey,
     pub device_id: String,
+    pub anchor_secret: Option<Vec<u8>>,
+}
+
+/// The anchor secret a server keeps in its database file (what `open` created).
+pub fn anchor_secret_in(db: &std::path::Path) -> Vec<u8> {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row("SELECT secret FROM time_anchor_key", [], |r| r.get(0))
+        .unwrap()
 }
 
 impl Phone {
@@ -170,6 +180,7 @@ impl Phone {
         Phone {
             key: SoftwareDeviceKey::generate().unwrap(),
             device_id: String::new(),
+            anchor_secret: None,
         }
     }
 
@@ -214,6 +225,7 @@ impl Phone {
         );
         let resp: EnrollResponse = serde_json::from_slice(&r.body).unwrap();
         self.device_id = resp.device_id.clone();
+        self.anchor_secret = Some(env.state.storage().anchor_secret().unwrap());
         resp
     }
 
@@ -235,8 +247,21 @@ impl Phone {
         .await
     }
 
+    /// `payload` signed, its time anchor first sealed with the server's secret when the
+    /// phone knows it and the payload is version 2 (as a real phone's anchor would be).
     pub fn envelope(&self, payload: &CheckInPayload) -> Envelope {
-        hadir_test_support::sign_checkin(&self.key, payload)
+        let mut payload = payload.clone();
+        if let Some(secret) = &self.anchor_secret
+            && payload.version == hadir_core::wire::CHECKIN_PAYLOAD_VERSION
+            && payload
+                .time
+                .anchor
+                .as_ref()
+                .is_some_and(|a| a.mac.is_none())
+        {
+            hadir_test_support::seal_anchor(&mut payload, secret);
+        }
+        hadir_test_support::sign_checkin(&self.key, &payload)
     }
 
     /// An envelope over `payload` as JSON after `edit` (a field this build would never

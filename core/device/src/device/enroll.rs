@@ -5,7 +5,7 @@ use super::*;
 impl Device {
     /// Enrolls `person` on this device with an admin-issued code. The first person
     /// becomes the device's owner; later ones are colleagues sharing it. Anchors the
-    /// clock and fetches the configuration too.
+    /// clock (a signed anchor, once enrolled) and fetches the configuration too.
     pub async fn enroll(
         &self,
         enrollment_code: &str,
@@ -42,6 +42,7 @@ impl Device {
             enrolled_at_ms: self.anchored_now_ms()?,
             is_device_owner: answer.person.is_device_owner,
         })?;
+        self.obtain_anchor().await?;
         self.refresh_config().await?;
         Ok(answer.person)
     }

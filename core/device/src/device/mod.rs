@@ -254,25 +254,48 @@ impl Device {
         Ok(self.store.people()?)
     }
 
-    fn anchor(&self) -> Option<ServerTimeAnchor> {
+    fn stored_anchor(&self, key: &str) -> Option<ServerTimeAnchor> {
         self.store
-            .value(store::keys::SERVER_TIME_ANCHOR)
+            .value(key)
             .ok()
             .flatten()
             .and_then(|b| serde_json::from_slice(&b).ok())
     }
 
-    /// Now on the server-anchored timeline, Unix ms.
-    pub fn anchored_now_ms(&self) -> Result<i64, DeviceError> {
-        Ok(clock::anchored_now_ms(
-            &self.read_clock()?,
-            self.anchor().as_ref(),
-        ))
+    /// The signed anchor a check-in cites: the latest the server issued, which is of the
+    /// current boot whenever one was obtained since the phone started.
+    fn anchor(&self) -> Option<ServerTimeAnchor> {
+        self.stored_anchor(store::keys::SIGNED_TIME_ANCHOR)
     }
 
-    /// One reading of the platform's clocks, or `CLOCK_UNAVAILABLE`.
+    /// Now on the server-anchored timeline, Unix ms: from the most recent of the signed
+    /// anchor and the unsigned time probe that is of the current boot (the probe is
+    /// what a request refused for its clock window refreshes), else the wall clock.
+    pub fn anchored_now_ms(&self) -> Result<i64, DeviceError> {
+        let reading = self.read_clock()?;
+        let anchor = [
+            self.anchor(),
+            self.stored_anchor(store::keys::SERVER_TIME_ANCHOR),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|a| a.boot_id == reading.boot_id)
+        .max_by_key(|a| a.server_time_ms);
+        Ok(clock::anchored_now_ms(&reading, anchor.as_ref()))
+    }
+
+    /// One reading of the platform's clocks, or `CLOCK_UNAVAILABLE`. A boot id the
+    /// protocol would refuse (empty, too long, spaces or control characters) is replaced
+    /// by its SHA-256 in hex: the same for the whole boot, and always well-formed.
     fn read_clock(&self) -> Result<ClockReading, DeviceError> {
-        self.clock.try_read().map_err(DeviceError::ClockUnavailable)
+        let mut reading = self
+            .clock
+            .try_read()
+            .map_err(DeviceError::ClockUnavailable)?;
+        if hadir_core::anchor::check_boot_id(&reading.boot_id).is_err() {
+            reading.boot_id = photo::sha256_hex(reading.boot_id.as_bytes());
+        }
+        Ok(reading)
     }
 
     /// Fetches the server's time and stores it as the anchor.
@@ -283,6 +306,35 @@ impl Device {
         let anchor = ServerTimeAnchor::from_exchange(server.server_time_ms, &before, &after);
         self.store
             .set_value(store::keys::SERVER_TIME_ANCHOR, &json_value(&anchor))?;
+        Ok(anchor)
+    }
+
+    /// Asks the server for a signed anchor (enrolled devices only) and stores it as the
+    /// one check-ins cite. The MAC covers the elapsed reading sent; the round trip is
+    /// kept beside it.
+    pub async fn obtain_anchor(&self) -> Result<ServerTimeAnchor, DeviceError> {
+        let enrollment = self.enrollment()?.ok_or(DeviceError::NotEnrolled)?;
+        let before = self.read_clock()?;
+        let request = hadir_core::anchor::AnchorRequest {
+            boot_id: before.boot_id.clone(),
+            boot_elapsed_ms: before.boot_elapsed_ms,
+        };
+        let signed = self
+            .client
+            .anchor(&request, &self.signer(&enrollment.device_id)?)
+            .await?;
+        let after = self.read_clock()?;
+        if signed.device_id != enrollment.device_id
+            || signed.boot_id != request.boot_id
+            || signed.boot_elapsed_ms != request.boot_elapsed_ms
+        {
+            return Err(DeviceError::Network(
+                "the server's anchor does not match the request".into(),
+            ));
+        }
+        let anchor = ServerTimeAnchor::from_signed(&signed, &before, &after);
+        self.store
+            .set_value(store::keys::SIGNED_TIME_ANCHOR, &json_value(&anchor))?;
         Ok(anchor)
     }
 
@@ -334,5 +386,33 @@ impl Device {
     ) -> Result<Vec<HistoryEntry>, DeviceError> {
         let key = person.map(PersonId::to_string);
         Ok(self.store.history(key.as_deref(), limit)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct OddBootClock;
+
+    impl PlatformClock for OddBootClock {
+        fn read(&self) -> ClockReading {
+            ClockReading {
+                wall_ms: 1_795_000_000_000,
+                boot_elapsed_ms: 42,
+                boot_id: "boot count 7\n".into(),
+            }
+        }
+    }
+
+    #[test]
+    fn a_boot_id_the_protocol_refuses_is_replaced_by_its_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = DeviceSettings::new(dir.path().join("d.db"), "http://127.0.0.1:9");
+        let device = Device::open(settings, None, Arc::new(OddBootClock)).unwrap();
+        let reading = device.read_clock().unwrap();
+        assert_eq!(reading.boot_id, photo::sha256_hex(b"boot count 7\n"));
+        assert!(hadir_core::anchor::check_boot_id(&reading.boot_id).is_ok());
+        assert_eq!(device.read_clock().unwrap().boot_id, reading.boot_id);
     }
 }

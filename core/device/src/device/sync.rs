@@ -60,7 +60,8 @@ impl PassBackoff {
 }
 
 impl Device {
-    /// One sync pass: anchors the clock, refreshes the config, then sends every pending
+    /// One sync pass: anchors the clock (the time probe, then a signed anchor),
+    /// refreshes the config, then sends every pending
     /// check-in (oldest first, in batches, selfie first) and records each final result.
     /// With `force`, items waiting out a backoff are sent too (the person pressed
     /// "Kirim sekarang"). Transient failures are retried within the pass with backoff
@@ -91,7 +92,13 @@ impl Device {
             report.pending = self.store.pending_count()?;
             return Ok(report);
         }
-        if let Err(e) = self.with_retries(|| self.sync_time()).await {
+        // The unsigned probe first (it fixes the request-signature timeline after a
+        // reboot with a wrong wall clock), then a signed anchor for the evidence.
+        let anchored = async {
+            self.with_retries(|| self.sync_time()).await?;
+            self.with_retries(|| self.obtain_anchor()).await
+        };
+        if let Err(e) = anchored.await {
             if let Ok(now) = self.anchored_now_ms() {
                 let retry_after_ms = e.retry_after_s().unwrap_or(0).saturating_mul(1000);
                 let backoff = self.settings.retry.between_passes();
