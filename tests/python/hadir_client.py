@@ -188,7 +188,9 @@ class HadirClient:
         return self.request("PUT", "/v1/selfies/" + sha, jpeg, content_type="image/jpeg")
 
     def check_in(self, person, kind, latitude, longitude, accuracy_m, selfie_jpeg,
-                 local_verdict):
+                 local_verdict, edit_time=None):
+        """Signs and posts one check-in; `edit_time` may alter its `time` object (to
+        play a lying phone) before it is signed."""
         payload = {
             "version": 2,
             "checkin_id": new_uuid7(),
@@ -206,7 +208,7 @@ class HadirClient:
             "local_verdict": local_verdict,
             "selfie_sha256": hashlib.sha256(selfie_jpeg).hexdigest(),
             "selfie_phash": hadir_dhash.dhash_hex(hadir_dhash.dhash_of_jpeg(selfie_jpeg)),
-            "time": self.clock.evidence(),
+            "time": (edit_time or (lambda t: t))(self.clock.evidence()),
             "qr_token": None,
             "app_version": "0.1 (independent python client)",
         }

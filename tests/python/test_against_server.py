@@ -72,11 +72,13 @@ def run(server, workdir):
         expect(result["time_source"] == "anchored", "anchored time: %s" % result)
 
         # An anchor moved 8 hours back (a phone inventing its time) is refused.
-        genuine = client.clock.anchor
-        client.clock.anchor = dict(genuine, server_time_ms=genuine["server_time_ms"] - 8 * 3600_000)
+        def back_eight_hours(evidence):
+            anchor = evidence["anchor"]
+            moved = dict(anchor, server_time_ms=anchor["server_time_ms"] - 8 * 3600_000)
+            return dict(evidence, anchor=moved)
+
         _, forged = client.check_in(person, "check_in", OFFICE["lat"] + 0.0001, OFFICE["lon"],
-                                    10.0, selfie, verdict)
-        client.clock.anchor = genuine
+                                    10.0, selfie, verdict, edit_time=back_eight_hours)
         expect(forged["status"] == "rejected", "forged anchor rejected: %s" % forged)
         expect("TIME_ANCHOR_FORGED" in forged["codes"], forged)
 
