@@ -12,6 +12,9 @@
 //! access logs or proxies; the page's script reads it and sends it as the header. A
 //! credential is shown once, at enrollment; only its SHA-256 is stored, and every
 //! request reads the kiosk from the database, so a revocation holds from the next one.
+//! The page moves the credential out of the URL at once (into the browser's
+//! localStorage), and each kiosk's last fetch is recorded to the minute (`kiosk list`
+//! shows it), so a credential copied to another screen can be noticed.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -23,7 +26,7 @@ use ring::rand::SecureRandom as _;
 use serde::{Deserialize, Serialize};
 
 use crate::admin::AdminError;
-use crate::storage::{KioskRecord, Storage, StorageError};
+use crate::storage::{KIOSK_SEEN_RESOLUTION_MS, KioskRecord, Storage, StorageError};
 use crate::{AppError, AppState};
 
 /// The monitor page.
@@ -81,6 +84,7 @@ pub fn enroll_kiosk(
         credential_sha256: credential_sha256(&credential),
         created_ms: storage.clock().now_ms(),
         revoked_ms: None,
+        last_seen_ms: None,
     };
     storage.add_kiosk(kiosk.clone()).map_err(invalid)?;
     Ok((kiosk, credential))
@@ -191,6 +195,15 @@ fn current_qr(state: &AppState, credential: &str) -> Result<KioskQr, KioskError>
     if kiosk.revoked_ms.is_some() {
         return Err(KioskError::Revoked);
     }
+    let now = state.now_ms();
+    if kiosk
+        .last_seen_ms
+        .is_none_or(|seen| now - seen >= KIOSK_SEEN_RESOLUTION_MS)
+    {
+        storage
+            .touch_kiosk(&kiosk.kiosk_id, now)
+            .map_err(AppError::from)?;
+    }
     state.refresh_directory();
     let office = state
         .directory()
@@ -203,7 +216,6 @@ fn current_qr(state: &AppState, credential: &str) -> Result<KioskQr, KioskError>
         .qr_secret(&office.id)
         .map_err(AppError::from)?
         .ok_or_else(|| AppError::Internal(format!("office {} has no QR secret", office.id)))?;
-    let now = state.now_ms();
     let window = window_of(now);
     let token = token_for_window(&secret, &office.id, window);
     Ok(KioskQr {

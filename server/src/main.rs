@@ -14,7 +14,7 @@
 //! hadir-server enroll-code issue --person 198503122010011003 [--valid-hours 72]
 //! hadir-server device revoke --device dev-0123456789abcdef0123
 //! hadir-server kiosk enroll --office kominfo [--label "Lobi lantai 1"]   # prints the credential
-//! hadir-server kiosk list
+//! hadir-server kiosk list                                   # with each kiosk's last fetch
 //! hadir-server kiosk revoke --kiosk kiosk-0123456789
 //! hadir-server qr waive --office kominfo --date 2026-12-01 --reason "monitor rusak" [--by NAME]
 //! hadir-server qr waivers
@@ -509,7 +509,7 @@ fn run_kiosk(s: &dyn Storage, command: &KioskCommand) -> Result<(), String> {
         KioskCommand::List => {
             for k in s.kiosks().map_err(|e| e.to_string())? {
                 println!(
-                    "{}\t{}\t{}\tenrolled {}\t{}",
+                    "{}\t{}\t{}\tenrolled {}\t{}\t{}",
                     k.kiosk_id,
                     k.office_id,
                     k.label,
@@ -517,6 +517,10 @@ fn run_kiosk(s: &dyn Storage, command: &KioskCommand) -> Result<(), String> {
                     k.revoked_ms.map_or_else(
                         || "active".to_string(),
                         |r| format!("revoked {}", utc_text(r))
+                    ),
+                    k.last_seen_ms.map_or_else(
+                        || "never seen".to_string(),
+                        |t| format!("last seen {}", utc_text(t))
                     )
                 );
             }

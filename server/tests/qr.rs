@@ -321,6 +321,35 @@ async fn kiosk_credentials_missing_unknown_or_revoked_are_refused() {
 }
 
 #[tokio::test]
+async fn a_kiosk_is_seen_when_it_fetches_recorded_at_most_once_a_minute() {
+    let s = Scene::new().await;
+    let storage = s.env.state.storage().clone();
+    let kiosk = || storage.kiosks().unwrap().remove(0);
+    assert_eq!(
+        kiosk().last_seen_ms,
+        None,
+        "never seen before its first fetch"
+    );
+    let before = now_ms();
+    shown_token(&s.router, &s.credential).await;
+    let seen = kiosk().last_seen_ms.expect("seen at its fetch");
+    assert!(seen >= before && seen <= now_ms(), "{seen}");
+    // Polls within the minute do not move it (no write per poll).
+    for _ in 0..3 {
+        shown_token(&s.router, &s.credential).await;
+    }
+    assert_eq!(kiosk().last_seen_ms, Some(seen));
+    // The storage rule itself: a minute on it moves, never backwards.
+    let id = kiosk().kiosk_id;
+    storage.touch_kiosk(&id, seen + 59_999).unwrap();
+    assert_eq!(kiosk().last_seen_ms, Some(seen));
+    storage.touch_kiosk(&id, seen + 60_000).unwrap();
+    assert_eq!(kiosk().last_seen_ms, Some(seen + 60_000));
+    storage.touch_kiosk(&id, seen - 120_000).unwrap();
+    assert_eq!(kiosk().last_seen_ms, Some(seen + 60_000));
+}
+
+#[tokio::test]
 async fn phones_learn_from_their_config_that_the_office_requires_the_qr() {
     let s = Scene::new().await;
     let r = s
@@ -371,7 +400,10 @@ fn the_admin_cli_enrolls_lists_and_revokes_kiosks_and_records_waivers() {
     assert!(stderr.contains("/kiosk#"), "{stderr}");
     let (_, list, _) = cli(&db, &["kiosk", "list"]);
     assert!(
-        list.contains(kiosk_id) && list.contains("lobi") && list.contains("active"),
+        list.contains(kiosk_id)
+            && list.contains("lobi")
+            && list.contains("active")
+            && list.contains("never seen"),
         "{list}"
     );
     assert!(!list.contains(credential));

@@ -8,8 +8,10 @@
 // current token; a check-in with that token is accepted; when the server clock moves a
 // window on, the page shows a new token without waiting out real windows; a token two
 // windows old is refused (QR_EXPIRED); the page shows "offline" while the server is down
-// and resumes by itself; its DOM does not grow; no credential, a made-up one and a
-// revoked one are refused and show no QR.
+// and resumes by itself; its DOM does not grow; the credential leaves the URL at once
+// (no fragment after load) and a reload of plain /kiosk still shows the QR; no
+// credential, a made-up one, a malformed one and a revoked one are refused and show no
+// QR, and a refused credential is forgotten (a reload does not present it again).
 
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
@@ -83,6 +85,7 @@ try {
   await step("the page shows the office, the server clock and a readable QR", async () => {
     await page.goto(`${start.url}/kiosk#${start.credential}`);
     await state("ok");
+    assert.equal(page.url(), `${start.url}/kiosk`, "the credential left the URL");
     first = await shownToken();
     const m = first.match(TOKEN_RE);
     assert.ok(m, first);
@@ -139,19 +142,38 @@ try {
       "the DOM does not grow");
   });
 
+  await step("a reload without the fragment still shows the QR", async () => {
+    await page.goto(`${start.url}/kiosk`);
+    await state("ok");
+    assert.equal(page.url(), `${start.url}/kiosk`);
+    const token = await shownToken();
+    assert.equal(Number(token.match(TOKEN_RE)[1]), Math.floor(start.now_ms / WINDOW_MS) + 3);
+    assert.equal(await page.evaluate(() => location.hash), "", "no fragment in the URL");
+  });
+
   for (const [name, hash, code] of [
     ["no credential", "", ""],
     ["a made-up credential", "#kiosk-0000000000.bm90LWEtcmVhbC1jcmVkZW50aWFs", "KIOSK_UNAUTHORIZED"],
+    ["a malformed escape", "#kiosk-%E0%A4%A", "KIOSK_UNAUTHORIZED"],
     ["a revoked kiosk", `#${start.revoked_credential}`, "KIOSK_REVOKED"],
   ]) {
     await step(`${name} is refused and shows no QR`, async () => {
-      const other = await context.newPage();
+      // A fresh context: its own localStorage, as on another monitor.
+      const fresh = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+      const other = await fresh.newPage();
+      const denied = () => other.waitForFunction(
+        () => document.body.dataset.state === "denied", null, { timeout: WAIT_MS });
       await other.goto(`${start.url}/kiosk${hash}`);
-      await other.waitForFunction(() => document.body.dataset.state === "denied", null,
-        { timeout: WAIT_MS });
+      await denied();
       assert.equal(await other.evaluate(() => document.body.dataset.code || ""), code);
       assert.equal(decodeQr(await other.screenshot({ type: "png" })), null);
-      await other.close();
+      assert.equal(other.url(), `${start.url}/kiosk`);
+      // Forgotten: a reload has no credential to present.
+      await other.goto(`${start.url}/kiosk`);
+      await denied();
+      assert.equal(await other.evaluate(() => document.body.dataset.code || ""), "");
+      assert.match(await other.textContent("#status"), /tidak lengkap/);
+      await fresh.close();
     });
   }
   console.log(`kiosk: ${passed} passed, 0 failed`);

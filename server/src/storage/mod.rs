@@ -24,7 +24,7 @@ use hadir_core::schedule::OfficeSchedule;
 use crate::clock::Clock;
 use crate::ledger::PreparedCheckIn;
 
-pub use qr_tables::{KioskRecord, QrWaiver};
+pub use qr_tables::{KIOSK_SEEN_RESOLUTION_MS, KioskRecord, QrWaiver};
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -308,6 +308,10 @@ pub trait Storage: Send + Sync + 'static {
         &self,
         credential_sha256: &str,
     ) -> Result<Option<KioskRecord>, StorageError>;
+    /// Records that a kiosk fetched its QR now (at most once per
+    /// [`KIOSK_SEEN_RESOLUTION_MS`]; callers skip the call when the record they read is
+    /// fresher than that, so a poll is not a write).
+    fn touch_kiosk(&self, kiosk_id: &str, now_ms: i64) -> Result<(), StorageError>;
     /// Revokes a kiosk; false if there is no such kiosk.
     fn revoke_kiosk(&self, kiosk_id: &str, now_ms: i64) -> Result<bool, StorageError>;
     /// Records a QR waiver (its office must exist).

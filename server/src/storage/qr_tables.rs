@@ -27,7 +27,14 @@ pub struct KioskRecord {
     pub created_ms: i64,
     /// When it was revoked, Unix ms.
     pub revoked_ms: Option<i64>,
+    /// When it last fetched its QR, Unix ms (kept to the minute: see
+    /// [`KIOSK_SEEN_RESOLUTION_MS`]); `None` before its first fetch.
+    pub last_seen_ms: Option<i64>,
 }
+
+/// How stale a kiosk's `last_seen_ms` may grow before a fetch records it again: one
+/// write a minute per kiosk, not one per poll.
+pub const KIOSK_SEEN_RESOLUTION_MS: i64 = 60_000;
 
 /// A recorded waiver: on `local_date` at `office_id`, check-ins need no QR token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,10 +118,12 @@ fn kiosk_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KioskRecord> {
         credential_sha256: r.get(3)?,
         created_ms: r.get(4)?,
         revoked_ms: r.get(5)?,
+        last_seen_ms: r.get(6)?,
     })
 }
 
-const KIOSK_COLUMNS: &str = "kiosk_id, office_id, label, credential_sha256, created_ms, revoked_ms";
+const KIOSK_COLUMNS: &str =
+    "kiosk_id, office_id, label, credential_sha256, created_ms, revoked_ms, last_seen_ms";
 
 /// Every kiosk, revoked ones too, by office then id.
 pub fn kiosks(c: &Connection) -> Result<Vec<KioskRecord>, StorageError> {
@@ -149,6 +158,17 @@ pub fn revoke_kiosk(c: &Connection, kiosk_id: &str, now_ms: i64) -> Result<bool,
         [kiosk_id],
         |r| r.get(0),
     )?)
+}
+
+/// Records that a kiosk fetched its QR at `now_ms`, unless it was recorded less than
+/// [`KIOSK_SEEN_RESOLUTION_MS`] before (never moving it backwards).
+pub fn touch_kiosk(c: &Connection, kiosk_id: &str, now_ms: i64) -> Result<(), StorageError> {
+    c.execute(
+        "UPDATE kiosks SET last_seen_ms = ?2 WHERE kiosk_id = ?1 \
+         AND (last_seen_ms IS NULL OR last_seen_ms <= ?2 - ?3)",
+        params![kiosk_id, now_ms, KIOSK_SEEN_RESOLUTION_MS],
+    )?;
+    Ok(())
 }
 
 /// Records a waiver (its office must exist).

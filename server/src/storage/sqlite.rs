@@ -202,6 +202,11 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX qr_waivers_day ON qr_waivers (office_id, local_date);
     "#,
+    // 5: kiosk last-seen (issue #13 review): when each kiosk last fetched its QR, to the
+    // minute, shown in `kiosk list` so a copied credential in use elsewhere can be noticed.
+    r#"
+    ALTER TABLE kiosks ADD COLUMN last_seen_ms INTEGER;
+    "#,
 ];
 
 /// Runs the pending migrations in one transaction.
@@ -1516,6 +1521,11 @@ impl Storage for SqliteStorage {
         credential_sha256: &str,
     ) -> Result<Option<KioskRecord>, StorageError> {
         self.read(|c| qr_tables::kiosk_by_credential(c, credential_sha256))
+    }
+
+    fn touch_kiosk(&self, kiosk_id: &str, now_ms: i64) -> Result<(), StorageError> {
+        let kiosk_id = kiosk_id.to_string();
+        self.write(move |c, _| qr_tables::touch_kiosk(c, &kiosk_id, now_ms))
     }
 
     fn revoke_kiosk(&self, kiosk_id: &str, now_ms: i64) -> Result<bool, StorageError> {
