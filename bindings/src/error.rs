@@ -16,7 +16,8 @@ pub enum HadirError {
         code: String,
         /// Indonesian message for staff.
         staff_message: String,
-        /// The parameter at fault: `person`, `supervisor`, `device_label`, `fix`, `date`.
+        /// The parameter at fault: `person`, `supervisor`, `device_label`, `fix`, `date`,
+        /// `kind`, `qr_token` (`QR_RESCAN`: scan the office screen again).
         field: String,
     },
     /// The device or the person is not enrolled, or no configuration has been fetched.
@@ -179,7 +180,8 @@ impl From<DeviceError> for HadirError {
             DeviceError::InvalidFix(_)
             | DeviceError::InvalidId { .. }
             | DeviceError::InvalidDate { .. }
-            | DeviceError::UnknownAttendanceKind => HadirError::InvalidInput {
+            | DeviceError::UnknownAttendanceKind
+            | DeviceError::QrRescan => HadirError::InvalidInput {
                 code,
                 staff_message,
                 field: String::new(),
@@ -233,6 +235,12 @@ mod tests {
         assert!(
             matches!(&e, HadirError::InvalidInput { field, code, .. } if field == "supervisor" && code == "ID_BAD_BIRTH_DATE"),
             "{e:?}"
+        );
+        let rescan = HadirError::from(DeviceError::QrRescan);
+        assert!(
+            matches!(&rescan, HadirError::InvalidInput { field, code, staff_message }
+                if field == "qr_token" && code == "QR_RESCAN" && staff_message.contains("pindai ulang")),
+            "{rescan:?}"
         );
         let network = HadirError::from(DeviceError::Network("tcp connect 10.0.0.7:443".into()));
         assert!(!format!("{network}").contains("10.0.0.7"), "{network}");

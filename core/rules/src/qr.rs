@@ -150,7 +150,8 @@ fn unbase32(text: &str) -> Option<Vec<u8>> {
             out.push((acc >> bits) as u8);
         }
     }
-    // Leftover bits must be zero padding, so each token has one spelling.
+    // Leftover bits must be zero padding, so a MAC has one spelling up to letter case
+    // (lower case is accepted, for a token typed by hand).
     (acc & ((1 << bits) - 1) == 0).then_some(out)
 }
 
@@ -210,6 +211,15 @@ pub fn parse_token(token: &str) -> Result<ParsedToken, QrError> {
         window,
         mac,
     })
+}
+
+/// True when `token` parses and its window is already more than
+/// [`QR_TOLERANCE_WINDOWS`] behind the window of `now_ms`: a check-in made now would be
+/// refused [`QrError::Expired`] (the same rule as [`verify_token`]'s, from the past
+/// side). The phone asks this before signing so the person rescans instead of getting a
+/// final rejection; a token that does not parse is left for the server to judge (false).
+pub fn is_behind(token: &str, now_ms: i64) -> bool {
+    parse_token(token).is_ok_and(|t| window_of(now_ms) - t.window > QR_TOLERANCE_WINDOWS)
 }
 
 /// Equality of two MACs in time independent of where they differ.
@@ -330,6 +340,30 @@ mod tests {
         for token in cases {
             let err = verify_token(SECRET, "kominfo", &token, T).unwrap_err();
             assert_eq!(err, QrError::Invalid, "{token:?}");
+        }
+    }
+
+    #[test]
+    fn a_token_is_behind_only_beyond_the_tolerance_and_only_when_it_parses() {
+        let token = token_at(SECRET, "kominfo", T);
+        assert!(!is_behind(&token, T));
+        assert!(!is_behind(&token, T + QR_WINDOW_MS));
+        assert!(
+            !is_behind(&token, T - 5 * QR_WINDOW_MS),
+            "ahead is the server's call"
+        );
+        assert!(is_behind(&token, T + 2 * QR_WINDOW_MS));
+        // Its window began 20 s before T: 40 s later is still the next window.
+        assert!(!is_behind(
+            &token,
+            window_end_ms(window_of(T)) + QR_WINDOW_MS - 1
+        ));
+        assert!(is_behind(
+            &token,
+            window_end_ms(window_of(T)) + QR_WINDOW_MS
+        ));
+        for junk in ["", "not a token", "v1.kominfo.12.SHORT"] {
+            assert!(!is_behind(junk, T + 100 * QR_WINDOW_MS), "{junk:?}");
         }
     }
 

@@ -180,6 +180,14 @@ impl Device {
         if !request.kind.is_known() {
             return Err(DeviceError::UnknownAttendanceKind);
         }
+        // A token scanned near the end of its window, then a slow selfie: the check-in's
+        // time is read at signing, and the server would refuse it QR_EXPIRED for good.
+        // Refuse it here instead, recording nothing, so the person rescans.
+        if let Some(token) = &request.qr_token
+            && hadir_core::qr::is_behind(token, self.anchored_now_ms()?)
+        {
+            return Err(DeviceError::QrRescan);
+        }
         let enrollment = self.enrollment()?.ok_or(DeviceError::NotEnrolled)?;
         let local = self.check_location(&request.person, &request.fix)?;
         let signing = CheckInSigning {

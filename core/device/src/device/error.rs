@@ -60,6 +60,11 @@ pub enum DeviceError {
     /// (a kind it only read from a newer server); nothing is recorded.
     #[error("kind: cannot check in with an unknown attendance kind")]
     UnknownAttendanceKind,
+    /// The scanned office QR token is already more than one window old by the phone's
+    /// anchored clock: the server would refuse the check-in `QR_EXPIRED` for good, so it
+    /// is not recorded and the person rescans the screen.
+    #[error("office QR token already expired; rescan")]
+    QrRescan,
     /// The server could not be reached (retry later).
     #[error("server unreachable: {0}")]
     Network(String),
@@ -130,6 +135,7 @@ impl DeviceError {
             DeviceError::InvalidId { source, .. } => source.code().into(),
             DeviceError::InvalidDate { .. } => "DATE_INVALID".into(),
             DeviceError::UnknownAttendanceKind => "ATTENDANCE_KIND_UNKNOWN".into(),
+            DeviceError::QrRescan => "QR_RESCAN".into(),
             DeviceError::Unavailable { status: 429, .. } => "RATE_LIMITED".into(),
             DeviceError::Unavailable { .. } => "SERVER_UNAVAILABLE".into(),
             DeviceError::Refused { code, .. } => code.clone(),
@@ -173,6 +179,9 @@ impl DeviceError {
             DeviceError::UnknownAttendanceKind => {
                 "Jenis absen ini tidak dikenal aplikasi. Perbarui aplikasi.".into()
             }
+            DeviceError::QrRescan => {
+                "Kode QR sudah kedaluwarsa; pindai ulang kode QR di layar kantor.".into()
+            }
             DeviceError::Unavailable {
                 retry_after_s: Some(s),
                 ..
@@ -199,6 +208,7 @@ impl DeviceError {
             }
             DeviceError::InvalidFix(_) => Some("fix"),
             DeviceError::UnknownAttendanceKind => Some("kind"),
+            DeviceError::QrRescan => Some("qr_token"),
             _ => None,
         }
     }

@@ -405,6 +405,76 @@ mod tests {
         }
     }
 
+    /// A phone clock the test sets (wall and monotonic move together; one boot).
+    struct SetClock(std::sync::atomic::AtomicI64);
+
+    impl PlatformClock for SetClock {
+        fn read(&self) -> ClockReading {
+            let wall_ms = self.0.load(std::sync::atomic::Ordering::SeqCst);
+            ClockReading {
+                wall_ms,
+                boot_elapsed_ms: wall_ms - 1_795_000_000_000 + 5_000,
+                boot_id: "boot-1".into(),
+            }
+        }
+    }
+
+    #[test]
+    fn a_qr_token_already_expired_by_the_phones_clock_is_refused_before_anything_is_recorded() {
+        use crate::device::CheckInRequest;
+        use hadir_core::qr::{QR_WINDOW_MS, token_at, window_end_ms, window_of};
+        let dir = tempfile::tempdir().unwrap();
+        let settings = DeviceSettings::new(dir.path().join("d.db"), "http://127.0.0.1:9");
+        let scanned_at = 1_795_000_000_000 + 25_000; // 25 s into its window
+        let clock = Arc::new(SetClock(scanned_at.into()));
+        let device = Device::open(settings, None, clock.clone()).unwrap();
+        let token = token_at(
+            b"any office secret, the phone never checks it",
+            "kominfo",
+            scanned_at,
+        );
+        let request = |qr_token: Option<&str>| CheckInRequest {
+            person: "nip:198503302010011003".parse().unwrap(),
+            kind: hadir_core::wire::AttendanceKind::CheckIn,
+            fix: hadir_core::fix::GpsFix {
+                latitude: -3.79,
+                longitude: 102.26,
+                accuracy_m: 10.0,
+                fix_time_ms: scanned_at,
+                provider: hadir_core::fix::FixProvider::Gps,
+                is_mock: false,
+            },
+            selfie_jpeg: Vec::new(),
+            qr_token: qr_token.map(str::to_string),
+        };
+        let set = |ms: i64| clock.0.store(ms, std::sync::atomic::Ordering::SeqCst);
+        // Still the next window (the server's tolerance): not refused here; this device
+        // is not enrolled, so the next check is what stops it.
+        set(window_end_ms(window_of(scanned_at)) + QR_WINDOW_MS - 1);
+        let e = device.check_in_blocking(request(Some(&token))).unwrap_err();
+        assert_eq!(e.code(), "DEVICE_NOT_ENROLLED", "{e}");
+        // The selfie took a while: two windows on, the server would refuse QR_EXPIRED.
+        set(window_end_ms(window_of(scanned_at)) + QR_WINDOW_MS);
+        let e = device.check_in_blocking(request(Some(&token))).unwrap_err();
+        assert_eq!(e.code(), "QR_RESCAN", "{e}");
+        assert_eq!(e.field(), Some("qr_token"));
+        assert!(
+            e.staff_message().contains("pindai ulang"),
+            "{}",
+            e.staff_message()
+        );
+        assert_eq!(
+            device.store().pending_count().unwrap(),
+            0,
+            "nothing recorded"
+        );
+        // A token that does not parse, or none: the server judges it.
+        for other in [Some("not a token"), None] {
+            let e = device.check_in_blocking(request(other)).unwrap_err();
+            assert_eq!(e.code(), "DEVICE_NOT_ENROLLED", "{other:?}: {e}");
+        }
+    }
+
     #[test]
     fn a_boot_id_the_protocol_refuses_is_replaced_by_its_hash() {
         let dir = tempfile::tempdir().unwrap();
