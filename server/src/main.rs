@@ -174,9 +174,26 @@ struct OfficeAdd {
     #[arg(long, default_value_t = DEFAULT_MAX_ACCURACY_M)]
     max_accuracy_m: f64,
     /// Check-ins here must carry the token of the office's QR screen (`kiosk enroll`).
-    /// Adding the office again without this flag turns the requirement off.
-    #[arg(long)]
+    /// Without it (or --no-qr-required) an office added again keeps its current setting,
+    /// so a coordinate edit never turns the QR off; a new office starts without.
+    #[arg(long, conflicts_with = "no_qr_required")]
     qr_required: bool,
+    /// Turn the office's QR requirement off.
+    #[arg(long)]
+    no_qr_required: bool,
+}
+
+impl OfficeAdd {
+    /// The office's QR requirement: as the flags say, else what `current` (the office as
+    /// stored, if it exists) has, else off.
+    fn qr_required(&self, current: Option<&Office>) -> bool {
+        match (self.qr_required, self.no_qr_required) {
+            (true, _) => true,
+            (_, true) => false,
+            // Re-adding an office to fix its area or name keeps its QR requirement.
+            (false, false) => current.is_some_and(|o| o.qr_required),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -303,7 +320,7 @@ fn open_storage(config: &ServerConfig) -> Result<Arc<dyn Storage>, String> {
         .map_err(|e| format!("cannot open {}: {e}", config.db.display()))
 }
 
-fn office_from(args: &OfficeAdd) -> Result<Office, String> {
+fn office_from(args: &OfficeAdd, qr_required: bool) -> Result<Office, String> {
     if let Some(path) = &args.polygon_file {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -314,12 +331,12 @@ fn office_from(args: &OfficeAdd) -> Result<Office, String> {
             utc_offset_minutes: args.utc_offset_minutes,
             zones,
             max_accuracy_m: args.max_accuracy_m,
-            qr_required: args.qr_required,
+            qr_required,
         });
     }
     match (args.lat, args.lon, args.radius_m) {
         (Some(lat), Some(lon), Some(r)) => Ok(Office {
-            qr_required: args.qr_required,
+            qr_required,
             ..admin::circle_office(
                 &args.id,
                 &args.name,
@@ -359,7 +376,13 @@ fn admin_err(e: AdminError) -> String {
 fn run_office(s: &dyn Storage, command: &OfficeCommand) -> Result<(), String> {
     match command {
         OfficeCommand::Add(args) => {
-            let office = office_from(args)?;
+            let current = s
+                .load_directory()
+                .map_err(|e| e.to_string())?
+                .offices
+                .into_iter()
+                .find(|o| o.id == args.id);
+            let office = office_from(args, args.qr_required(current.as_ref()))?;
             let id = office.id.clone();
             admin::add_office(s, office).map_err(admin_err)?;
             eprintln!("office {id} saved");

@@ -378,6 +378,41 @@ fn cli(db: &std::path::Path, args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// The office's `qr_required` as stored in `db`.
+fn stored_qr_required(db: &std::path::Path) -> bool {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row(
+            "SELECT office_json FROM offices WHERE id = ?1",
+            [OFFICE],
+            |r| r.get::<_, String>(0),
+        )
+        .map(|json| serde_json::from_str::<Office>(&json).unwrap().qr_required)
+        .unwrap()
+}
+
+#[test]
+fn office_add_keeps_the_qr_requirement_unless_told_and_turns_it_off_only_explicitly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hadir.db");
+    let base = hadir_test_support::TestOffice::kominfo().cli_args();
+    let add = |extra: &[&str]| {
+        let mut args: Vec<&str> = base.iter().map(String::as_str).collect();
+        args.extend_from_slice(extra);
+        let (ok, _, stderr) = cli(&db, &args);
+        assert!(ok, "{args:?}: {stderr}");
+        stored_qr_required(&db)
+    };
+    assert!(!add(&[]), "a new office starts without the QR");
+    assert!(add(&["--qr-required"]));
+    assert!(add(&[]), "a coordinate edit keeps the QR on");
+    assert!(!add(&["--no-qr-required"]), "turned off explicitly");
+    assert!(!add(&[]), "and stays off");
+    let mut both: Vec<&str> = base.iter().map(String::as_str).collect();
+    both.extend_from_slice(&["--qr-required", "--no-qr-required"]);
+    assert!(!cli(&db, &both).0, "contradictory flags are refused");
+}
+
 #[test]
 fn the_admin_cli_enrolls_lists_and_revokes_kiosks_and_records_waivers() {
     let dir = tempfile::tempdir().unwrap();
