@@ -11,7 +11,10 @@
 //!   checked, not flagged): the phone may scan a screen it passes, and nothing rests on
 //!   it;
 //! * the window is judged at the check-in's trusted instant, so an offline check-in made
-//!   in a QR office is judged when it was made, not when it arrived;
+//!   in a QR office is judged when it was made, not when it arrived; except a version-1
+//!   check-in, whose time is the phone's unsigned word: it would let the phone choose
+//!   the instant its token is judged at (and replay an old token by claiming its time),
+//!   so it is judged at its receipt ([`judged_at_ms`]);
 //! * on a day an admin waived (office-local date of the trusted instant), a check-in
 //!   without a good token is accepted with the flag `QR_WAIVED`; one with a good token
 //!   needs no waiver and carries no flag.
@@ -53,8 +56,18 @@ pub enum QrJudgement {
     Refused(QrError),
 }
 
-/// Judges the check-in's token against the office [`requirement`] named, at its
-/// trusted instant.
+/// The instant a check-in's token (and waiver day) is judged at: its trusted instant,
+/// or, for a version-1 check-in whose time nothing proves, its receipt by the server.
+pub fn judged_at_ms(item: &PreparedCheckIn) -> i64 {
+    if item.time_unproven {
+        item.received_ms
+    } else {
+        item.trusted.instant_ms
+    }
+}
+
+/// Judges the check-in's token against the office [`requirement`] named, at
+/// [`judged_at_ms`].
 pub fn judge<L: Ledger + ?Sized>(
     item: &PreparedCheckIn,
     ledger: &mut L,
@@ -68,12 +81,11 @@ pub fn judge<L: Ledger + ?Sized>(
         .as_deref()
         .map(str::trim)
         .filter(|t| !t.is_empty());
+    let at_ms = judged_at_ms(item);
     let checked = match token {
         None => Err(QrError::Missing),
         Some(token) => match ledger.qr_secret(&required.office_id)? {
-            Some(secret) => {
-                verify_token(&secret, &required.office_id, token, item.trusted.instant_ms)
-            }
+            Some(secret) => verify_token(&secret, &required.office_id, token, at_ms),
             // No secret yet: no kiosk ever showed a token of this office, so none is
             // genuine (and an empty key must never verify one).
             None => Err(without_secret(token, &required.office_id)),
@@ -82,7 +94,7 @@ pub fn judge<L: Ledger + ?Sized>(
     let Err(refusal) = checked else {
         return Ok(QrJudgement::Valid);
     };
-    let day = local_date(item.trusted.instant_ms, required.utc_offset_minutes);
+    let day = local_date(at_ms, required.utc_offset_minutes);
     Ok(if ledger.qr_waived(&required.office_id, day)? {
         QrJudgement::Waived
     } else {

@@ -15,6 +15,7 @@ use hadir_core::geofence::{LatLon, Office};
 use hadir_core::photo::SelfieEvidence;
 use hadir_core::qr::{QR_WINDOW_MS, token_at};
 use hadir_core::schedule::local_date;
+use hadir_core::wire::{CHECKIN_PAYLOAD_VERSION, LEGACY_CHECKIN_PAYLOAD_VERSION};
 use hadir_server::kiosk::{KioskQr, enroll_kiosk};
 use hadir_server::{admin, now_ms, qr};
 
@@ -62,7 +63,10 @@ struct Scene {
 
 impl Scene {
     async fn new() -> Scene {
-        let env = Env::new();
+        Scene::in_env(Env::new()).await
+    }
+
+    async fn in_env(env: Env) -> Scene {
         require_qr(&env, OFFICE, CENTER);
         let storage = env.state.storage().as_ref();
         admin::add_office(
@@ -107,6 +111,17 @@ impl Scene {
 
     /// A check-in at the office centre made at true instant `at_ms`, carrying `token`.
     async fn check_in_at(&mut self, at_ms: i64, token: Option<&str>) -> CheckInResult {
+        self.check_in_version(CHECKIN_PAYLOAD_VERSION, at_ms, token)
+            .await
+    }
+
+    /// As [`Scene::check_in_at`], with payload `version`.
+    async fn check_in_version(
+        &mut self,
+        version: u32,
+        at_ms: i64,
+        token: Option<&str>,
+    ) -> CheckInResult {
         let selfie = self.fresh_selfie().await;
         let mut p = hadir_test_support::checkin_payload(
             &self.phone.device_id,
@@ -116,6 +131,7 @@ impl Scene {
             anchored_time(at_ms, 0),
         );
         p.qr_token = token.map(str::to_string);
+        p.version = version;
         let env = self.phone.envelope(&p);
         self.phone.submit(&self.router, vec![env]).await.remove(0)
     }
@@ -218,6 +234,39 @@ async fn an_offline_check_in_is_judged_at_its_own_time() {
         .check_in_at(then, Some(&token_at(&secret, OFFICE, now_ms())))
         .await;
     refused_with(&r, "QR_EXPIRED");
+}
+
+#[tokio::test]
+async fn a_version_1_check_in_is_judged_at_its_receipt_not_at_the_time_it_claims() {
+    // Version 1 stays accepted (marked) far beyond this test's real clock.
+    let env = Env::with(|c| {
+        c.payload_v1_accepted_until = chrono::NaiveDate::from_ymd_opt(2999, 1, 1).unwrap();
+    });
+    let mut s = Scene::in_env(env).await;
+    let secret = s.secret(OFFICE);
+    // An old token replayed with a matching (unsigned) claimed time: refused, since the
+    // phone does not get to choose the instant its token is judged at.
+    let then = now_ms() - 20 * 60_000;
+    let r = s
+        .check_in_version(
+            LEGACY_CHECKIN_PAYLOAD_VERSION,
+            then,
+            Some(&token_at(&secret, OFFICE, then)),
+        )
+        .await;
+    assert_eq!(r.status, CheckInStatus::Rejected, "{r:?}");
+    assert_eq!(r.codes, ["QR_EXPIRED", "TIME_UNPROVEN"], "{r:?}");
+    // The token on screen now, whatever time it claims: judged now, it is good.
+    let r = s
+        .check_in_version(
+            LEGACY_CHECKIN_PAYLOAD_VERSION,
+            then,
+            Some(&token_at(&secret, OFFICE, now_ms())),
+        )
+        .await;
+    assert!(r.status.counts_as_attendance(), "{r:?}");
+    assert!(r.codes.contains(&"TIME_UNPROVEN".to_string()), "{r:?}");
+    assert!(!r.codes.iter().any(|c| c.starts_with("QR_")), "{r:?}");
 }
 
 #[tokio::test]
