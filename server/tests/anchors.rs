@@ -327,6 +327,39 @@ async fn version_1_is_counted_but_marked_until_the_configured_date_then_refused(
 }
 
 #[tokio::test]
+async fn a_device_that_took_an_anchor_cannot_fall_back_to_version_1() {
+    let w = World::with(|c| {
+        c.payload_v1_accepted_until = chrono::NaiveDate::from_ymd_opt(2099, 1, 1).unwrap();
+    })
+    .await;
+    let legacy = |seed: u64| {
+        let s = selfie(seed, 1);
+        let mut p = payload(&w.phone.device_id, &nip(NIP_A), north_of_center(0.0), &s);
+        p.version = LEGACY_CHECKIN_PAYLOAD_VERSION;
+        p.time = hadir_test_support::anchored_time(w.now(), 0);
+        p.fix.fix_time_ms = w.now() - 2_000;
+        (p, s)
+    };
+    // Before any anchor, version 1 is still the old phone it claims to be.
+    let (p, s) = legacy(21);
+    let r = w.submit(&w.phone, &p, &s).await;
+    assert_eq!(r.codes, ["TIME_UNPROVEN"], "{r:?}");
+    // Once the device took a signed anchor, a made-up unsigned one is refused.
+    w.anchor(&w.phone, 5_000_000).await;
+    let (p, s) = legacy(22);
+    let r = w.submit(&w.phone, &p, &s).await;
+    assert_eq!(r.status, CheckInStatus::Rejected, "{r:?}");
+    assert_eq!(r.codes, ["PAYLOAD_DOWNGRADE"]);
+    assert!(r.message.contains("format lama"), "{}", r.message);
+    // Only that device: another phone that never took an anchor still may.
+    let other = Phone::enrolled(&w.env, &w.router, &nip(NIP_A)).await;
+    let (mut p, s) = legacy(23);
+    p.device_id = other.device_id.clone();
+    let r = w.submit(&other, &p, &s).await;
+    assert_eq!(r.codes, ["TIME_UNPROVEN"], "{r:?}");
+}
+
+#[tokio::test]
 async fn anchors_need_an_enrolled_device_and_a_well_formed_body() {
     let w = World::new().await;
     let stranger = Phone::new();

@@ -263,6 +263,14 @@ pub struct BootObservation {
     pub boot_elapsed_ms: i64,
 }
 
+impl BootObservation {
+    /// `server_time − boot_elapsed`: the server instant at which this boot's elapsed
+    /// clock read zero, as this observation places it (saturating).
+    pub fn offset_ms(&self) -> i64 {
+        self.server_time_ms.saturating_sub(self.boot_elapsed_ms)
+    }
+}
+
 /// Fixed part of the contradiction tolerance, ms: an anchor's pair places the server's
 /// instant one request latency after the elapsed reading sent, so honest observations of
 /// one boot differ by their latencies (connection setup included, on a slow mobile

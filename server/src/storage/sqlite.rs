@@ -714,6 +714,10 @@ impl Ledger for SqliteLedger<'_> {
         self.cache.boot_record(self.conn, device_id, boot_id)
     }
 
+    fn device_has_anchors(&mut self, device_id: &str) -> Result<bool, StorageError> {
+        device_has_anchors(self.conn, device_id)
+    }
+
     fn observe_boot(
         &mut self,
         device_id: &str,
@@ -779,6 +783,16 @@ impl Ledger for SqliteLedger<'_> {
         }
         Ok(())
     }
+}
+
+/// Whether `device_boots` holds any row of the device: a prefix lookup on its primary
+/// key `(device_id, boot_id)`, so one index seek.
+fn device_has_anchors(conn: &Connection, device_id: &str) -> Result<bool, StorageError> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM device_boots WHERE device_id = ?1 LIMIT 1")?
+        .query_row([device_id], |_| Ok(()))
+        .optional()?
+        .is_some())
 }
 
 /// The server's latest observation of a device's boot (`device_boots`).
