@@ -271,32 +271,43 @@ impl BootObservation {
     }
 }
 
-/// Fixed part of the contradiction tolerance, ms: an anchor's pair places the server's
-/// instant one request latency after the elapsed reading sent, so honest observations of
-/// one boot differ by their latencies (connection setup included, on a slow mobile
-/// network). A minute covers that; a shift of a minute decides no attendance band.
+/// Fixed part of the contradiction tolerance, ms. Request latency only ever adds to an
+/// anchor's offset (the server reads its clock after the phone read its elapsed clock),
+/// so the smallest offset seen is the best bound on the boot's true one; but an honest
+/// fast request after a slow first one lands below that record by the slow one's extra
+/// latency (connection setup included, on a slow mobile network). A minute covers that;
+/// a shift of a minute decides no attendance band.
 pub const CONTRADICTION_BASE_MS: i64 = 60_000;
 
 /// Drift part of the contradiction tolerance, parts per million of the elapsed time
 /// between the two observations (500 ppm: 43 s a day, ten times a poor crystal's drift).
 pub const CONTRADICTION_DRIFT_PPM: i64 = 500;
 
-/// Within one boot the server time and the elapsed clock advance together, so
-/// `server_time − boot_elapsed` is the same for every honest observation of that boot.
-/// True when `claim`'s offset differs from `record`'s by more than
-/// [`CONTRADICTION_BASE_MS`] plus [`CONTRADICTION_DRIFT_PPM`] of the elapsed time
-/// between them: e.g. the elapsed clock ran backwards while the server's went forward.
+/// Within one boot the server time and the elapsed clock advance together, so every
+/// honest observation of that boot has the offset ([`BootObservation::offset_ms`]) of
+/// the boot plus the latency of its request: never less. The server keeps the
+/// observation with the smallest offset as the boot's `record`. True when `claim`'s
+/// offset is *below* the record's by more than [`CONTRADICTION_BASE_MS`] plus
+/// [`CONTRADICTION_DRIFT_PPM`] of the elapsed time between them, i.e. the phone
+/// reported an elapsed reading ahead of its clock (which would date its check-ins
+/// earlier). A claim above the record is a slower request, never a contradiction.
 pub fn contradicts(record: &BootObservation, claim: &BootObservation) -> bool {
-    let offset = |o: &BootObservation| o.server_time_ms.saturating_sub(o.boot_elapsed_ms);
-    let difference = offset(claim)
-        .saturating_sub(offset(record))
-        .saturating_abs();
-    let span = claim
-        .boot_elapsed_ms
-        .saturating_sub(record.boot_elapsed_ms)
-        .saturating_abs();
-    let drift = i128::from(span) * i128::from(CONTRADICTION_DRIFT_PPM) / 1_000_000;
-    i128::from(difference) > i128::from(CONTRADICTION_BASE_MS) + drift
+    let below = i128::from(record.offset_ms()) - i128::from(claim.offset_ms());
+    let span = (i128::from(claim.boot_elapsed_ms) - i128::from(record.boot_elapsed_ms)).abs();
+    let drift = span * i128::from(CONTRADICTION_DRIFT_PPM) / 1_000_000;
+    below > i128::from(CONTRADICTION_BASE_MS) + drift
+}
+
+/// The record a boot keeps after `observation` (which the caller has checked does not
+/// [`contradicts`] it): the one with the smaller offset.
+pub fn keep_smallest_offset(
+    record: Option<BootObservation>,
+    observation: BootObservation,
+) -> BootObservation {
+    match record {
+        Some(r) if r.offset_ms() <= observation.offset_ms() => r,
+        _ => observation,
+    }
 }
 
 /// How long after its trusted instant a check-in reached the server, ms (never
@@ -541,7 +552,7 @@ mod tests {
     }
 
     #[test]
-    fn one_boot_has_one_offset() {
+    fn only_a_claim_below_the_smallest_offset_contradicts() {
         let record = BootObservation {
             server_time_ms: T0,
             boot_elapsed_ms: 5_000_000,
@@ -550,28 +561,46 @@ mod tests {
             server_time_ms: T0 + server_after,
             boot_elapsed_ms: 5_000_000 + elapsed_after,
         };
-        // In step, with a little latency either way, hours apart: consistent.
+        // In step, with a little latency, hours apart either way: consistent.
         assert!(!contradicts(&record, &later(3 * HOUR, 3 * HOUR + 900)));
-        assert!(!contradicts(&record, &later(-2 * HOUR, -2 * HOUR - 900)));
-        // Forty seconds of latency in one observation and none in the other.
+        assert!(!contradicts(&record, &later(-2 * HOUR, -2 * HOUR + 900)));
+        // A slower request than the record's, however slow: latency only adds.
         assert!(!contradicts(&record, &later(HOUR, HOUR + 40_000)));
-        assert!(!contradicts(&record, &later(HOUR, HOUR - 40_000)));
-        // A day of drift at 400 ppm plus latency is within tolerance; at 1500 ppm not.
-        assert!(!contradicts(
-            &record,
-            &later(24 * HOUR, 24 * HOUR + 34_560 + 5_000)
-        ));
-        assert!(contradicts(
-            &record,
-            &later(24 * HOUR, 24 * HOUR + 129_600 + 5_000)
-        ));
-        // The elapsed clock ran backwards while the server's ran forward.
-        assert!(contradicts(&record, &later(-60_000, 10 * 60_000)));
+        assert!(!contradicts(&record, &later(HOUR, HOUR + 8 * HOUR)));
+        // A faster request than a slow recorded one (45 s): within the allowance.
+        assert!(!contradicts(&record, &later(HOUR, HOUR - 45_000)));
+        // A day of drift at 400 ppm (fast elapsed clock) is within tolerance; 1500 not.
+        assert!(!contradicts(&record, &later(24 * HOUR, 24 * HOUR - 34_560)));
+        assert!(contradicts(&record, &later(24 * HOUR, 24 * HOUR - 129_600)));
+        // The elapsed clock ran ahead ten minutes while the server's ran one.
+        assert!(contradicts(&record, &later(10 * 60_000, 60_000)));
         // A claim eight hours earlier on the same elapsed reading.
         assert!(contradicts(
             &record,
             &later(30 * 60_000, 30 * 60_000 - 8 * HOUR)
         ));
+        // Extreme values never overflow.
+        let extreme = BootObservation {
+            server_time_ms: i64::MIN,
+            boot_elapsed_ms: i64::MAX,
+        };
+        assert!(contradicts(&record, &extreme));
+        assert!(!contradicts(&extreme, &record));
+    }
+
+    #[test]
+    fn the_record_keeps_the_smallest_offset() {
+        let slow = BootObservation {
+            server_time_ms: T0 + 45_000,
+            boot_elapsed_ms: 5_000_000,
+        };
+        let fast = BootObservation {
+            server_time_ms: T0 + HOUR + 200,
+            boot_elapsed_ms: 5_000_000 + HOUR,
+        };
+        assert_eq!(keep_smallest_offset(None, slow), slow);
+        assert_eq!(keep_smallest_offset(Some(slow), fast), fast);
+        assert_eq!(keep_smallest_offset(Some(fast), slow), fast);
     }
 
     #[test]
