@@ -31,6 +31,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::anchor::SignedAnchor;
 
+/// Largest millisecond value a time field may carry (2^53, the largest integer every
+/// JSON implementation reads exactly; about 285 000 years after 1970). Time fields are
+/// `0..=MAX_TIME_MS` (`crate::wire` refuses others), and [`trusted_time`] saturates
+/// rather than wraps whatever it is given.
+pub const MAX_TIME_MS: i64 = 1 << 53;
+
 /// Default skew tolerance: two minutes.
 pub const DEFAULT_SKEW_TOLERANCE_MS: i64 = 2 * 60 * 1000;
 
@@ -63,12 +69,15 @@ impl ServerTimeAnchor {
         before: &ClockReading,
         after: &ClockReading,
     ) -> ServerTimeAnchor {
-        let round_trip = (after.boot_elapsed_ms - before.boot_elapsed_ms).max(0);
+        let round_trip = after
+            .boot_elapsed_ms
+            .saturating_sub(before.boot_elapsed_ms)
+            .max(0);
         ServerTimeAnchor {
             server_time_ms,
-            boot_elapsed_ms: before.boot_elapsed_ms + round_trip / 2,
+            boot_elapsed_ms: before.boot_elapsed_ms.saturating_add(round_trip / 2),
             boot_id: after.boot_id.clone(),
-            device_wall_ms: before.wall_ms + round_trip / 2,
+            device_wall_ms: before.wall_ms.saturating_add(round_trip / 2),
             round_trip_ms: round_trip,
             device_id: None,
             mac: None,
@@ -90,7 +99,10 @@ impl ServerTimeAnchor {
             boot_elapsed_ms: signed.boot_elapsed_ms,
             boot_id: signed.boot_id.clone(),
             device_wall_ms: before.wall_ms,
-            round_trip_ms: (after.boot_elapsed_ms - before.boot_elapsed_ms).max(0),
+            round_trip_ms: after
+                .boot_elapsed_ms
+                .saturating_sub(before.boot_elapsed_ms)
+                .max(0),
             device_id: Some(signed.device_id.clone()),
             mac: Some(signed.mac.clone()),
         }
@@ -187,18 +199,20 @@ pub struct TrustedTime {
 }
 
 /// Computes the trusted instant of a check-in from its evidence (see the module doc).
+/// Every value is the phone's, so the arithmetic saturates: never a panic, never a
+/// wrap.
 pub fn trusted_time(evidence: &TimeEvidence, skew_tolerance_ms: i64) -> TrustedTime {
     let unanchored = |reason: UnanchoredReason| {
         let skew = evidence
             .anchor
             .as_ref()
-            .map(|a| a.device_wall_ms - a.server_time_ms);
+            .map(|a| a.device_wall_ms.saturating_sub(a.server_time_ms));
         TrustedTime {
             instant_ms: evidence.device_wall_ms,
             source: TimeSource::DeviceClock,
             unanchored_reason: Some(reason),
             device_skew_ms: skew,
-            skew_flagged: skew.is_some_and(|s| s.abs() > skew_tolerance_ms),
+            skew_flagged: skew.is_some_and(|s| s.saturating_abs() > skew_tolerance_ms),
         }
     };
     let Some(anchor) = &evidence.anchor else {
@@ -207,18 +221,20 @@ pub fn trusted_time(evidence: &TimeEvidence, skew_tolerance_ms: i64) -> TrustedT
     if anchor.boot_id != evidence.boot_id {
         return unanchored(UnanchoredReason::Rebooted);
     }
-    let since_anchor = evidence.boot_elapsed_ms - anchor.boot_elapsed_ms;
+    let since_anchor = evidence
+        .boot_elapsed_ms
+        .saturating_sub(anchor.boot_elapsed_ms);
     if since_anchor < 0 {
         return unanchored(UnanchoredReason::ElapsedWentBackwards);
     }
     let instant = anchor.server_time_ms.saturating_add(since_anchor);
-    let skew = evidence.device_wall_ms - instant;
+    let skew = evidence.device_wall_ms.saturating_sub(instant);
     TrustedTime {
         instant_ms: instant,
         source: TimeSource::Anchored,
         unanchored_reason: None,
         device_skew_ms: Some(skew),
-        skew_flagged: skew.abs() > skew_tolerance_ms,
+        skew_flagged: skew.saturating_abs() > skew_tolerance_ms,
     }
 }
 
@@ -230,8 +246,8 @@ pub fn bound_by_receipt(
     received_at_ms: i64,
     skew_tolerance_ms: i64,
 ) -> TrustedTime {
-    if trusted.instant_ms > received_at_ms + skew_tolerance_ms {
-        let skew = trusted.instant_ms - received_at_ms;
+    if trusted.instant_ms > received_at_ms.saturating_add(skew_tolerance_ms) {
+        let skew = trusted.instant_ms.saturating_sub(received_at_ms);
         trusted.instant_ms = received_at_ms;
         trusted.source = TimeSource::ServerReceipt;
         trusted.device_skew_ms = Some(trusted.device_skew_ms.unwrap_or(0).max(skew));
@@ -586,6 +602,51 @@ mod tests {
         };
         assert!(contradicts(&record, &extreme));
         assert!(!contradicts(&extreme, &record));
+    }
+
+    #[test]
+    fn extreme_values_saturate_instead_of_panicking() {
+        let extremes = [i64::MIN, -1, 0, MAX_TIME_MS, i64::MAX];
+        for &a in &extremes {
+            for &b in &extremes {
+                let mut anchor = anchor("boot-a", 0);
+                anchor.server_time_ms = a;
+                anchor.boot_elapsed_ms = b;
+                anchor.device_wall_ms = b;
+                let e = TimeEvidence {
+                    device_wall_ms: a,
+                    boot_elapsed_ms: a,
+                    boot_id: "boot-a".into(),
+                    anchor: Some(anchor),
+                };
+                let t = bound_by_receipt(trusted_time(&e, i64::MAX), b, i64::MAX);
+                let t = bound_by_anchor(t, a);
+                assert!(t.device_skew_ms.is_some());
+                let _ = delivery_delay_ms(t.instant_ms, b);
+                let reading = ClockReading {
+                    wall_ms: a,
+                    boot_elapsed_ms: b,
+                    boot_id: "boot-a".into(),
+                };
+                let later = ClockReading {
+                    boot_elapsed_ms: a,
+                    ..reading.clone()
+                };
+                let _ = ServerTimeAnchor::from_exchange(a, &reading, &later);
+                let _ = anchored_now_ms(&later, e.anchor.as_ref());
+            }
+        }
+        // Saturated, not wrapped: an elapsed reading i64::MAX after an anchor at
+        // i64::MAX stays at the top of the timeline.
+        let mut a = anchor("boot-a", 0);
+        a.server_time_ms = i64::MAX;
+        a.boot_elapsed_ms = 0;
+        let e = evidence(0, 0, "boot-a", Some(a));
+        let e = TimeEvidence {
+            boot_elapsed_ms: i64::MAX,
+            ..e
+        };
+        assert_eq!(trusted_time(&e, 0).instant_ms, i64::MAX);
     }
 
     #[test]
