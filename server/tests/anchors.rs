@@ -309,7 +309,7 @@ async fn a_late_delivery_is_flagged_with_its_delay_for_the_supervisor() {
     let anchor = w.anchor(&w.phone, 5_000_000).await;
     let made_at = w.now() + 60_000;
     let (p, s) = w.payload(&w.phone, &anchor, 5_000_000 + 60_000, made_at, 8);
-    // Delivered three hours and five minutes later (the window is two hours).
+    // Delivered three hours and five minutes later (the window is thirty minutes).
     w.clock.set(made_at + 3 * HOUR + 5 * 60_000);
     let r = w.submit(&w.phone, &p, &s).await;
     assert_eq!(r.status, CheckInStatus::AcceptedWithFlags, "{r:?}");
