@@ -132,6 +132,10 @@ impl Ledger for MemLedger {
             .copied())
     }
 
+    fn device_has_anchors(&mut self, device_id: &str) -> Result<bool, Self::Error> {
+        Ok(self.boots.keys().any(|(d, _)| d == device_id))
+    }
+
     fn observe_boot(
         &mut self,
         device_id: &str,

@@ -17,7 +17,7 @@
 //!
 //! [policy]                          # optional; all of hadir_core::api::Policy
 //! skew_tolerance_ms = 120000
-//! late_delivery_window_ms = 7200000
+//! late_delivery_window_ms = 1800000
 //! near_duplicate_max_distance = 10
 //! near_duplicate_window_days = 30
 //! fix = { max_fix_age_s = 120, max_accuracy_m = 50.0, max_speed_kmh = 250.0 }

@@ -17,6 +17,11 @@ use crate::ledger::{Ledger, PreparedCheckIn, SelfieInLedger};
 
 const MS_PER_DAY: i64 = 86_400_000;
 
+/// Staff text for `PAYLOAD_DOWNGRADE`: a version-1 check-in from a device that was
+/// already issued a signed anchor.
+pub const MSG_DOWNGRADE: &str = "Data absensi memakai format lama tanpa bukti waktu, padahal \
+     perangkat ini sudah memakai format baru; data ditolak. Perbarui aplikasi Hadir.";
+
 /// Steps 3, 5, 7 (travel) and 9, then records the decision. Runs inside the storage's
 /// write transaction; the returned result is what the phone gets, now and on every
 /// identical retry.
@@ -29,6 +34,9 @@ pub fn decide<L: Ledger + ?Sized>(
         return Ok(known);
     }
     let mut out = with_trusted_time(item);
+    if item.time_unproven && ledger.device_has_anchors(&item.device_id)? {
+        return record_early_rejection(item, ledger, out, "PAYLOAD_DOWNGRADE", MSG_DOWNGRADE);
+    }
     if let Some((code, message)) = &item.early_rejection {
         return record_early_rejection(item, ledger, out, code, message);
     }

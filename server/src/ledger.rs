@@ -110,7 +110,12 @@ pub trait Ledger {
         device_id: &str,
         boot_id: &str,
     ) -> Result<Option<BootObservation>, Self::Error>;
-    /// Records an observation of a device's boot (one upsert), keeping the later one.
+    /// Whether the server ever issued this device an anchor (it has a boot record):
+    /// such a device speaks payload version 2, so a version-1 check-in from it is a
+    /// downgrade (`PAYLOAD_DOWNGRADE`).
+    fn device_has_anchors(&mut self, device_id: &str) -> Result<bool, Self::Error>;
+    /// Records an observation of a device's boot (one upsert), keeping the one with the
+    /// smallest offset (`hadir_core::clock::BootObservation::offset_ms`).
     fn observe_boot(
         &mut self,
         device_id: &str,

@@ -246,11 +246,11 @@ async fn a_check_in_before_the_anchor_it_cites_is_refused() {
 async fn an_elapsed_clock_that_contradicts_the_servers_record_is_flagged() {
     let w = World::new().await;
     let honest = w.anchor(&w.phone, 5_000_000).await;
-    // An hour later the phone asks again, claiming its elapsed clock ran one minute
-    // backwards meanwhile (to shift what its anchor says).
+    // An hour later the phone asks again, claiming its elapsed clock ran ten minutes
+    // more than the server's meanwhile (which would date its check-ins earlier).
     w.clock.advance(HOUR);
-    let lying = w.anchor(&w.phone, 5_000_000 - 60_000).await;
-    let (p, s) = w.payload(&w.phone, &lying, 5_000_000, w.now(), 6);
+    let lying = w.anchor(&w.phone, 5_000_000 + HOUR + 10 * 60_000).await;
+    let (p, s) = w.payload(&w.phone, &lying, 5_000_000 + HOUR + 10 * 60_000, w.now(), 6);
     let r = w.submit(&w.phone, &p, &s).await;
     assert_eq!(r.status, CheckInStatus::AcceptedWithFlags, "{r:?}");
     assert_eq!(r.codes, ["TIME_CONTRADICTED"]);
@@ -266,12 +266,50 @@ async fn an_elapsed_clock_that_contradicts_the_servers_record_is_flagged() {
 }
 
 #[tokio::test]
+async fn slow_and_fast_anchor_requests_of_an_honest_phone_are_never_contradicted() {
+    let w = World::new().await;
+    // The phone's elapsed clock reads 5_000_000 at `start` on the server's clock.
+    let start = w.now();
+    let at = |elapsed: i64| start + (elapsed - 5_000_000);
+    // The first anchor request takes 45 s to reach the server (a slow mobile network):
+    // its offset is 45 s above the boot's true one, and it becomes the record.
+    w.clock.set(at(5_000_000) + 45_000);
+    let slow = w.anchor(&w.phone, 5_000_000).await;
+    // An hour later a fast one (200 ms): 44.8 s below the record, which it replaces.
+    let fast_elapsed = 5_000_000 + HOUR;
+    w.clock.set(at(fast_elapsed) + 200);
+    let fast = w.anchor(&w.phone, fast_elapsed).await;
+    // An honest check-in a minute later citing the fast anchor: clean.
+    let made = fast_elapsed + 60_000;
+    w.clock.set(at(made) + 1_000);
+    let (p, s) = w.payload(&w.phone, &fast, made, at(made), 11);
+    let r = w.submit(&w.phone, &p, &s).await;
+    assert_eq!(r.status, CheckInStatus::Accepted, "{r:?}");
+    assert_eq!(r.trusted_time_ms, Some(at(made) + 200));
+    // One citing the slow anchor (queued offline, so dated 45 s late): clean too.
+    let (p, s) = w.payload(&w.phone, &slow, made + 1_000, at(made), 12);
+    let r = w.submit(&w.phone, &p, &s).await;
+    assert_eq!(r.status, CheckInStatus::Accepted, "{r:?}");
+    // A very slow request later (90 s: latency only adds) and a check-in citing it:
+    // never a contradiction, however far above the record it lies (the rule before
+    // this one flagged anything more than 60 s off either way).
+    let very_slow_elapsed = made + HOUR;
+    w.clock.set(at(very_slow_elapsed) + 90_000);
+    let very_slow = w.anchor(&w.phone, very_slow_elapsed).await;
+    let made = very_slow_elapsed + 5 * 60_000;
+    w.clock.set(at(made) + 90_000 + 1_000);
+    let (p, s) = w.payload(&w.phone, &very_slow, made, at(made), 13);
+    let r = w.submit(&w.phone, &p, &s).await;
+    assert_eq!(r.status, CheckInStatus::Accepted, "{r:?}");
+}
+
+#[tokio::test]
 async fn a_late_delivery_is_flagged_with_its_delay_for_the_supervisor() {
     let w = World::new().await;
     let anchor = w.anchor(&w.phone, 5_000_000).await;
     let made_at = w.now() + 60_000;
     let (p, s) = w.payload(&w.phone, &anchor, 5_000_000 + 60_000, made_at, 8);
-    // Delivered three hours and five minutes later (the window is two hours).
+    // Delivered three hours and five minutes later (the window is thirty minutes).
     w.clock.set(made_at + 3 * HOUR + 5 * 60_000);
     let r = w.submit(&w.phone, &p, &s).await;
     assert_eq!(r.status, CheckInStatus::AcceptedWithFlags, "{r:?}");
@@ -324,6 +362,39 @@ async fn version_1_is_counted_but_marked_until_the_configured_date_then_refused(
     let r = w.submit(&w.phone, &p, &s).await;
     assert_eq!(r.status, CheckInStatus::Rejected, "{r:?}");
     assert_eq!(r.codes, ["PAYLOAD_UNSUPPORTED_VERSION"]);
+}
+
+#[tokio::test]
+async fn a_device_that_took_an_anchor_cannot_fall_back_to_version_1() {
+    let w = World::with(|c| {
+        c.payload_v1_accepted_until = chrono::NaiveDate::from_ymd_opt(2099, 1, 1).unwrap();
+    })
+    .await;
+    let legacy = |seed: u64| {
+        let s = selfie(seed, 1);
+        let mut p = payload(&w.phone.device_id, &nip(NIP_A), north_of_center(0.0), &s);
+        p.version = LEGACY_CHECKIN_PAYLOAD_VERSION;
+        p.time = hadir_test_support::anchored_time(w.now(), 0);
+        p.fix.fix_time_ms = w.now() - 2_000;
+        (p, s)
+    };
+    // Before any anchor, version 1 is still the old phone it claims to be.
+    let (p, s) = legacy(21);
+    let r = w.submit(&w.phone, &p, &s).await;
+    assert_eq!(r.codes, ["TIME_UNPROVEN"], "{r:?}");
+    // Once the device took a signed anchor, a made-up unsigned one is refused.
+    w.anchor(&w.phone, 5_000_000).await;
+    let (p, s) = legacy(22);
+    let r = w.submit(&w.phone, &p, &s).await;
+    assert_eq!(r.status, CheckInStatus::Rejected, "{r:?}");
+    assert_eq!(r.codes, ["PAYLOAD_DOWNGRADE"]);
+    assert!(r.message.contains("format lama"), "{}", r.message);
+    // Only that device: another phone that never took an anchor still may.
+    let other = Phone::enrolled(&w.env, &w.router, &nip(NIP_A)).await;
+    let (mut p, s) = legacy(23);
+    p.device_id = other.device_id.clone();
+    let r = w.submit(&other, &p, &s).await;
+    assert_eq!(r.codes, ["TIME_UNPROVEN"], "{r:?}");
 }
 
 #[tokio::test]

@@ -46,12 +46,15 @@ pub struct AnchorRequest {
 }
 
 impl AnchorRequest {
-    /// Checks the shape: a boot id of 1–64 printable ASCII bytes, a non-negative elapsed
-    /// reading. The error names the field.
+    /// Checks the shape: a boot id of 1–64 printable ASCII bytes, an elapsed reading in
+    /// `0..=`[`crate::clock::MAX_TIME_MS`]. The error names the field.
     pub fn check(&self) -> Result<(), String> {
         check_boot_id(&self.boot_id)?;
-        if self.boot_elapsed_ms < 0 {
-            return Err("boot_elapsed_ms: must not be negative".into());
+        if !(0..=crate::clock::MAX_TIME_MS).contains(&self.boot_elapsed_ms) {
+            return Err(format!(
+                "boot_elapsed_ms: must be 0..={}",
+                crate::clock::MAX_TIME_MS
+            ));
         }
         Ok(())
     }
@@ -264,6 +267,14 @@ mod tests {
             AnchorRequest {
                 boot_id: "b".into(),
                 boot_elapsed_ms: -1,
+            },
+            AnchorRequest {
+                boot_id: "b".into(),
+                boot_elapsed_ms: i64::MAX,
+            },
+            AnchorRequest {
+                boot_id: "b".into(),
+                boot_elapsed_ms: i64::MIN,
             },
         ] {
             assert!(bad.check().is_err(), "{bad:?}");

@@ -95,9 +95,12 @@ pub struct Policy {
     pub late_delivery_window_ms: i64,
 }
 
-/// Default [`Policy::late_delivery_window_ms`]: two hours (a morning without signal is
-/// normal; a check-in delivered the afternoon after its claimed arrival is reviewed).
-pub const DEFAULT_LATE_DELIVERY_WINDOW_MS: i64 = 2 * 3_600_000;
+/// Default [`Policy::late_delivery_window_ms`]: thirty minutes. An online phone
+/// delivers within seconds; within the window a check-in may have been made at any
+/// moment between its cited anchor and its receipt, so the window is the room a lying
+/// phone has to backdate unnoticed. A phone that was offline longer is flagged with
+/// its delay for review, never rejected.
+pub const DEFAULT_LATE_DELIVERY_WINDOW_MS: i64 = 30 * 60_000;
 
 fn default_late_delivery_window_ms() -> i64 {
     DEFAULT_LATE_DELIVERY_WINDOW_MS

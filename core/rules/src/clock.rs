@@ -31,6 +31,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::anchor::SignedAnchor;
 
+/// Largest millisecond value a time field may carry (2^53, the largest integer every
+/// JSON implementation reads exactly; about 285 000 years after 1970). Time fields are
+/// `0..=MAX_TIME_MS` (`crate::wire` refuses others), and [`trusted_time`] saturates
+/// rather than wraps whatever it is given.
+pub const MAX_TIME_MS: i64 = 1 << 53;
+
 /// Default skew tolerance: two minutes.
 pub const DEFAULT_SKEW_TOLERANCE_MS: i64 = 2 * 60 * 1000;
 
@@ -63,12 +69,15 @@ impl ServerTimeAnchor {
         before: &ClockReading,
         after: &ClockReading,
     ) -> ServerTimeAnchor {
-        let round_trip = (after.boot_elapsed_ms - before.boot_elapsed_ms).max(0);
+        let round_trip = after
+            .boot_elapsed_ms
+            .saturating_sub(before.boot_elapsed_ms)
+            .max(0);
         ServerTimeAnchor {
             server_time_ms,
-            boot_elapsed_ms: before.boot_elapsed_ms + round_trip / 2,
+            boot_elapsed_ms: before.boot_elapsed_ms.saturating_add(round_trip / 2),
             boot_id: after.boot_id.clone(),
-            device_wall_ms: before.wall_ms + round_trip / 2,
+            device_wall_ms: before.wall_ms.saturating_add(round_trip / 2),
             round_trip_ms: round_trip,
             device_id: None,
             mac: None,
@@ -90,7 +99,10 @@ impl ServerTimeAnchor {
             boot_elapsed_ms: signed.boot_elapsed_ms,
             boot_id: signed.boot_id.clone(),
             device_wall_ms: before.wall_ms,
-            round_trip_ms: (after.boot_elapsed_ms - before.boot_elapsed_ms).max(0),
+            round_trip_ms: after
+                .boot_elapsed_ms
+                .saturating_sub(before.boot_elapsed_ms)
+                .max(0),
             device_id: Some(signed.device_id.clone()),
             mac: Some(signed.mac.clone()),
         }
@@ -187,18 +199,20 @@ pub struct TrustedTime {
 }
 
 /// Computes the trusted instant of a check-in from its evidence (see the module doc).
+/// Every value is the phone's, so the arithmetic saturates: never a panic, never a
+/// wrap.
 pub fn trusted_time(evidence: &TimeEvidence, skew_tolerance_ms: i64) -> TrustedTime {
     let unanchored = |reason: UnanchoredReason| {
         let skew = evidence
             .anchor
             .as_ref()
-            .map(|a| a.device_wall_ms - a.server_time_ms);
+            .map(|a| a.device_wall_ms.saturating_sub(a.server_time_ms));
         TrustedTime {
             instant_ms: evidence.device_wall_ms,
             source: TimeSource::DeviceClock,
             unanchored_reason: Some(reason),
             device_skew_ms: skew,
-            skew_flagged: skew.is_some_and(|s| s.abs() > skew_tolerance_ms),
+            skew_flagged: skew.is_some_and(|s| s.saturating_abs() > skew_tolerance_ms),
         }
     };
     let Some(anchor) = &evidence.anchor else {
@@ -207,18 +221,20 @@ pub fn trusted_time(evidence: &TimeEvidence, skew_tolerance_ms: i64) -> TrustedT
     if anchor.boot_id != evidence.boot_id {
         return unanchored(UnanchoredReason::Rebooted);
     }
-    let since_anchor = evidence.boot_elapsed_ms - anchor.boot_elapsed_ms;
+    let since_anchor = evidence
+        .boot_elapsed_ms
+        .saturating_sub(anchor.boot_elapsed_ms);
     if since_anchor < 0 {
         return unanchored(UnanchoredReason::ElapsedWentBackwards);
     }
     let instant = anchor.server_time_ms.saturating_add(since_anchor);
-    let skew = evidence.device_wall_ms - instant;
+    let skew = evidence.device_wall_ms.saturating_sub(instant);
     TrustedTime {
         instant_ms: instant,
         source: TimeSource::Anchored,
         unanchored_reason: None,
         device_skew_ms: Some(skew),
-        skew_flagged: skew.abs() > skew_tolerance_ms,
+        skew_flagged: skew.saturating_abs() > skew_tolerance_ms,
     }
 }
 
@@ -230,8 +246,8 @@ pub fn bound_by_receipt(
     received_at_ms: i64,
     skew_tolerance_ms: i64,
 ) -> TrustedTime {
-    if trusted.instant_ms > received_at_ms + skew_tolerance_ms {
-        let skew = trusted.instant_ms - received_at_ms;
+    if trusted.instant_ms > received_at_ms.saturating_add(skew_tolerance_ms) {
+        let skew = trusted.instant_ms.saturating_sub(received_at_ms);
         trusted.instant_ms = received_at_ms;
         trusted.source = TimeSource::ServerReceipt;
         trusted.device_skew_ms = Some(trusted.device_skew_ms.unwrap_or(0).max(skew));
@@ -263,32 +279,51 @@ pub struct BootObservation {
     pub boot_elapsed_ms: i64,
 }
 
-/// Fixed part of the contradiction tolerance, ms: an anchor's pair places the server's
-/// instant one request latency after the elapsed reading sent, so honest observations of
-/// one boot differ by their latencies (connection setup included, on a slow mobile
-/// network). A minute covers that; a shift of a minute decides no attendance band.
+impl BootObservation {
+    /// `server_time − boot_elapsed`: the server instant at which this boot's elapsed
+    /// clock read zero, as this observation places it (saturating).
+    pub fn offset_ms(&self) -> i64 {
+        self.server_time_ms.saturating_sub(self.boot_elapsed_ms)
+    }
+}
+
+/// Fixed part of the contradiction tolerance, ms. Request latency only ever adds to an
+/// anchor's offset (the server reads its clock after the phone read its elapsed clock),
+/// so the smallest offset seen is the best bound on the boot's true one; but an honest
+/// fast request after a slow first one lands below that record by the slow one's extra
+/// latency (connection setup included, on a slow mobile network). A minute covers that;
+/// a shift of a minute decides no attendance band.
 pub const CONTRADICTION_BASE_MS: i64 = 60_000;
 
 /// Drift part of the contradiction tolerance, parts per million of the elapsed time
 /// between the two observations (500 ppm: 43 s a day, ten times a poor crystal's drift).
 pub const CONTRADICTION_DRIFT_PPM: i64 = 500;
 
-/// Within one boot the server time and the elapsed clock advance together, so
-/// `server_time − boot_elapsed` is the same for every honest observation of that boot.
-/// True when `claim`'s offset differs from `record`'s by more than
-/// [`CONTRADICTION_BASE_MS`] plus [`CONTRADICTION_DRIFT_PPM`] of the elapsed time
-/// between them: e.g. the elapsed clock ran backwards while the server's went forward.
+/// Within one boot the server time and the elapsed clock advance together, so every
+/// honest observation of that boot has the offset ([`BootObservation::offset_ms`]) of
+/// the boot plus the latency of its request: never less. The server keeps the
+/// observation with the smallest offset as the boot's `record`. True when `claim`'s
+/// offset is *below* the record's by more than [`CONTRADICTION_BASE_MS`] plus
+/// [`CONTRADICTION_DRIFT_PPM`] of the elapsed time between them, i.e. the phone
+/// reported an elapsed reading ahead of its clock (which would date its check-ins
+/// earlier). A claim above the record is a slower request, never a contradiction.
 pub fn contradicts(record: &BootObservation, claim: &BootObservation) -> bool {
-    let offset = |o: &BootObservation| o.server_time_ms.saturating_sub(o.boot_elapsed_ms);
-    let difference = offset(claim)
-        .saturating_sub(offset(record))
-        .saturating_abs();
-    let span = claim
-        .boot_elapsed_ms
-        .saturating_sub(record.boot_elapsed_ms)
-        .saturating_abs();
-    let drift = i128::from(span) * i128::from(CONTRADICTION_DRIFT_PPM) / 1_000_000;
-    i128::from(difference) > i128::from(CONTRADICTION_BASE_MS) + drift
+    let below = i128::from(record.offset_ms()) - i128::from(claim.offset_ms());
+    let span = (i128::from(claim.boot_elapsed_ms) - i128::from(record.boot_elapsed_ms)).abs();
+    let drift = span * i128::from(CONTRADICTION_DRIFT_PPM) / 1_000_000;
+    below > i128::from(CONTRADICTION_BASE_MS) + drift
+}
+
+/// The record a boot keeps after `observation` (which the caller has checked does not
+/// [`contradicts`] it): the one with the smaller offset.
+pub fn keep_smallest_offset(
+    record: Option<BootObservation>,
+    observation: BootObservation,
+) -> BootObservation {
+    match record {
+        Some(r) if r.offset_ms() <= observation.offset_ms() => r,
+        _ => observation,
+    }
 }
 
 /// How long after its trusted instant a check-in reached the server, ms (never
@@ -533,7 +568,7 @@ mod tests {
     }
 
     #[test]
-    fn one_boot_has_one_offset() {
+    fn only_a_claim_below_the_smallest_offset_contradicts() {
         let record = BootObservation {
             server_time_ms: T0,
             boot_elapsed_ms: 5_000_000,
@@ -542,28 +577,91 @@ mod tests {
             server_time_ms: T0 + server_after,
             boot_elapsed_ms: 5_000_000 + elapsed_after,
         };
-        // In step, with a little latency either way, hours apart: consistent.
+        // In step, with a little latency, hours apart either way: consistent.
         assert!(!contradicts(&record, &later(3 * HOUR, 3 * HOUR + 900)));
-        assert!(!contradicts(&record, &later(-2 * HOUR, -2 * HOUR - 900)));
-        // Forty seconds of latency in one observation and none in the other.
+        assert!(!contradicts(&record, &later(-2 * HOUR, -2 * HOUR + 900)));
+        // A slower request than the record's, however slow: latency only adds.
         assert!(!contradicts(&record, &later(HOUR, HOUR + 40_000)));
-        assert!(!contradicts(&record, &later(HOUR, HOUR - 40_000)));
-        // A day of drift at 400 ppm plus latency is within tolerance; at 1500 ppm not.
-        assert!(!contradicts(
-            &record,
-            &later(24 * HOUR, 24 * HOUR + 34_560 + 5_000)
-        ));
-        assert!(contradicts(
-            &record,
-            &later(24 * HOUR, 24 * HOUR + 129_600 + 5_000)
-        ));
-        // The elapsed clock ran backwards while the server's ran forward.
-        assert!(contradicts(&record, &later(-60_000, 10 * 60_000)));
+        assert!(!contradicts(&record, &later(HOUR, HOUR + 8 * HOUR)));
+        // A faster request than a slow recorded one (45 s): within the allowance.
+        assert!(!contradicts(&record, &later(HOUR, HOUR - 45_000)));
+        // A day of drift at 400 ppm (fast elapsed clock) is within tolerance; 1500 not.
+        assert!(!contradicts(&record, &later(24 * HOUR, 24 * HOUR - 34_560)));
+        assert!(contradicts(&record, &later(24 * HOUR, 24 * HOUR - 129_600)));
+        // The elapsed clock ran ahead ten minutes while the server's ran one.
+        assert!(contradicts(&record, &later(10 * 60_000, 60_000)));
         // A claim eight hours earlier on the same elapsed reading.
         assert!(contradicts(
             &record,
             &later(30 * 60_000, 30 * 60_000 - 8 * HOUR)
         ));
+        // Extreme values never overflow.
+        let extreme = BootObservation {
+            server_time_ms: i64::MIN,
+            boot_elapsed_ms: i64::MAX,
+        };
+        assert!(contradicts(&record, &extreme));
+        assert!(!contradicts(&extreme, &record));
+    }
+
+    #[test]
+    fn extreme_values_saturate_instead_of_panicking() {
+        let extremes = [i64::MIN, -1, 0, MAX_TIME_MS, i64::MAX];
+        for &a in &extremes {
+            for &b in &extremes {
+                let mut anchor = anchor("boot-a", 0);
+                anchor.server_time_ms = a;
+                anchor.boot_elapsed_ms = b;
+                anchor.device_wall_ms = b;
+                let e = TimeEvidence {
+                    device_wall_ms: a,
+                    boot_elapsed_ms: a,
+                    boot_id: "boot-a".into(),
+                    anchor: Some(anchor),
+                };
+                let t = bound_by_receipt(trusted_time(&e, i64::MAX), b, i64::MAX);
+                let t = bound_by_anchor(t, a);
+                assert!(t.device_skew_ms.is_some());
+                let _ = delivery_delay_ms(t.instant_ms, b);
+                let reading = ClockReading {
+                    wall_ms: a,
+                    boot_elapsed_ms: b,
+                    boot_id: "boot-a".into(),
+                };
+                let later = ClockReading {
+                    boot_elapsed_ms: a,
+                    ..reading.clone()
+                };
+                let _ = ServerTimeAnchor::from_exchange(a, &reading, &later);
+                let _ = anchored_now_ms(&later, e.anchor.as_ref());
+            }
+        }
+        // Saturated, not wrapped: an elapsed reading i64::MAX after an anchor at
+        // i64::MAX stays at the top of the timeline.
+        let mut a = anchor("boot-a", 0);
+        a.server_time_ms = i64::MAX;
+        a.boot_elapsed_ms = 0;
+        let e = evidence(0, 0, "boot-a", Some(a));
+        let e = TimeEvidence {
+            boot_elapsed_ms: i64::MAX,
+            ..e
+        };
+        assert_eq!(trusted_time(&e, 0).instant_ms, i64::MAX);
+    }
+
+    #[test]
+    fn the_record_keeps_the_smallest_offset() {
+        let slow = BootObservation {
+            server_time_ms: T0 + 45_000,
+            boot_elapsed_ms: 5_000_000,
+        };
+        let fast = BootObservation {
+            server_time_ms: T0 + HOUR + 200,
+            boot_elapsed_ms: 5_000_000 + HOUR,
+        };
+        assert_eq!(keep_smallest_offset(None, slow), slow);
+        assert_eq!(keep_smallest_offset(Some(slow), fast), fast);
+        assert_eq!(keep_smallest_offset(Some(fast), slow), fast);
     }
 
     #[test]

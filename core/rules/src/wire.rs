@@ -15,7 +15,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::clock::TimeEvidence;
+use crate::clock::{MAX_TIME_MS, TimeEvidence};
 use crate::fix::GpsFix;
 use crate::ids::PersonId;
 
@@ -276,11 +276,28 @@ impl CheckInPayload {
         Ok(())
     }
 
-    /// Version 2: a well-formed boot id and, with an anchor, its `device_id` and a
-    /// 64-hex-digit `mac`. Version 1: an anchor without them.
+    /// Both versions: every millisecond value in `0..=`[`MAX_TIME_MS`] (the phone's
+    /// clocks and round trip are never negative). Version 2: a well-formed boot id and,
+    /// with an anchor, its `device_id` and a 64-hex-digit `mac`. Version 1: an anchor
+    /// without them.
     fn check_time_shape(&self) -> Result<(), WireError> {
         let invalid = |m: String| Err(WireError::Invalid(m));
         let anchor = self.time.anchor.as_ref();
+        let mut values = vec![
+            ("time.device_wall_ms", self.time.device_wall_ms),
+            ("time.boot_elapsed_ms", self.time.boot_elapsed_ms),
+        ];
+        if let Some(a) = anchor {
+            values.extend([
+                ("time.anchor.server_time_ms", a.server_time_ms),
+                ("time.anchor.boot_elapsed_ms", a.boot_elapsed_ms),
+                ("time.anchor.device_wall_ms", a.device_wall_ms),
+                ("time.anchor.round_trip_ms", a.round_trip_ms),
+            ]);
+        }
+        if let Some((field, _)) = values.iter().find(|(_, v)| !(0..=MAX_TIME_MS).contains(v)) {
+            return invalid(format!("{field}: must be 0..={MAX_TIME_MS}"));
+        }
         if self.version == LEGACY_CHECKIN_PAYLOAD_VERSION {
             if anchor.is_some_and(|a| a.device_id.is_some() || a.mac.is_some()) {
                 return invalid("time.anchor: version 1 carries no device_id or mac".into());
@@ -484,6 +501,45 @@ pub(crate) mod tests {
         assert!(parse(&|v| v["version"] = 1.into()).is_err());
         // No anchor at all is a shape both versions allow (the server flags it).
         assert!(parse(&|v| v["time"]["anchor"] = serde_json::Value::Null).is_ok());
+    }
+
+    #[test]
+    fn out_of_range_times_are_invalid_never_a_panic() {
+        let base: serde_json::Value = serde_json::from_slice(&sample_payload().to_bytes()).unwrap();
+        let fields: [&[&str]; 6] = [
+            &["time", "device_wall_ms"],
+            &["time", "boot_elapsed_ms"],
+            &["time", "anchor", "server_time_ms"],
+            &["time", "anchor", "boot_elapsed_ms"],
+            &["time", "anchor", "device_wall_ms"],
+            &["time", "anchor", "round_trip_ms"],
+        ];
+        for version in [CHECKIN_PAYLOAD_VERSION, LEGACY_CHECKIN_PAYLOAD_VERSION] {
+            for path in fields {
+                for bad in [i64::MIN, -1, MAX_TIME_MS + 1, i64::MAX] {
+                    let mut v = base.clone();
+                    v["version"] = version.into();
+                    if version == LEGACY_CHECKIN_PAYLOAD_VERSION {
+                        let a = v["time"]["anchor"].as_object_mut().unwrap();
+                        a.remove("mac");
+                        a.remove("device_id");
+                    }
+                    let mut target = &mut v;
+                    for key in path {
+                        target = &mut target[*key];
+                    }
+                    *target = bad.into();
+                    let err = CheckInPayload::parse(&serde_json::to_vec(&v).unwrap()).unwrap_err();
+                    assert_eq!(err.code(), "PAYLOAD_INVALID", "{path:?} = {bad}");
+                    assert!(err.to_string().contains(path.last().unwrap()), "{err}");
+                }
+            }
+        }
+        // The bounds themselves are fine.
+        let mut p = sample_payload();
+        p.time.boot_elapsed_ms = MAX_TIME_MS;
+        p.time.device_wall_ms = 0;
+        assert!(CheckInPayload::parse(&p.to_bytes()).is_ok());
     }
 
     #[test]

@@ -29,7 +29,7 @@ use std::thread::JoinHandle;
 
 use chrono::NaiveDate;
 use hadir_core::api::{CheckInResult, LeaveInfo, LeaveKind, Policy, TeamCheckIn};
-use hadir_core::clock::{BootObservation, contradicts};
+use hadir_core::clock::{BootObservation, contradicts, keep_smallest_offset};
 use hadir_core::fix::GpsFix;
 use hadir_core::geofence::Office;
 use hadir_core::ids::{DeviceLabel, PersonId, PersonIdKind};
@@ -160,8 +160,9 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX checkins_feed ON checkins (person_key);
     "#,
     // 3: signed time anchors (issue #13, "Time the phone cannot invent"): the server's
-    // anchor secret, created once at first start, and per device and boot the latest
-    // observation of its elapsed clock against the server's time.
+    // anchor secret, created once at first start, and per device and boot the
+    // observation of its elapsed clock against the server's time with the smallest
+    // offset (server time − elapsed).
     r#"
     CREATE TABLE time_anchor_key (
         id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -290,7 +291,8 @@ impl WriterCache {
         Ok(record)
     }
 
-    /// Upserts an observation (kept if later than the record) and caches the result.
+    /// Upserts an observation (kept if its offset is smaller than the record's) and
+    /// caches the result.
     fn observe_boot(
         &mut self,
         conn: &Connection,
@@ -301,8 +303,7 @@ impl WriterCache {
         observe_boot(conn, device_id, boot_id, observation)?;
         let key = (device_id.to_string(), boot_id.to_string());
         let kept = match self.boots.get(&key) {
-            Some(Some(r)) if r.server_time_ms > observation.server_time_ms => *r,
-            Some(_) => observation,
+            Some(record) => keep_smallest_offset(*record, observation),
             // Not cached: the database decided; read it back next time.
             None => return Ok(()),
         };
@@ -719,6 +720,10 @@ impl Ledger for SqliteLedger<'_> {
         self.cache.boot_record(self.conn, device_id, boot_id)
     }
 
+    fn device_has_anchors(&mut self, device_id: &str) -> Result<bool, StorageError> {
+        device_has_anchors(self.conn, device_id)
+    }
+
     fn observe_boot(
         &mut self,
         device_id: &str,
@@ -786,6 +791,16 @@ impl Ledger for SqliteLedger<'_> {
     }
 }
 
+/// Whether `device_boots` holds any row of the device: a prefix lookup on its primary
+/// key `(device_id, boot_id)`, so one index seek.
+fn device_has_anchors(conn: &Connection, device_id: &str) -> Result<bool, StorageError> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM device_boots WHERE device_id = ?1 LIMIT 1")?
+        .query_row([device_id], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
 /// The server's latest observation of a device's boot (`device_boots`).
 fn boot_record(
     conn: &Connection,
@@ -806,8 +821,8 @@ fn boot_record(
         .optional()?)
 }
 
-/// Upserts an observation of a device's boot, keeping whichever is later on the
-/// server's timeline.
+/// Upserts an observation of a device's boot, keeping whichever has the smaller offset
+/// (`server_time − boot_elapsed`: request latency only ever adds to it).
 fn observe_boot(
     conn: &Connection,
     device_id: &str,
@@ -819,7 +834,8 @@ fn observe_boot(
          VALUES (?1, ?2, ?3, ?4) \
          ON CONFLICT (device_id, boot_id) DO UPDATE SET \
          server_time_ms = excluded.server_time_ms, boot_elapsed_ms = excluded.boot_elapsed_ms \
-         WHERE excluded.server_time_ms >= device_boots.server_time_ms",
+         WHERE excluded.server_time_ms - excluded.boot_elapsed_ms \
+             < device_boots.server_time_ms - device_boots.boot_elapsed_ms",
     )?
     .execute(params![
         device_id,
