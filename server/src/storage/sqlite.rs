@@ -292,7 +292,8 @@ impl WriterCache {
     }
 
     /// Upserts an observation (kept if its offset is smaller than the record's) and
-    /// caches the result.
+    /// caches the result. When the cached record already has the smaller offset (every
+    /// further check-in citing the same anchor), nothing changes and nothing is written.
     fn observe_boot(
         &mut self,
         conn: &Connection,
@@ -300,13 +301,16 @@ impl WriterCache {
         boot_id: &str,
         observation: BootObservation,
     ) -> Result<(), StorageError> {
-        observe_boot(conn, device_id, boot_id, observation)?;
         let key = (device_id.to_string(), boot_id.to_string());
-        let kept = match self.boots.get(&key) {
-            Some(record) => keep_smallest_offset(*record, observation),
-            // Not cached: the database decided; read it back next time.
-            None => return Ok(()),
+        let Some(cached) = self.boots.get(&key).copied() else {
+            // Not cached: the database decides; read it back next time.
+            return observe_boot(conn, device_id, boot_id, observation);
         };
+        let kept = keep_smallest_offset(cached, observation);
+        if cached == Some(kept) {
+            return Ok(());
+        }
+        observe_boot(conn, device_id, boot_id, observation)?;
         self.boots.insert(key, Some(kept));
         Ok(())
     }
