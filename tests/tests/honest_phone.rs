@@ -224,7 +224,10 @@ async fn an_honest_phone_through_backoff_polls_and_a_503_is_not_flagged() {
     );
     phone.team_attendance(&nip(NIP_A), None).await.unwrap();
 
-    // Its backoff over (the phone's own timeline says when), it is delivered.
+    // Its backoff over (the phone's own timeline says when), it is delivered. A real
+    // wait, to a computed instant: the phone's timeline is anchored to the real server
+    // binary's clock (every sync pass re-anchors), so moving only the phone's clock
+    // cannot make the item due; a few seconds of the server's time must pass.
     let wait = (due - phone.anchored_now_ms().unwrap()).max(0) as u64 + 20;
     tokio::time::sleep(Duration::from_millis(wait)).await;
     let report = phone.sync_now(false).await.unwrap();
