@@ -14,6 +14,7 @@ use common::*;
 use hadir_core::anchor::{AnchorRequest, SignedAnchor};
 use hadir_core::api::{CheckInResult, CheckInStatus};
 use hadir_core::clock::{ServerTimeAnchor, TimeEvidence};
+use hadir_core::photo::SelfieEvidence;
 use hadir_core::wire::{CheckInPayload, LEGACY_CHECKIN_PAYLOAD_VERSION};
 use hadir_server::AppState;
 use hadir_server::clock::{Clock as _, ManualClock};
@@ -51,6 +52,17 @@ impl World {
 
     fn now(&self) -> i64 {
         self.clock.now_ms()
+    }
+
+    /// A version-1 check-in by `phone` at the office, now, citing an unsigned anchor as
+    /// apps before signed anchors did.
+    fn legacy_payload(&self, phone: &Phone, seed: u64) -> (CheckInPayload, SelfieEvidence) {
+        let s = selfie(seed, 1);
+        let mut p = payload(&phone.device_id, &nip(NIP_A), north_of_center(0.0), &s);
+        p.version = LEGACY_CHECKIN_PAYLOAD_VERSION;
+        p.time = hadir_test_support::anchored_time(self.now(), 0);
+        p.fix.fix_time_ms = self.now() - 2_000;
+        (p, s)
     }
 
     /// A request by `phone`, signed at the server's time.
@@ -342,14 +354,7 @@ async fn version_1_is_counted_but_marked_until_the_configured_date_then_refused(
         c.payload_v1_accepted_until = chrono::NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
     })
     .await;
-    let legacy = |seed: u64| {
-        let s = selfie(seed, 1);
-        let mut p = payload(&w.phone.device_id, &nip(NIP_A), north_of_center(0.0), &s);
-        p.version = LEGACY_CHECKIN_PAYLOAD_VERSION;
-        p.time = hadir_test_support::anchored_time(w.now(), 0);
-        p.fix.fix_time_ms = w.now() - 2_000;
-        (p, s)
-    };
+    let legacy = |seed: u64| w.legacy_payload(&w.phone, seed);
     let cutoff = w.env.config.payload_v1_accepted_until_ms();
     w.clock.set(cutoff - HOUR);
     let (p, s) = legacy(9);
@@ -370,14 +375,7 @@ async fn a_device_that_took_an_anchor_cannot_fall_back_to_version_1() {
         c.payload_v1_accepted_until = chrono::NaiveDate::from_ymd_opt(2099, 1, 1).unwrap();
     })
     .await;
-    let legacy = |seed: u64| {
-        let s = selfie(seed, 1);
-        let mut p = payload(&w.phone.device_id, &nip(NIP_A), north_of_center(0.0), &s);
-        p.version = LEGACY_CHECKIN_PAYLOAD_VERSION;
-        p.time = hadir_test_support::anchored_time(w.now(), 0);
-        p.fix.fix_time_ms = w.now() - 2_000;
-        (p, s)
-    };
+    let legacy = |seed: u64| w.legacy_payload(&w.phone, seed);
     // Before any anchor, version 1 is still the old phone it claims to be.
     let (p, s) = legacy(21);
     let r = w.submit(&w.phone, &p, &s).await;
@@ -391,8 +389,7 @@ async fn a_device_that_took_an_anchor_cannot_fall_back_to_version_1() {
     assert!(r.message.contains("format lama"), "{}", r.message);
     // Only that device: another phone that never took an anchor still may.
     let other = Phone::enrolled(&w.env, &w.router, &nip(NIP_A)).await;
-    let (mut p, s) = legacy(23);
-    p.device_id = other.device_id.clone();
+    let (p, s) = w.legacy_payload(&other, 23);
     let r = w.submit(&other, &p, &s).await;
     assert_eq!(r.codes, ["TIME_UNPROVEN"], "{r:?}");
 }
