@@ -27,8 +27,8 @@ use crate::platform::{
 use crate::runtime::{TaskHandle, run};
 use crate::types::{
     AttendanceKind, CheckInReceipt, DeviceLabelInput, EngineConfig, EnrolledPersonInfo,
-    HistoryItem, LocationFix, LocationVerdict, NextAttendance, PersonRef, SyncReport, TeamUpdate,
-    TeamView,
+    HistoryItem, LocationFix, LocationVerdict, NextAttendance, PersonRef, SyncReport, SyncStatus,
+    TeamUpdate, TeamView,
 };
 
 /// The Hadir device engine: enrollment, the geofence verdict, check-ins recorded
@@ -238,6 +238,13 @@ impl HadirEngine {
             Ok(SyncReport::from_core(&report))
         })
         .await
+    }
+
+    /// When sync last ran and last reached the server, and the pending count. Local,
+    /// any thread.
+    pub fn sync_status(&self) -> Result<SyncStatus, HadirError> {
+        let status = self.device.sync_status();
+        Ok(SyncStatus::from_core(&self.local("sync_status", status)?))
     }
 
     /// Check-ins waiting to be sent. Local, any thread.

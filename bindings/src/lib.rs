@@ -17,6 +17,7 @@ uniffi::setup_scaffolding!();
 
 mod engine;
 mod error;
+mod ids;
 mod logging;
 mod platform;
 mod runtime;
@@ -24,6 +25,7 @@ mod types;
 
 pub use engine::HadirEngine;
 pub use error::HadirError;
+pub use ids::{EnrollmentQrInfo, check_person_id, parse_enrollment_qr};
 pub use platform::{
     ClockProvider, ClockSample, DeviceKeyProvider, LogLevel, Logger, PlatformError, SyncListener,
 };

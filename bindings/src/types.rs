@@ -248,6 +248,9 @@ pub struct LocationVerdict {
     pub looks_ok: bool,
     /// Indonesian sentence(s) for the screen, e.g. "Anda berada 240 m dari Kantor...".
     pub message: String,
+    /// The office named above asks for its monitor's QR: scan it before the selfie and
+    /// pass it to `check_in` as `qr_token`.
+    pub qr_required: bool,
 }
 
 impl LocationVerdict {
@@ -307,6 +310,7 @@ impl LocationVerdict {
                 .collect(),
             looks_ok: check.looks_ok(),
             message: check.staff_message(),
+            qr_required: check.qr_required,
         }
     }
 }
@@ -504,6 +508,28 @@ impl SyncReport {
             decisions: vec![],
             error_code: Some(error.code().to_string()),
             error_message: Some(error.staff_message().to_string()),
+        }
+    }
+}
+
+/// When sync last ran and last reached the server: for "terakhir tersinkron" on the
+/// home screen, and to notice that the phone's battery saver stopped background sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct SyncStatus {
+    /// When the last pass started, Unix ms (server-anchored), if one ever did.
+    pub last_attempt_ms: Option<i64>,
+    /// When a pass last reached the server, Unix ms (server-anchored).
+    pub last_success_ms: Option<i64>,
+    /// Check-ins waiting to be sent.
+    pub pending: u32,
+}
+
+impl SyncStatus {
+    pub(crate) fn from_core(s: &device::SyncStatus) -> Self {
+        SyncStatus {
+            last_attempt_ms: s.last_attempt_ms,
+            last_success_ms: s.last_success_ms,
+            pending: s.pending,
         }
     }
 }

@@ -240,6 +240,10 @@ enum CodeCommand {
         /// Hours until it expires (1 to 8760).
         #[arg(long, default_value_t = 72, value_parser = clap::value_parser!(u32).range(1..=8760))]
         valid_hours: u32,
+        /// Also write the enrollment QR (code and person, never the server URL) as an SVG
+        /// file, to print on the slip the person scans in the app.
+        #[arg(long, value_name = "FILE")]
+        qr_svg: Option<std::path::PathBuf>,
     },
 }
 
@@ -489,9 +493,18 @@ fn run_enroll_code(s: &dyn Storage, command: &CodeCommand) -> Result<(), String>
     let CodeCommand::Issue {
         person,
         valid_hours,
+        qr_svg,
     } = command;
     let pid = admin::find_person(s, person).map_err(admin_err)?;
     let code = admin::issue_code(s, &pid, *valid_hours).map_err(admin_err)?;
+    if let Some(path) = qr_svg {
+        let qr = hadir_core::enrollment_qr::EnrollmentQr {
+            code: code.clone(),
+            person: pid,
+        };
+        std::fs::write(path, hadir_server::kiosk::qr_svg(&qr.to_text()))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
     println!("{code}");
     Ok(())
 }

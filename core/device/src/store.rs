@@ -203,6 +203,11 @@ pub mod keys {
     /// When the next background sync pass may run after the server was unreachable
     /// (JSON; absent once a pass reached it).
     pub const SYNC_NOT_BEFORE: &str = "sync_not_before";
+    /// When the last sync pass started (anchored Unix ms, decimal text): a shell tells
+    /// from it that background sync has stopped running (battery savers).
+    pub const SYNC_LAST_ATTEMPT: &str = "sync_last_attempt_ms";
+    /// When a sync pass last reached the server (anchored Unix ms, decimal text).
+    pub const SYNC_LAST_SUCCESS: &str = "sync_last_success_ms";
 }
 
 /// How much the outbox may hold before [`Store::record_checkin`] refuses new check-ins.

@@ -10,6 +10,10 @@ pub struct LocalCheck {
     pub verdict: GeofenceVerdict,
     /// Fix checks that failed.
     pub issues: Vec<FixIssue>,
+    /// Whether the office the verdict names (inside, or nearest when outside) asks for
+    /// its monitor's QR ([`hadir_core::api::Office::qr_required`]): scan it before the
+    /// selfie.
+    pub qr_required: bool,
 }
 
 impl LocalCheck {
@@ -139,7 +143,26 @@ impl Device {
             accuracy_limit,
             &policy.fix,
         );
-        Ok(LocalCheck { verdict, issues })
+        let named_office = match &verdict {
+            GeofenceVerdict::Inside { office_id, .. } => Some(office_id),
+            GeofenceVerdict::Outside {
+                nearest_office_id, ..
+            } => Some(nearest_office_id),
+            GeofenceVerdict::TooInaccurate { .. } | GeofenceVerdict::NoOffices => None,
+        };
+        let qr_required = named_office.is_some_and(|id| {
+            loaded
+                .cached
+                .config
+                .offices
+                .iter()
+                .any(|o| &o.id == id && o.qr_required)
+        });
+        Ok(LocalCheck {
+            verdict,
+            issues,
+            qr_required,
+        })
     }
 
     /// Records a check-in: decides locally, normalises the selfie, signs the payload

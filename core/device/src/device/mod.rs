@@ -23,7 +23,7 @@ mod team;
 pub use backoff::Backoff;
 pub use checkin::{CheckInReceipt, CheckInRequest, LocalCheck, NextAttendance};
 pub use error::{DeviceError, parse_date};
-pub use sync::SyncReport;
+pub use sync::{SyncReport, SyncStatus};
 pub use team::TeamFeedProblem;
 
 use std::sync::{Arc, RwLock};

@@ -19,6 +19,17 @@ pub struct SyncReport {
     pub error: Option<(String, String)>,
 }
 
+/// When sync last ran and last reached the server ([`Device::sync_status`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncStatus {
+    /// When the last pass started, Unix ms (anchored), if any ever did.
+    pub last_attempt_ms: Option<i64>,
+    /// When a pass last reached the server, Unix ms (anchored).
+    pub last_success_ms: Option<i64>,
+    /// Check-ins waiting to be sent.
+    pub pending: u32,
+}
+
 /// The device-level wait after a pass could not reach the server at all (stored under
 /// [`store::keys::SYNC_NOT_BEFORE`]), so that background passes do not all retry at once
 /// the moment an outage ends.
@@ -76,6 +87,7 @@ impl Device {
         let _guard = self.sync_lock.lock().await;
         let enrollment = self.enrollment()?.ok_or(DeviceError::NotEnrolled)?;
         let mut report = SyncReport::default();
+        self.store_instant(store::keys::SYNC_LAST_ATTEMPT)?;
         let stop = |report: &mut SyncReport, e: DeviceError| {
             report.error = Some((e.code(), e.staff_message()));
         };
@@ -113,6 +125,7 @@ impl Device {
         if waiting.is_some() {
             self.store.delete_value(store::keys::SYNC_NOT_BEFORE)?;
         }
+        self.store_instant(store::keys::SYNC_LAST_SUCCESS)?;
         if let Err(e) = self.refresh_config().await {
             // Sending check-ins does not need a fresh config; report and carry on.
             stop(&mut report, e);
@@ -163,6 +176,30 @@ impl Device {
         }
         report.pending = self.store.pending_count()?;
         Ok(report)
+    }
+
+    /// When sync last ran and last reached the server, with the pending count.
+    pub fn sync_status(&self) -> Result<SyncStatus, DeviceError> {
+        let instant = |key| -> Result<Option<i64>, DeviceError> {
+            Ok(self
+                .store
+                .value(key)?
+                .and_then(|v| std::str::from_utf8(&v).ok()?.parse().ok()))
+        };
+        Ok(SyncStatus {
+            last_attempt_ms: instant(store::keys::SYNC_LAST_ATTEMPT)?,
+            last_success_ms: instant(store::keys::SYNC_LAST_SUCCESS)?,
+            pending: self.store.pending_count()?,
+        })
+    }
+
+    /// Stores the anchored now under `key` (a clock that cannot be read stores nothing:
+    /// the status is advice, never a reason to fail a pass).
+    fn store_instant(&self, key: &str) -> Result<(), DeviceError> {
+        if let Ok(now) = self.anchored_now_ms() {
+            self.store.set_value(key, now.to_string().as_bytes())?;
+        }
+        Ok(())
     }
 
     /// The device-level wait after unreachable passes, if any (an unreadable value is
