@@ -27,8 +27,8 @@ use crate::platform::{
 use crate::runtime::{TaskHandle, run};
 use crate::types::{
     AttendanceKind, CheckInReceipt, DeviceLabelInput, EngineConfig, EnrolledPersonInfo,
-    HistoryItem, LocationFix, LocationVerdict, NextAttendance, PersonRef, SyncReport, SyncStatus,
-    TeamUpdate, TeamView,
+    HistoryItem, LocalTime, LocationFix, LocationVerdict, NextAttendance, PersonRef, SyncReport,
+    SyncStatus, TeamUpdate, TeamView,
 };
 
 /// The Hadir device engine: enrollment, the geofence verdict, check-ins recorded
@@ -323,6 +323,17 @@ impl HadirEngine {
             .local("next_expected_attendance", next)?
             .as_ref()
             .map(NextAttendance::from_core))
+    }
+
+    /// The time for `person` on the server-anchored clock, in their office's time zone:
+    /// the instant, the UTC offset and the date `team_attendance(…, None)` shows. Screens
+    /// format times with it, and a supervisor's screen compares its date with the view's
+    /// to notice midnight. Local, any thread.
+    pub fn local_time(&self, person: PersonRef) -> Result<LocalTime, HadirError> {
+        let time = person
+            .to_core("person")
+            .and_then(|person| self.device.local_time(&person));
+        Ok(LocalTime::from_core(&self.local("local_time", time)?))
     }
 
     /// A supervisor's team on `date` (`YYYY-MM-DD`, office-local; `None`: today): who is

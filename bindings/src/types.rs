@@ -636,6 +636,27 @@ impl EnrolledPersonInfo {
     }
 }
 
+/// The time as a person's office keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct LocalTime {
+    /// The server-anchored now, Unix ms.
+    pub now_ms: i64,
+    /// The office's UTC offset in minutes (WIB 420, WITA 480, WIT 540).
+    pub utc_offset_minutes: i32,
+    /// The date there, `YYYY-MM-DD`.
+    pub date: String,
+}
+
+impl LocalTime {
+    pub(crate) fn from_core(t: &device::LocalTime) -> Self {
+        LocalTime {
+            now_ms: t.now_ms,
+            utc_offset_minutes: t.utc_offset_minutes,
+            date: t.date.format("%Y-%m-%d").to_string(),
+        }
+    }
+}
+
 /// When an attendance is due.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ExpectedTime {

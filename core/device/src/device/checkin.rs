@@ -3,6 +3,17 @@
 
 use super::*;
 
+/// The time as a person's office keeps it ([`Device::local_time`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalTime {
+    /// The anchored now, Unix ms.
+    pub now_ms: i64,
+    /// The home office's UTC offset, minutes (WIB 420, WITA 480, WIT 540).
+    pub utc_offset_minutes: i32,
+    /// The date there.
+    pub date: chrono::NaiveDate,
+}
+
 /// What the phone concludes from a fix, before or at a check-in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LocalCheck {
@@ -266,6 +277,22 @@ impl Device {
             local,
             selfie_sha256: selfie.sha256_hex(),
             pending_count,
+        })
+    }
+
+    /// The time for `person`: the anchored now, their home office's UTC offset and the
+    /// date there, which the server's team view and day rules use for them.
+    pub fn local_time(&self, person: &PersonId) -> Result<LocalTime, DeviceError> {
+        let loaded = self.loaded_config().ok_or(DeviceError::NoConfig)?;
+        let offices = self
+            .person_offices(&loaded, person)
+            .ok_or_else(|| DeviceError::PersonNotOnDevice(person.value().to_string()))?;
+        let utc_offset_minutes = loaded.cached.config.home(&offices).utc_offset_minutes;
+        let now_ms = self.anchored_now_ms()?;
+        Ok(LocalTime {
+            now_ms,
+            utc_offset_minutes,
+            date: schedule::local_date(now_ms, utc_offset_minutes),
         })
     }
 

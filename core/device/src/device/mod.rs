@@ -21,7 +21,7 @@ mod sync;
 mod team;
 
 pub use backoff::Backoff;
-pub use checkin::{CheckInReceipt, CheckInRequest, LocalCheck, NextAttendance};
+pub use checkin::{CheckInReceipt, CheckInRequest, LocalCheck, LocalTime, NextAttendance};
 pub use error::{DeviceError, parse_date};
 pub use sync::{SyncReport, SyncStatus};
 pub use team::TeamFeedProblem;
