@@ -485,4 +485,62 @@ mod tests {
         assert!(hadir_core::anchor::check_boot_id(&reading.boot_id).is_ok());
         assert_eq!(device.read_clock().unwrap().boot_id, reading.boot_id);
     }
+
+    #[test]
+    fn a_pass_records_its_attempt_and_frees_selfies_decided_three_days_ago() {
+        use crate::store::NewCheckIn;
+        let dir = tempfile::tempdir().unwrap();
+        let settings = DeviceSettings::new(dir.path().join("d.db"), "http://127.0.0.1:9");
+        let now = 1_795_000_000_000;
+        let clock = Arc::new(SetClock(now.into()));
+        let device = Device::open(settings, None, clock).unwrap();
+        let enrollment = Enrollment {
+            device_id: "dev-1".into(),
+            server_url: "http://127.0.0.1:9".into(),
+            key_id: envelope::key_id(&device.public_key()),
+        };
+        device
+            .store
+            .set_value(store::keys::ENROLLMENT, &json_value(&enrollment))
+            .unwrap();
+        for id in ["decided-4-days-ago", "decided-2-days-ago", "pending"] {
+            device
+                .store
+                .record_checkin(&NewCheckIn {
+                    checkin_id: id.into(),
+                    person_id: "nip:198503302010011003".into(),
+                    kind: "check_in".into(),
+                    recorded_at_ms: now - 5 * 86_400_000,
+                    envelope_json: b"{}".to_vec(),
+                    selfie_jpeg: vec![0xAB; 100],
+                    selfie_sha256_hex: "00".repeat(32),
+                    local_verdict_json: "{}".into(),
+                })
+                .unwrap();
+        }
+        let day = 86_400_000;
+        let store = device.store();
+        store
+            .mark_accepted("decided-4-days-ago", "ACCEPTED", "{}", now - 4 * day)
+            .unwrap();
+        store
+            .mark_accepted("decided-2-days-ago", "ACCEPTED", "{}", now - 2 * day)
+            .unwrap();
+        assert_eq!(device.sync_status().unwrap().last_attempt_ms, None);
+
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let report = runtime.block_on(device.sync_now(true)).unwrap();
+        assert!(report.error.is_some(), "nothing listens on port 9");
+        let status = device.sync_status().unwrap();
+        assert_eq!(status.last_attempt_ms, Some(now));
+        assert_eq!(status.last_success_ms, None, "the server was never reached");
+        assert_eq!(status.pending, 1);
+        let selfie = |id: &str| store.get(id).unwrap().unwrap().selfie_jpeg.len();
+        assert_eq!(selfie("decided-4-days-ago"), 0);
+        assert_eq!(selfie("decided-2-days-ago"), 100);
+        assert_eq!(selfie("pending"), 100);
+    }
 }

@@ -2,6 +2,10 @@
 
 use super::*;
 
+/// How long the phone keeps a selfie after the server decided its check-in (3 days);
+/// the check-in's row stays for history.
+pub const DECIDED_SELFIE_KEEP_MS: i64 = 3 * 24 * 3_600_000;
+
 /// The outcome of one sync pass.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SyncReport {
@@ -88,6 +92,13 @@ impl Device {
         let enrollment = self.enrollment()?.ok_or(DeviceError::NotEnrolled)?;
         let mut report = SyncReport::default();
         self.store_instant(store::keys::SYNC_LAST_ATTEMPT)?;
+        // The server holds every decided selfie: the phone keeps its copy only a few
+        // days (what the consent screen promises), then frees the bytes, at every pass,
+        // reachable server or not.
+        if let Ok(now) = self.anchored_now_ms() {
+            self.store
+                .purge_decided_selfies(now.saturating_sub(DECIDED_SELFIE_KEEP_MS))?;
+        }
         let stop = |report: &mut SyncReport, e: DeviceError| {
             report.error = Some((e.code(), e.staff_message()));
         };
