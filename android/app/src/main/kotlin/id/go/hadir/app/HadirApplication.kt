@@ -67,15 +67,17 @@ class HadirApplication : Application() {
         appScope.launch {
             try {
                 engine()
-            } catch (e: HadirException) {
-                Log.e(LOG_TAG, "engine did not open: ${e.message}")
+            } catch (e: Exception) {
+                // HadirException from the engine, PlatformException from the Keystore.
+                Log.e(LOG_TAG, "engine did not open: ${e.javaClass.simpleName}: ${e.message}")
             }
         }
     }
 
     /**
      * The engine, opened once on first use on an I/O thread (SQLite and the key).
-     * Throws [HadirException] if it cannot open; the next call tries again.
+     * Throws [HadirException] if it cannot open (or the Keystore's
+     * `PlatformException` if the key cannot be read); the next call tries again.
      */
     suspend fun engine(): HadirEngine =
         opened ?: engineLock.withLock {
