@@ -18,7 +18,6 @@ java {
 kotlin {
     compilerOptions {
         jvmTarget.set(JvmTarget.JVM_17)
-        allWarningsAsErrors.set(true)
     }
     sourceSets.named("main") {
         kotlin.srcDir(layout.buildDirectory.dir("generated/uniffi/kotlin"))
