@@ -1,0 +1,9 @@
+// Root build: declares the plugins (versions from gradle/libs.versions.toml) without
+// applying them; each module applies what it needs.
+
+plugins {
+    alias(libs.plugins.android.application) apply false
+    alias(libs.plugins.kotlin.android) apply false
+    alias(libs.plugins.kotlin.jvm) apply false
+    alias(libs.plugins.kotlin.compose) apply false
+}
