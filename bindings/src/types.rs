@@ -564,6 +564,9 @@ pub struct HistoryItem {
     pub result_message: Option<String>,
     /// Failed upload attempts so far.
     pub attempts: u32,
+    /// The server's whole decision once decided (status with flags, every code, its
+    /// message, the trusted time): what the history screen shows as reasons.
+    pub decision: Option<ServerDecision>,
 }
 
 impl HistoryItem {
@@ -589,6 +592,7 @@ impl HistoryItem {
             result_code: h.result_code.clone(),
             result_message: h.result_message.clone(),
             attempts: h.attempts,
+            decision: h.result().as_ref().map(ServerDecision::from_core),
         })
     }
 }

@@ -350,6 +350,14 @@ pub struct HistoryEntry {
     pub decided_at_ms: Option<i64>,
 }
 
+impl HistoryEntry {
+    /// The server's decision as it was stored, once decided (`None` before, or for a
+    /// stored answer this version cannot read).
+    pub fn result(&self) -> Option<hadir_core::api::CheckInResult> {
+        serde_json::from_str(self.result_json.as_deref()?).ok()
+    }
+}
+
 /// A person enrolled on this device (a phone may be shared by colleagues).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnrolledPerson {
