@@ -4,6 +4,7 @@
  */
 package id.go.hadir.shell
 
+import id.go.hadir.core.EnrolledPersonInfo
 import id.go.hadir.core.HadirEngine
 import id.go.hadir.core.HistoryItem
 import id.go.hadir.core.OutboxStatus
@@ -37,9 +38,15 @@ class HistoryPresenter(private val engine: HadirEngine) {
     /** Why the history could not be read, if it could not. */
     val problem: StateFlow<Problem?> = problemFlow
 
+    private val peopleFlow = MutableStateFlow<List<EnrolledPersonInfo>>(emptyList())
+
+    /** The people on this phone, for the filter on a shared phone (one person: no filter). */
+    val people: StateFlow<List<EnrolledPersonInfo>> = peopleFlow
+
     /** Re-reads the last [limit] check-ins, of one person or everyone on the phone. */
     fun refresh(person: PersonRef? = null, limit: Int = 100) {
         attempt {
+            peopleFlow.value = engine.people()
             val offsets = HashMap<PersonRef, Int>()
             engine.history(person, limit.toUInt()).map { item ->
                 val offset = offsets.getOrPut(item.person) { engine.localTime(item.person).utcOffsetMinutes }

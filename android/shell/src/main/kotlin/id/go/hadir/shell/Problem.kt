@@ -62,17 +62,33 @@ private fun refusedRemedy(code: String): Remedy = when {
     else -> Remedy.RETRY
 }
 
-/** Runs [body]; an engine failure becomes a [Problem]. */
+/**
+ * Runs [body]; an engine failure becomes a [Problem], and so does anything else a
+ * platform adapter threw (a Keystore that cannot be read), so a screen never waits on
+ * a spinner for ever. Cancellation passes through.
+ */
 internal inline fun <T> attempt(body: () -> T): Result<T> = try {
     Result.success(body())
 } catch (e: HadirException) {
     Result.failure(ProblemException(e.toProblem()))
+} catch (e: kotlinx.coroutines.CancellationException) {
+    throw e
+} catch (e: Exception) {
+    Result.failure(ProblemException(unexpected(e)))
 }
 
 /** Carries a [Problem] through [Result]. */
-internal class ProblemException(val problem: Problem) : Exception(problem.code)
+class ProblemException(val problem: Problem) : Exception(problem.code)
 
-/** The [Problem] of a failed [Result], or a generic one for an unexpected failure. */
-internal val Throwable.problem: Problem
-    get() = (this as? ProblemException)?.problem
-        ?: Problem("SHELL_UNEXPECTED", "Terjadi kesalahan tak terduga. Coba lagi; bila berulang, hubungi admin.", Remedy.RETRY)
+/** What a screen shows for a failure no other rule names: the class for support, a generic text. */
+private fun unexpected(e: Exception) =
+    Problem("SHELL_UNEXPECTED", "Terjadi kesalahan tak terduga (${e.javaClass.simpleName}). Coba lagi; bila berulang, hubungi admin.", Remedy.RETRY)
+
+/** The [Problem] of a failed [Result] (or any exception). */
+val Throwable.problem: Problem
+    get() = when (this) {
+        is ProblemException -> problem
+        is HadirException -> toProblem()
+        is Exception -> unexpected(this)
+        else -> unexpected(RuntimeException(this))
+    }

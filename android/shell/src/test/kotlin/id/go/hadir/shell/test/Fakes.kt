@@ -35,15 +35,17 @@ class ScriptedLocation : LocationSource {
 
 /**
  * A key store holding java.security keys, remembering the challenges it was given; with
- * [canHoldKeys] false it is a phone whose Keystore can make no key.
+ * [canHoldKeys] false it is a phone whose Keystore can make no key; [broken], one whose
+ * Keystore throws.
  */
-class JavaKeyStore(private val canHoldKeys: Boolean = true) : DeviceKeyStore {
+class JavaKeyStore(private val canHoldKeys: Boolean = true, private val broken: Boolean = false) : DeviceKeyStore {
     @Volatile private var key: JavaSecurityDeviceKey? = null
     val challenges = mutableListOf<ByteArray>()
 
     override fun existing(): DeviceKeyProvider? = key
     override fun create(attestationChallenge: ByteArray): DeviceKeyProvider? {
         challenges.add(attestationChallenge)
+        check(!broken) { "keystore service unavailable" }
         if (!canHoldKeys) return null
         return JavaSecurityDeviceKey().also { key = it }
     }

@@ -70,8 +70,8 @@ val MIDNIGHT_SCHEDULE = "{\"week\": {" + listOf("mon", "tue", "wed", "thu", "fri
 val REGENCY = Regency("Pemerintah Kota Bengkulu", "BKPSDM Kota Bengkulu", "5 tahun sesuai jadwal retensi arsip kepegawaian")
 
 /** One phone: its own database, key store, settings and location. */
-class Phone(work: File, name: String, server: Server, canHoldKeys: Boolean = true) {
-    val keys = JavaKeyStore(canHoldKeys)
+class Phone(work: File, name: String, server: Server, canHoldKeys: Boolean = true, brokenKeystore: Boolean = false) {
+    val keys = JavaKeyStore(canHoldKeys, brokenKeystore)
     val settings = MemorySettings()
     val location = ScriptedLocation()
     val session = newSession(work, name, server)
@@ -177,6 +177,17 @@ fun main() {
         expect(phone.keys.challenges.size == 2) { "${phone.keys.challenges.size} keys" }
         expect(phone.keys.challenges[1].contentEquals(attestationChallenge(realCode))) { "challenge of the code" }
         expect(phone.session.isEnrolled) { "enrolled" }
+    }
+
+    test("enrollment on a phone whose Keystore throws ends with a problem, not a spinner") {
+        val broken = Phone(work, "broken", server, brokenKeystore = true)
+        broken.consent.accept()
+        val screen = EnrollmentPresenter(broken.session, broken.consent, EnrollmentMode.OWNER)
+        screen.onCodeChanged("K7QMX3PAWN")
+        screen.onPersonIdChanged(OWNER_NIP)
+        screen.submit()
+        val s = screen.state.value
+        expect(!s.busy && s.problem?.code == "SHELL_UNEXPECTED" && s.problem?.remedy == Remedy.RETRY) { "$s" }
     }
 
     val flow = CheckInFlow(phone.engine, phone.location)
@@ -297,6 +308,7 @@ fun main() {
         history.refresh()
         val rows = history.rows.value
         expect(rows.size == 4 && rows.none { it.pending }) { "$rows" }
+        expect(history.people.value.map { it.person }.toSet() == setOf(owner, guest)) { "the filter's people" }
         val refused = rows.single { !it.accepted }
         expect(refused.title == "Mulai istirahat" && refused.status == "Ditolak" && "GEOFENCE_OUTSIDE" in refused.reasons) { "$refused" }
         val guestRow = rows.first()
