@@ -117,6 +117,7 @@ dependencies {
     implementation(libs.androidx.camera.lifecycle)
     implementation(libs.androidx.camera.view)
     implementation(libs.androidx.work.runtime.ktx)
+    implementation(libs.androidx.navigation.compose)
 }
 
 // The phone's native library, built by ../build-rust.sh before anything else (the
