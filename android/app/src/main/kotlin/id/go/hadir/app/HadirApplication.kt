@@ -118,7 +118,7 @@ class HadirApplication : Application() {
      * drops it when nothing is due ahead. Call after a check-in and when the app comes
      * back; it never throws.
      */
-    suspend fun replanReminder() = withContext(Dispatchers.IO) {
+    suspend fun replanReminder(): Unit = withContext(Dispatchers.IO) {
         try {
             val engine = session.engine ?: return@withContext
             val owner = engine.people().firstOrNull { it.isDeviceOwner } ?: return@withContext

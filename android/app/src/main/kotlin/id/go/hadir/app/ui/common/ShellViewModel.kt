@@ -29,7 +29,7 @@ abstract class ShellViewModel : ViewModel() {
                     throw e
                 } catch (e: Exception) {
                     // e.g. the Keystore's PlatformException, which :shell does not map.
-                    Log.e(LOG_TAG, "${javaClass.simpleName}: ${e.javaClass.simpleName}: ${e.message}")
+                    Log.e(LOG_TAG, "${this@ShellViewModel.javaClass.simpleName}: ${e.javaClass.simpleName}: ${e.message}")
                 }
             }
         }
