@@ -43,6 +43,10 @@ android {
             // (src/demo/res/xml/network_security_config.xml).
             buildConfigField("String", "SERVER_URL", "\"http://10.0.2.2:8470\"")
             buildConfigField("String[]", "PINNED_CERT_SHA256", "{}")
+            // Who runs this build, for the consent screen (UU PDP): :shell's Regency.
+            buildConfigField("String", "REGENCY_NAME", "\"Pemerintah Daerah (demo)\"")
+            buildConfigField("String", "REGENCY_DATA_CONTACT", "\"Admin kepegawaian (demo)\"")
+            buildConfigField("String", "REGENCY_SERVER_RETENTION", "\"5 tahun sesuai jadwal retensi arsip kepegawaian\"")
         }
         create("bengkulukota") {
             dimension = "regency"
@@ -52,6 +56,9 @@ android {
             // certificate here, e.g. {"3f7a...e1"}, current and next, before a release;
             // empty: no pinning, the system's and bundled roots decide.
             buildConfigField("String[]", "PINNED_CERT_SHA256", "{}")
+            buildConfigField("String", "REGENCY_NAME", "\"Pemerintah Kota Bengkulu\"")
+            buildConfigField("String", "REGENCY_DATA_CONTACT", "\"BKPSDM Kota Bengkulu\"")
+            buildConfigField("String", "REGENCY_SERVER_RETENTION", "\"5 tahun sesuai jadwal retensi arsip kepegawaian\"")
         }
     }
 
@@ -110,6 +117,7 @@ dependencies {
     implementation(libs.androidx.camera.lifecycle)
     implementation(libs.androidx.camera.view)
     implementation(libs.androidx.work.runtime.ktx)
+    implementation(libs.androidx.navigation.compose)
 }
 
 // The phone's native library, built by ../build-rust.sh before anything else (the

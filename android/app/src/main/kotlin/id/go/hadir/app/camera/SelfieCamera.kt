@@ -70,6 +70,12 @@ class SelfieCamera(context: Context) {
         provider.bindToLifecycle(lifecycleOwner, CameraSelector.DEFAULT_FRONT_CAMERA, preview, imageCapture)
     }
 
+    /** Releases the camera (the screen stops showing it while its lifecycle goes on). */
+    @MainThread
+    suspend fun unbind() {
+        ProcessCameraProvider.awaitInstance(context).unbindAll()
+    }
+
     /**
      * Takes one photo and returns its JPEG bytes (with the EXIF orientation). Throws
      * [ImageCaptureException] when the camera fails (closed, busy, no storage).

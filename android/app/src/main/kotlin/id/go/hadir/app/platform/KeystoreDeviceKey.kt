@@ -9,7 +9,7 @@
  * the core's `DeviceKeyProvider` over it. No rule is decided here.
  *
  * When no key can be created (an old or broken Keystore: [KeystoreDeviceKeyStore.create]
- * throws), the person still enrolls: the app opens the engine without a provider and
+ * returns null), the person still enrolls: the app opens the engine without a provider and
  * the engine generates its own software P-256 key, kept in its database. The server
  * then sees no attestation chain and records the device as software-only, a flag the
  * admin sees, never a refusal.
@@ -20,6 +20,7 @@ import android.os.Build
 import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyProperties
 import android.security.keystore.StrongBoxUnavailableException
+import android.util.Log
 import androidx.annotation.RequiresApi
 import id.go.hadir.core.DeviceKeyProvider
 import id.go.hadir.core.PlatformException
@@ -112,23 +113,34 @@ class KeystoreDeviceKeyStore(private val alias: String = DEVICE_KEY_ALIAS) : Dev
      * Creates the key (replacing any left by an enrollment that did not finish), with
      * [attestationChallenge] in its attestation: in StrongBox where the phone has one
      * (Android 9+), else in the TEE. A Keystore that cannot attest (some Android 7
-     * phones) gets a key without attestation. Throws when no key can be made at all;
-     * see the file's documentation for what happens then.
+     * phones) gets a key without attestation. Returns null when no key can be made at
+     * all (logged); see the file's documentation for what happens then.
      */
-    override fun create(attestationChallenge: ByteArray): DeviceKeyProvider = keystoreCall("create") {
-        delete()
-        if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.P && StrongBox.tryGenerate(alias, attestationChallenge)) {
-            return@keystoreCall KeystoreDeviceKey(alias)
-        }
+    override fun create(attestationChallenge: ByteArray): DeviceKeyProvider? =
         try {
-            generate(spec(alias, attestationChallenge))
-        } catch (e: ProviderException) {
-            // The key is still worth more in the TEE than in software, unattested.
-            delete()
-            generate(spec(alias, attestationChallenge = null))
+            keystoreCall("create") {
+                delete()
+                if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.P && StrongBox.tryGenerate(alias, attestationChallenge)) {
+                    return@keystoreCall KeystoreDeviceKey(alias)
+                }
+                try {
+                    generate(spec(alias, attestationChallenge))
+                } catch (e: ProviderException) {
+                    // The key is still worth more in the TEE than in software, unattested.
+                    delete()
+                    generate(spec(alias, attestationChallenge = null))
+                }
+                KeystoreDeviceKey(alias)
+            }
+        } catch (e: PlatformException) {
+            Log.w(LOG_TAG, "no Keystore key on this phone, the engine's software key is used: ${e.message}")
+            try {
+                delete()
+            } catch (ignored: PlatformException) {
+                // Nothing was left to delete, or the Keystore cannot even be read.
+            }
+            null
         }
-        KeystoreDeviceKey(alias)
-    }
 
     /** Deletes the key (a phone handed to someone else, a failed enrollment). */
     override fun delete() {

@@ -2,6 +2,7 @@
  * When the outbox is sent: unique periodic work every 15 minutes (WorkManager's
  * minimum) while there is a network, plus an expedited one-time pass right after each
  * check-in and whenever connectivity returns. All of it waits for a network.
+ * [SyncScheduler.passesFinished] tells open screens when a pass has run.
  */
 package id.go.hadir.app.sync
 
@@ -13,7 +14,12 @@ import androidx.work.NetworkType
 import androidx.work.OneTimeWorkRequestBuilder
 import androidx.work.OutOfQuotaPolicy
 import androidx.work.PeriodicWorkRequestBuilder
+import androidx.work.WorkInfo
 import androidx.work.WorkManager
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.combine
+import kotlinx.coroutines.flow.flow
+import java.util.UUID
 import java.util.concurrent.TimeUnit
 
 /** Schedules [SyncWorker]. */
@@ -52,5 +58,31 @@ object SyncScheduler {
             .setConstraints(needsNetwork)
             .build()
         WorkManager.getInstance(context).enqueueUniqueWork(NOW_WORK, policy, request)
+    }
+
+    /**
+     * Emits once each time a sync pass (periodic or "send now") has finished running,
+     * for screens that show what the pass changed (the home screen's sync line, a
+     * check-in's decision). A pass is finished when its work leaves RUNNING, or when a
+     * "send now" work is seen SUCCEEDED for the first time (a very short pass may
+     * never be observed running). Passes finished before collection are not emitted.
+     */
+    fun passesFinished(context: Context): Flow<Unit> = flow {
+        val work = WorkManager.getInstance(context.applicationContext)
+        var running = emptySet<UUID>()
+        var succeeded: Set<UUID>? = null
+        combine(
+            work.getWorkInfosForUniqueWorkFlow(NOW_WORK),
+            work.getWorkInfosForUniqueWorkFlow(PERIODIC_WORK),
+        ) { now, periodic -> now + periodic }
+            .collect { infos ->
+                val runningNow = infos.filter { it.state == WorkInfo.State.RUNNING }.map { it.id }.toSet()
+                val succeededNow = infos.filter { it.state == WorkInfo.State.SUCCEEDED }.map { it.id }.toSet()
+                val leftRunning = (running - runningNow).isNotEmpty()
+                val newlySucceeded = succeeded?.let { (succeededNow - it).isNotEmpty() } ?: false
+                running = runningNow
+                succeeded = succeededNow
+                if (leftRunning || newlySucceeded) emit(Unit)
+            }
     }
 }

@@ -1,7 +1,8 @@
 /**
  * Background delivery of the outbox: a WorkManager worker that asks the engine to send
  * every pending check-in (`syncNow`), scheduled by [SyncScheduler]. What is sent, and
- * what the server decided, is the engine's business; this only picks the moment.
+ * what the server decided, is the engine's business; this only picks the moment. The
+ * engine is the session's ([HadirApplication.engine]), opened off the main thread.
  */
 package id.go.hadir.app.sync
 
@@ -18,6 +19,7 @@ import id.go.hadir.app.R
 import id.go.hadir.app.platform.LOG_TAG
 import id.go.hadir.app.reminder.Notifications
 import id.go.hadir.core.HadirException
+import id.go.hadir.core.PlatformException
 
 /** The id of the short notification an expedited sync shows below Android 12. */
 private const val SYNC_NOTIFICATION_ID = 1001
@@ -32,13 +34,15 @@ class SyncWorker(context: Context, params: WorkerParameters) : CoroutineWorker(c
 
     override suspend fun doWork(): Result {
         try {
-            val engine = (applicationContext as HadirApplication).engine()
-            // Before enrollment there is nothing to send and no key the server knows.
+            // Null before the first enrollment: nothing to send and no key the server knows.
+            val engine = (applicationContext as HadirApplication).engine() ?: return Result.success()
             if (engine.deviceId() == null) return Result.success()
             val report = engine.syncNow()
             Log.i(LOG_TAG, "sync worker: ${report.accepted} accepted, ${report.pending} pending, error ${report.errorCode}")
         } catch (e: HadirException) {
             Log.w(LOG_TAG, "sync worker: ${e.message}")
+        } catch (e: PlatformException) {
+            Log.w(LOG_TAG, "sync worker, Keystore: ${e.message}")
         }
         return Result.success()
     }
