@@ -26,6 +26,7 @@ pub use engine::HadirEngine;
 pub use error::HadirError;
 pub use platform::{
     ClockProvider, ClockSample, DeviceKeyProvider, LogLevel, Logger, PlatformError, SyncListener,
+    attestation_challenge,
 };
 pub use runtime::TaskHandle;
 pub use types::*;
