@@ -375,6 +375,16 @@ mod tests {
             .map(|b| b.unwrap().contents)
             .collect();
         assert_eq!(blocks.len(), 5, "four RSA certificates and the P-384 one");
+        // Each block is the certificate its comment names (SHA-256 of the DER).
+        let stated: Vec<&str> = GOOGLE_ROOTS_PEM
+            .lines()
+            .filter_map(|l| l.strip_prefix("# SHA-256 (DER): "))
+            .collect();
+        let computed: Vec<String> = blocks
+            .iter()
+            .map(|der| hadir_core::photo::sha256_hex(der))
+            .collect();
+        assert_eq!(stated, computed);
         for der in &blocks {
             let (_, cert) = X509Certificate::from_der(der).unwrap();
             assert_eq!(cert.subject(), cert.issuer());

@@ -186,6 +186,57 @@ fn garbage_and_overlong_chains_are_unverified_never_refused() {
     assert!(unverified_reason(judge(&long, &key, &challenge, &ca.roots())).contains("too long"));
 }
 
+/// A recorded chain (`tests/data/`) as the wire carries it, and its leaf's public point.
+fn recorded_chain(pem: &str) -> (Vec<String>, Vec<u8>) {
+    use x509_parser::prelude::FromDer as _;
+    let ders: Vec<Vec<u8>> = x509_parser::pem::Pem::iter_from_buffer(pem.as_bytes())
+        .map(|b| b.unwrap().contents)
+        .collect();
+    let (_, leaf) = x509_parser::certificate::X509Certificate::from_der(&ders[0]).unwrap();
+    let key = leaf.public_key().subject_public_key.data.to_vec();
+    (base64_chain(&ders), key)
+}
+
+#[test]
+fn a_real_tee_chain_verifies_to_the_bundled_google_root() {
+    let (chain, leaf_key) = recorded_chain(include_str!("data/android_ec_tee_chain.pem"));
+    let google = AttestationRoots::google();
+    let got = accepted(judge(&chain, &leaf_key, b"abc", &google));
+    assert_eq!(got.level, AttestationLevel::Tee, "{got:?}");
+    assert!(matches!(
+        judge(&chain, &leaf_key, b"abd", &google),
+        AttestationVerdict::Mismatch(_)
+    ));
+    assert!(matches!(
+        judge(&chain, &enrolled_key(), b"abc", &google),
+        AttestationVerdict::Mismatch(_)
+    ));
+}
+
+#[test]
+fn a_real_chain_to_an_unpublished_root_is_unverified() {
+    let (chain, leaf_key) = recorded_chain(include_str!("data/android_ec_strongbox_chain.pem"));
+    let description = {
+        use x509_parser::prelude::FromDer as _;
+        let der = hadir_core::envelope::base64_decode(&chain[0]).unwrap();
+        let (_, leaf) = x509_parser::certificate::X509Certificate::from_der(&der).unwrap();
+        let oid = hadir_server::attestation::KEY_DESCRIPTION_OID
+            .parse()
+            .unwrap();
+        let ext = leaf.extensions().iter().find(|e| e.oid == oid).unwrap();
+        hadir_server::attestation::parse_key_description(ext.value).unwrap()
+    };
+    assert_eq!(description.attestation_security_level, STRONGBOX);
+    let challenge = description.attestation_challenge;
+    let reason = unverified_reason(judge(
+        &chain,
+        &leaf_key,
+        &challenge,
+        &AttestationRoots::google(),
+    ));
+    assert!(reason.contains("unknown root"), "{reason}");
+}
+
 /// A server on 127.0.0.1 over a real SQLite file, trusting `roots`; its base URL.
 async fn serve_trusting(dir: &std::path::Path, roots: AttestationRoots) -> (AppState, String) {
     let config = config_in(dir);
