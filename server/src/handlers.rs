@@ -158,6 +158,7 @@ impl AppState {
                 return Err(AppError::EnrollAttestationMismatch(detail));
             }
         };
+        let attestation_level = attestation.level;
         let outcome = self.storage().enroll(NewEnrollment {
             code_hash: admin::code_hash(&req.enrollment_code),
             person: req.person.clone(),
@@ -190,7 +191,12 @@ impl AppState {
             .get(&key)
             .map(|p| (p.display_name.clone(), p.office_ids.clone()))
             .unwrap_or_default();
-        tracing::info!(device = %device_id, owner = enrolled.is_owner, "device enrolled");
+        tracing::info!(
+            device = %device_id,
+            owner = enrolled.is_owner,
+            attestation = %attestation_level,
+            "device enrolled"
+        );
         Ok(EnrollResponse {
             device_id,
             person: DevicePerson {
