@@ -28,6 +28,7 @@ pub use error::HadirError;
 pub use ids::{EnrollmentQrInfo, check_person_id, parse_enrollment_qr};
 pub use platform::{
     ClockProvider, ClockSample, DeviceKeyProvider, LogLevel, Logger, PlatformError, SyncListener,
+    attestation_challenge,
 };
 pub use runtime::TaskHandle;
 pub use types::*;

@@ -38,6 +38,24 @@ pub trait DeviceKeyProvider: Send + Sync {
     /// ECDSA P-256 with SHA-256 over `message` (the platform hashes), ASN.1 DER
     /// (`SHA256withECDSA` on Android, `ecdsaSignatureMessageX962SHA256` on iOS).
     fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, PlatformError>;
+    /// The key's attestation certificate chain, leaf first, each certificate DER; read
+    /// once, at the device's first enrollment, and sent to the server with it.
+    ///
+    /// Android: create the Keystore key at the first enrollment with
+    /// `KeyGenParameterSpec.Builder.setAttestationChallenge(attestationChallenge(code))`
+    /// ([`attestation_challenge`]), then return `KeyStore.getCertificateChain(alias)`
+    /// as `certificate.encoded` each, in the order Keystore gives (leaf first). A key
+    /// made without a challenge, or a device that cannot attest, returns an empty list.
+    /// iOS: an empty list (App Attest is another mechanism).
+    fn attestation_chain(&self) -> Result<Vec<Vec<u8>>, PlatformError>;
+}
+
+/// The Keystore attestation challenge of an enrollment code (as typed or scanned):
+/// `SHA-256("hadir-attest-v1\n" || normalised code)`, 32 bytes. The server derives the
+/// same bytes from the code it receives (hadir-core's rule).
+#[uniffi::export]
+pub fn attestation_challenge(enrollment_code: String) -> Vec<u8> {
+    hadir_core::attestation::attestation_challenge(&enrollment_code).to_vec()
 }
 
 /// Adapts a shell's key to the core's [`DeviceKey`]; the public key is read once.
@@ -66,6 +84,12 @@ impl DeviceKey for ForeignDeviceKey {
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
         self.provider.sign(message.to_vec()).map_err(|e| KeyError {
+            reason: e.to_string(),
+        })
+    }
+
+    fn attestation_chain(&self) -> Result<Vec<Vec<u8>>, KeyError> {
+        self.provider.attestation_chain().map_err(|e| KeyError {
             reason: e.to_string(),
         })
     }

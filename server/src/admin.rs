@@ -4,6 +4,7 @@
 //! [`Storage`], so a running server picks the changes up through the directory version.
 
 use hadir_core::api::LeaveInfo;
+use hadir_core::attestation::normalise_enrollment_code;
 use hadir_core::geofence::{LatLon, Office, Zone, ZoneShape};
 use hadir_core::ids::{PersonId, PersonIdKind};
 use hadir_core::schedule::OfficeSchedule;
@@ -51,18 +52,12 @@ pub fn new_enrollment_code() -> String {
     code
 }
 
-/// The code as typed, normalised: upper case, without spaces or dashes.
-pub fn normalise_code(code: &str) -> String {
-    code.chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .flat_map(char::to_uppercase)
-        .collect()
-}
-
-/// What is stored for a code: SHA-256 of the normalised code, domain-separated.
+/// What is stored for a code: SHA-256 of the code normalised as the phone reads it
+/// ([`normalise_enrollment_code`]: upper case, without spaces or dashes),
+/// domain-separated.
 pub fn code_hash(code: &str) -> String {
     hadir_core::photo::sha256_hex(
-        format!("hadir-enroll-code-v1:{}", normalise_code(code)).as_bytes(),
+        format!("hadir-enroll-code-v1:{}", normalise_enrollment_code(code)).as_bytes(),
     )
 }
 

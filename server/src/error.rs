@@ -77,6 +77,10 @@ pub enum AppError {
     /// The person is already enrolled on this device.
     #[error("person already on this device")]
     EnrollAlreadyOnDevice,
+    /// The key attestation chain's leaf attests another key or another challenge than
+    /// this enrollment's (`crate::attestation::judge`); the code is not consumed.
+    #[error("attestation mismatch: {0}")]
+    EnrollAttestationMismatch(String),
     /// The `{sha256}` in the path is not 64 lowercase hex digits.
     #[error("selfie path is not a SHA-256: {0}")]
     SelfieBadHash(String),
@@ -153,6 +157,7 @@ impl AppError {
             AppError::EnrollBadRequest { .. } => "ENROLL_BAD_REQUEST",
             AppError::EnrollCodeInvalid => "ENROLL_CODE_INVALID",
             AppError::EnrollAlreadyOnDevice => "ENROLL_ALREADY_ON_DEVICE",
+            AppError::EnrollAttestationMismatch(_) => "ENROLL_ATTESTATION_MISMATCH",
             AppError::SelfieBadHash(_) => "SELFIE_BAD_HASH",
             AppError::SelfieHashMismatch { .. } => "SELFIE_HASH_MISMATCH",
             AppError::SelfieInvalid { .. } => "SELFIE_INVALID",
@@ -187,6 +192,7 @@ impl AppError {
             }
             AppError::EnrollCodeInvalid => StatusCode::FORBIDDEN,
             AppError::EnrollAlreadyOnDevice => StatusCode::CONFLICT,
+            AppError::EnrollAttestationMismatch(_) => StatusCode::BAD_REQUEST,
             AppError::SelfieHashMismatch { .. } | AppError::SelfieInvalid { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
@@ -242,6 +248,10 @@ impl AppError {
                 kedaluwarsa, atau bukan untuk Anda. Minta kode baru ke admin."
                 .into(),
             AppError::EnrollAlreadyOnDevice => "Anda sudah terdaftar di perangkat ini.".into(),
+            AppError::EnrollAttestationMismatch(_) => "Bukti kunci perangkat tidak cocok \
+                dengan pendaftaran ini. Mulai ulang pendaftaran di aplikasi Hadir dengan kode \
+                yang sama."
+                .into(),
             AppError::SelfieBadHash(_) => "Alamat foto tidak valid.".into(),
             AppError::SelfieHashMismatch { .. } => {
                 "Foto rusak saat dikirim; aplikasi akan mengirim ulang.".into()
@@ -292,7 +302,9 @@ impl AppError {
             AppError::EnrollBadRequest { detail, .. } | AppError::SelfieInvalid { detail, .. } => {
                 Some(detail.clone())
             }
-            AppError::SelfieBadHash(d) | AppError::Refused { detail: d, .. } => Some(d.clone()),
+            AppError::SelfieBadHash(d)
+            | AppError::Refused { detail: d, .. }
+            | AppError::EnrollAttestationMismatch(d) => Some(d.clone()),
             AppError::SelfieHashMismatch { computed } => Some(format!("computed={computed}")),
             _ => None,
         }

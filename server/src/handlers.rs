@@ -11,6 +11,7 @@ use hadir_core::api::{
     CheckInBatchResponse, CheckInResult, CheckInStatus, DeviceConfig, DevicePerson, EnrollRequest,
     EnrollResponse, MAX_BATCH, SelfieStored, ServerTime,
 };
+use hadir_core::attestation::attestation_challenge;
 use hadir_core::auth::ENROLL_DEVICE;
 use hadir_core::envelope::{base64_decode, check_public_key, key_id};
 use hadir_core::geofence::Office;
@@ -19,6 +20,7 @@ use hadir_core::roster;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
+use crate::attestation::{self, AttestationVerdict};
 use crate::auth::{
     BATCH_LIMIT, RawSigned, SELFIE_LIMIT, SMALL_LIMIT, Signed, check_window, verify_request,
 };
@@ -143,6 +145,20 @@ impl AppState {
         if req.app_version.len() > 64 {
             return Err(bad_enroll("app_version: at most 64 characters"));
         }
+        // Before the code is consumed: a refused attestation leaves it usable.
+        let attestation = match attestation::judge(
+            &req.attestation,
+            &public_key,
+            &attestation_challenge(&req.enrollment_code),
+            self.attestation_roots(),
+        ) {
+            AttestationVerdict::Accepted(a) => a,
+            AttestationVerdict::Mismatch(detail) => {
+                tracing::warn!(person = %req.person, %detail, "enrollment attestation refused");
+                return Err(AppError::EnrollAttestationMismatch(detail));
+            }
+        };
+        let attestation_level = attestation.level;
         let outcome = self.storage().enroll(NewEnrollment {
             code_hash: admin::code_hash(&req.enrollment_code),
             person: req.person.clone(),
@@ -152,6 +168,7 @@ impl AppState {
             app_version: req.app_version.clone(),
             new_device_id: admin::new_device_id(),
             now_ms: self.now_ms(),
+            attestation,
         })?;
         let enrolled = match outcome {
             Ok(e) => e,
@@ -174,7 +191,12 @@ impl AppState {
             .get(&key)
             .map(|p| (p.display_name.clone(), p.office_ids.clone()))
             .unwrap_or_default();
-        tracing::info!(device = %device_id, owner = enrolled.is_owner, "device enrolled");
+        tracing::info!(
+            device = %device_id,
+            owner = enrolled.is_owner,
+            attestation = %attestation_level,
+            "device enrolled"
+        );
         Ok(EnrollResponse {
             device_id,
             person: DevicePerson {

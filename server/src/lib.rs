@@ -15,6 +15,7 @@
 
 pub mod admin;
 pub mod anchors;
+pub mod attestation;
 pub mod auth;
 pub mod clock;
 pub mod config;
@@ -90,6 +91,7 @@ struct Inner {
     limiter: RateLimiter,
     live: LiveHub,
     anchor_key: hadir_core::anchor::AnchorKey,
+    attestation_roots: attestation::AttestationRoots,
     config: ServerConfig,
 }
 
@@ -144,12 +146,28 @@ impl AppState {
                 limiter: RateLimiter::new(config.rate_limit_per_second, config.rate_limit_burst),
                 live: LiveHub::new(config.max_live_waiters),
                 anchor_key,
+                attestation_roots: attestation::AttestationRoots::google(),
                 storage,
                 selfies,
                 directory,
                 config,
             }),
         })
+    }
+
+    /// This state trusting other key attestation roots than Google's bundled ones (the
+    /// tests' own root). A Rust-level hook only: no configuration key or request sets
+    /// it. Call it before the state is cloned.
+    pub fn with_attestation_roots(mut self, roots: attestation::AttestationRoots) -> Self {
+        Arc::get_mut(&mut self.inner)
+            .expect("with_attestation_roots before the state is shared")
+            .attestation_roots = roots;
+        self
+    }
+
+    /// The roots a key attestation chain must end at ([`attestation::judge`]).
+    pub fn attestation_roots(&self) -> &attestation::AttestationRoots {
+        &self.inner.attestation_roots
     }
 
     /// The clock every "now" of this server is read from.

@@ -12,6 +12,7 @@
 //! hadir-server leave add --person 198503122010011003 --kind cuti --from 2026-12-01 \
 //!     --to 2026-12-03 [--note "ST 800/123"]
 //! hadir-server enroll-code issue --person 198503122010011003 [--valid-hours 72]
+//! hadir-server device list [--person 198503122010011003]   # with each key's attestation
 //! hadir-server device revoke --device dev-0123456789abcdef0123
 //! hadir-server kiosk enroll --office kominfo [--label "Lobi lantai 1"]   # prints the credential
 //! hadir-server kiosk list                                   # with each kiosk's last fetch
@@ -249,6 +250,14 @@ enum CodeCommand {
 
 #[derive(Debug, Subcommand)]
 enum DeviceCommand {
+    /// List devices (id, people, platform, enrolled, revoked, key attestation level, and
+    /// a flag where the key is not proven to be in hardware: software, none,
+    /// unverified).
+    List {
+        /// Only the devices this person is enrolled on (`kind:value` or a registered id).
+        #[arg(long)]
+        person: Option<String>,
+    },
     /// Revoke a device: its requests get 401 AUTH_DEVICE_REVOKED.
     Revoke {
         /// Device id.
@@ -509,17 +518,56 @@ fn run_enroll_code(s: &dyn Storage, command: &CodeCommand) -> Result<(), String>
     Ok(())
 }
 
-/// `device revoke`: holds from the running server's next request.
+/// `device list`; `device revoke` (holds from the running server's next request).
 fn run_device(s: &dyn Storage, command: &DeviceCommand) -> Result<(), String> {
-    let DeviceCommand::Revoke { device } = command;
-    if !s
-        .revoke_device(device, s.clock().now_ms())
-        .map_err(|e| e.to_string())?
-    {
-        return Err(format!("no device {device}"));
+    match command {
+        DeviceCommand::List { person } => {
+            let person = match person {
+                Some(spec) => Some(admin::find_person(s, spec).map_err(admin_err)?),
+                None => None,
+            };
+            for d in s.devices(person.as_ref()).map_err(|e| e.to_string())? {
+                println!("{}", device_line(&d));
+            }
+        }
+        DeviceCommand::Revoke { device } => {
+            if !s
+                .revoke_device(device, s.clock().now_ms())
+                .map_err(|e| e.to_string())?
+            {
+                return Err(format!("no device {device}"));
+            }
+            eprintln!("device {device} revoked");
+        }
     }
-    eprintln!("device {device} revoked");
     Ok(())
+}
+
+/// One line of `device list`: id, people (owner first), platform, enrolled, revoked,
+/// attestation level, flag (with the reason of an unverified chain), tab-separated.
+fn device_line(d: &hadir_server::storage::DeviceListing) -> String {
+    let people: Vec<&str> = d.people.iter().map(|m| m.person_key.as_str()).collect();
+    let level = d.attestation.level;
+    let flag = match (level.is_flagged(), &d.attestation.reason) {
+        (false, _) => "-".to_string(),
+        (true, Some(reason)) => format!("FLAG ({reason})"),
+        (true, None) => "FLAG".to_string(),
+    };
+    format!(
+        "{}\t{}\t{}\tenrolled {}\t{}\tattestation {level}\t{flag}",
+        d.device_id,
+        if people.is_empty() {
+            "-".to_string()
+        } else {
+            people.join(",")
+        },
+        d.platform,
+        utc_text(d.created_ms),
+        d.revoked_ms.map_or_else(
+            || "active".to_string(),
+            |r| format!("revoked {}", utc_text(r))
+        ),
+    )
 }
 
 /// Unix ms as UTC `YYYY-MM-DD HH:MM:SS`, for listings.

@@ -139,6 +139,7 @@ impl Team {
             device_label: imei_label(),
             platform: "test".into(),
             app_version: "0.1.0".into(),
+            attestation: Vec::new(),
         })
         .unwrap();
         self.signed(phone, "enroll", "POST", "/v1/enroll", body)

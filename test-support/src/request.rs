@@ -51,6 +51,7 @@ pub fn enroll_request(
         device_label: label,
         platform: "test".into(),
         app_version: "0.1.0".into(),
+        attestation: Vec::new(),
     })
     .expect("serialises")
 }

@@ -29,6 +29,7 @@ import id.go.hadir.core.TeamListener
 import id.go.hadir.core.TaskHandle
 import id.go.hadir.core.TeamUpdate
 import id.go.hadir.core.TrustedTimeSource
+import id.go.hadir.core.attestationChallenge
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.Dispatchers
@@ -155,12 +156,19 @@ class ReentrantLogger : Logger {
     }
 }
 
-/** A P-256 key from java.security, signing with SHA256withECDSA (DER), like Android Keystore. */
-class JavaSecurityDeviceKey : DeviceKeyProvider {
+/** A P-256 key from java.security, signing with SHA256withECDSA (DER), like Android Keystore;
+ *  `chain` stands for Keystore's getCertificateChain (leaf first). */
+class JavaSecurityDeviceKey(private val chain: List<ByteArray> = emptyList()) : DeviceKeyProvider {
     private val pair = KeyPairGenerator.getInstance("EC").apply {
         initialize(ECGenParameterSpec("secp256r1"))
     }.generateKeyPair()
     @Volatile var signatures = 0
+    @Volatile var chainReads = 0
+
+    override fun attestationChain(): List<ByteArray> {
+        chainReads++
+        return chain
+    }
 
     override fun publicKey(): ByteArray {
         val w = (pair.public as ECPublicKey).w
@@ -185,6 +193,7 @@ class JavaSecurityDeviceKey : DeviceKeyProvider {
 class BrokenDeviceKey : DeviceKeyProvider {
     override fun publicKey(): ByteArray = throw IllegalStateException("keystore unavailable")
     override fun sign(message: ByteArray): ByteArray = throw IllegalStateException("keystore unavailable")
+    override fun attestationChain(): List<ByteArray> = throw IllegalStateException("keystore unavailable")
 }
 
 /** A platform clock that fails, as a shell's can. */
@@ -340,6 +349,34 @@ fun main() {
         val person = engine.enroll(guestCode, guest, label)
         expect(!person.isDeviceOwner) { "guest" }
         expect(engine.people().map { it.person }.toSet() == setOf(owner, guest)) { engine.people().toString() }
+    }
+
+    test("the attestation challenge is the core's: SHA-256 of the domain and the normalised code") {
+        val expected = java.security.MessageDigest.getInstance("SHA-256")
+            .digest("hadir-attest-v1\nABCDEFGHJK".toByteArray())
+        expect(attestationChallenge("abcd-efgh jk").contentEquals(expected)) { "challenge differs" }
+        expect(attestationChallenge(" ABCD-EFGH-JK ").size == 32) { "32 bytes" }
+    }
+
+    test("a key with an attestation chain sends it at the first enrollment only; the server records it") {
+        val firstNip = "199001012015031001"
+        val secondNip = "199202022016032002"
+        for ((nip, name) in listOf(firstNip to "Andi Wijaya", secondNip to "Dewi Lestari")) {
+            server.admin("person", "add", "--kind", "nip", "--id", nip, "--name", name, "--office", "kominfo")
+        }
+        // Not a certificate: the server cannot verify it, records it as such, and enrolls.
+        val attested = JavaSecurityDeviceKey(listOf("bukan sertifikat".toByteArray(), byteArrayOf(0x30, 0x00)))
+        val phone = HadirEngine.open(config.copy(databasePath = File(work, "attested.db").path), attested, null, null)
+        phone.enroll(server.admin("enroll-code", "issue", "--person", firstNip).trim(), PersonRef(PersonKind.NIP, firstNip), label)
+        expect(attested.chainReads == 1) { "chain read ${attested.chainReads} times" }
+        phone.enroll(server.admin("enroll-code", "issue", "--person", secondNip).trim(), PersonRef(PersonKind.NIP, secondNip), label)
+        expect(attested.chainReads == 1) { "a colleague on the same phone sends no chain" }
+        val listed = server.admin("device", "list", "--person", firstNip).trim()
+        expect(listed.startsWith(phone.deviceId()!!)) { listed }
+        expect(listed.contains("\tandroid\t") && listed.contains("attestation unverified\tFLAG (certificate 0")) { listed }
+        expect(listed.contains("nip:$firstNip,nip:$secondNip")) { listed }
+        val plain = server.admin("device", "list", "--person", OWNER_NIP).trim()
+        expect(plain.contains("attestation none\tFLAG")) { plain }
     }
 
     test("the verdict before the camera opens tells the distance in Indonesian") {

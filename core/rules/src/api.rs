@@ -46,6 +46,13 @@ pub struct EnrollRequest {
     pub platform: String,
     /// The app version.
     pub app_version: String,
+    /// The key's attestation certificate chain, leaf first, each certificate standard
+    /// base64 DER (Android Keystore's `getCertificateChain`), its challenge derived from
+    /// the enrollment code ([`crate::attestation::attestation_challenge`]). Sent once,
+    /// by the device's first person; empty (and absent on the wire) for a colleague on a
+    /// shared phone, iOS, older apps and the Python client.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attestation: Vec<String>,
 }
 
 /// Answer to a successful enrollment.

@@ -41,6 +41,13 @@ pub trait DeviceKey: Send + Sync {
     /// Signs `message` with ECDSA P-256 / SHA-256 (the implementation hashes), returning
     /// an ASN.1 DER signature (a 64-byte fixed `r || s` one is accepted too).
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError>;
+    /// The key's attestation certificate chain, leaf first, each certificate DER: on
+    /// Android the Keystore's `getCertificateChain(alias)` of a key created with
+    /// `setAttestationChallenge` ([`crate::attestation::attestation_challenge`]). Empty
+    /// where the platform attests no key this way (this default, the software key, iOS).
+    fn attestation_chain(&self) -> Result<Vec<Vec<u8>>, KeyError> {
+        Ok(Vec::new())
+    }
 }
 
 /// Why an envelope, key or signature was refused. `code()` is stable.

@@ -5,13 +5,16 @@
 //! uses the very same functions to decide again, so the two can never disagree about a
 //! geofence, a selfie hash or a trusted instant.
 //!
-//! Pure rules: [`anchor`] (signed time anchors), [`geofence`], [`fix`], [`photo`], [`envelope`], [`clock`], [`ids`], [`enrollment_qr`],
+//! Pure rules: [`anchor`] (signed time anchors), [`attestation`] (the key attestation
+//! challenge of an enrollment code), [`geofence`], [`fix`], [`photo`], [`envelope`],
+//! [`clock`], [`ids`], [`enrollment_qr`] (the enrollment slip's QR),
 //! [`schedule`], [`qr`] (the office QR token), [`roster`] (home office, supervisors, enrollment codes, a team
 //! member's day), [`wire`], [`api`] and [`auth`]. No I/O engine lives here: the phone's
 //! outbox and sync client are the `hadir-device` crate, which the server never links.
 
 pub mod anchor;
 pub mod api;
+pub mod attestation;
 pub mod auth;
 pub mod clock;
 pub mod enrollment_qr;

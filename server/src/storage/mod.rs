@@ -8,6 +8,7 @@
 //! its own transaction and calls `decide` inside it, so the decision and its record are
 //! one atomic step keyed on the check-in id's uniqueness.
 
+pub mod device_tables;
 pub mod qr_tables;
 pub mod sqlite;
 
@@ -21,6 +22,7 @@ use hadir_core::geofence::Office;
 use hadir_core::ids::{DeviceLabel, PersonId};
 use hadir_core::schedule::OfficeSchedule;
 
+use crate::attestation::DeviceAttestation;
 use crate::clock::Clock;
 use crate::ledger::PreparedCheckIn;
 
@@ -132,6 +134,26 @@ pub struct NewEnrollment {
     pub new_device_id: String,
     /// Server time.
     pub now_ms: i64,
+    /// What the key's attestation chain proved (recorded only when the device is new:
+    /// a colleague joining a shared phone sends none).
+    pub attestation: DeviceAttestation,
+}
+
+/// A device as the admin's `device list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceListing {
+    /// Server-assigned id.
+    pub device_id: String,
+    /// `android`, `ios`, `test`.
+    pub platform: String,
+    /// When it was enrolled, Unix ms.
+    pub created_ms: i64,
+    /// When an admin revoked it, Unix ms.
+    pub revoked_ms: Option<i64>,
+    /// People on it, owner first.
+    pub people: Vec<DeviceMember>,
+    /// Its key attestation as recorded at enrollment.
+    pub attestation: DeviceAttestation,
 }
 
 /// A successful enrollment.
@@ -230,8 +252,12 @@ pub trait Storage: Send + Sync + 'static {
     fn device_revoked(&self, device_id: &str) -> Result<Option<bool>, StorageError>;
     /// Marks a device revoked; false if there is no such device.
     fn revoke_device(&self, device_id: &str, now_ms: i64) -> Result<bool, StorageError>;
-    /// Consumes a code and binds the key to the person, atomically.
+    /// Consumes a code and binds the key to the person, atomically; a new device's
+    /// attestation is recorded with it.
     fn enroll(&self, e: NewEnrollment) -> Result<Result<Enrolled, EnrollRefusal>, StorageError>;
+    /// Every device (revoked ones too) with its people and attestation, oldest first;
+    /// only those `person` is enrolled on when given.
+    fn devices(&self, person: Option<&PersonId>) -> Result<Vec<DeviceListing>, StorageError>;
     /// Metadata of an uploaded selfie.
     fn selfie(&self, sha256: &str) -> Result<Option<SelfieMeta>, StorageError>;
     /// Records an uploaded selfie; false if it was already known.

@@ -38,11 +38,11 @@ use hadir_core::schedule::OfficeSchedule;
 use hadir_core::wire::AttendanceKind;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
+use super::{DeviceListing, KioskRecord, QrWaiver, device_tables, qr_tables};
 use super::{
     DeviceMember, DeviceRecord, DirectorySnapshot, EnrollRefusal, Enrolled, FeedCheckIn,
     NewEnrollment, PersonRecord, SelfieMeta, Storage, StorageError, StoredCheckIn, person_key,
 };
-use super::{KioskRecord, QrWaiver, qr_tables};
 use crate::clock::Clock;
 use crate::decision::decide;
 use crate::ledger::{Ledger, PreparedCheckIn, RecentSelfie, SelfieInLedger};
@@ -207,6 +207,16 @@ const MIGRATIONS: &[&str] = &[
     // minute, shown in `kiosk list` so a copied credential in use elsewhere can be noticed.
     r#"
     ALTER TABLE kiosks ADD COLUMN last_seen_ms INTEGER;
+    "#,
+    // 6: key attestation at enrollment (issue #14, "Device binding an auditor can
+    // trust"): per device the level concluded from its Android Keystore attestation chain
+    // (`none` for devices enrolled before, which sent none), why an unverified chain was
+    // not verified, and the chain itself (JSON array of base64 DER, leaf first) so an
+    // auditor can verify it again.
+    r#"
+    ALTER TABLE devices ADD COLUMN attestation_level TEXT NOT NULL DEFAULT 'none';
+    ALTER TABLE devices ADD COLUMN attestation_reason TEXT;
+    ALTER TABLE devices ADD COLUMN attestation_chain TEXT;
     "#,
 ];
 
@@ -1174,6 +1184,7 @@ impl Storage for SqliteStorage {
                             e.now_ms
                         ],
                     )?;
+                    device_tables::record_attestation(c, &e.new_device_id, &e.attestation)?;
                     (e.new_device_id.clone(), true)
                 }
             };
@@ -1530,6 +1541,11 @@ impl Storage for SqliteStorage {
 
     fn add_kiosk(&self, kiosk: KioskRecord) -> Result<(), StorageError> {
         self.write(move |c, _| qr_tables::insert_kiosk(c, &kiosk))
+    }
+
+    fn devices(&self, person: Option<&PersonId>) -> Result<Vec<DeviceListing>, StorageError> {
+        let key = person.map(person_key);
+        self.read(|c| device_tables::devices(c, key.as_deref()))
     }
 
     fn kiosks(&self) -> Result<Vec<KioskRecord>, StorageError> {

@@ -2,6 +2,7 @@
 //! P-256 keys, real normalised JPEG selfies and signed requests.
 #![allow(dead_code)]
 
+pub mod attest;
 pub mod live;
 
 use std::sync::Arc;

@@ -51,6 +51,8 @@ final class CryptoKitDeviceKey: DeviceKeyProvider, @unchecked Sendable {
     let key = P256.Signing.PrivateKey()
     func publicKey() throws -> Data { key.publicKey.x963Representation }
     func sign(message: Data) throws -> Data { try key.signature(for: message).derRepresentation }
+    /// iOS has no Keystore-style attestation chain (App Attest is another mechanism).
+    func attestationChain() throws -> [Data] { [] }
 }
 
 /// A server process on loopback with its own database.

@@ -1,11 +1,16 @@
 //! Enrollment of a person on this device, and the office configuration it fetches.
 
 use super::*;
+use hadir_core::attestation::normalise_enrollment_code;
 
 impl Device {
     /// Enrolls `person` on this device with an admin-issued code. The first person
     /// becomes the device's owner; later ones are colleagues sharing it. Anchors the
     /// clock (a signed anchor, once enrolled) and fetches the configuration too.
+    ///
+    /// The first enrollment sends the key's attestation chain
+    /// ([`DeviceKey::attestation_chain`], its challenge derived from this code); a
+    /// colleague added later sends none: the key was attested once.
     pub async fn enroll(
         &self,
         enrollment_code: &str,
@@ -17,13 +22,24 @@ impl Device {
             source,
         })?;
         self.sync_time().await?;
+        let attestation = if self.enrollment()?.is_none() {
+            self.key
+                .attestation_chain()
+                .map_err(envelope::EnvelopeError::Signing)?
+                .iter()
+                .map(|der| envelope::base64_encode(der))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let request = EnrollRequest {
-            enrollment_code: enrollment_code.trim().to_string(),
+            enrollment_code: normalise_enrollment_code(enrollment_code),
             person,
             public_key: envelope::base64_encode(&self.key.public_key()),
             device_label: label,
             platform: self.settings.platform.clone(),
             app_version: self.settings.app_version.clone(),
+            attestation,
         };
         let answer = self
             .client

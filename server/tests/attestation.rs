@@ -1,0 +1,395 @@
+//! Key attestation at enrollment: the verifier on chains built here (a test root, an
+//! intermediate and an Android-shaped leaf), then enrollment over a real socket against
+//! a server trusting the test root, and the admin's `device list`.
+
+mod common;
+
+use common::attest::{
+    SOFTWARE, STRONGBOX, TRUSTED_ENVIRONMENT, TestCa, base64_chain, key_description, leaf_signed_by,
+};
+use common::live::{cli, client, try_call};
+use common::{Phone, config_in, imei_label};
+use hadir_core::api::EnrollRequest;
+use hadir_core::attestation::attestation_challenge;
+use hadir_core::envelope::{DeviceKey as _, SoftwareDeviceKey, base64_encode};
+use hadir_core::ids::PersonId;
+use hadir_server::attestation::{
+    AttestationLevel, AttestationRoots, AttestationVerdict, DeviceAttestation, judge,
+};
+use hadir_server::{AppState, admin, app};
+
+const CODE: &str = "ABCD-EFGH-JK";
+
+fn enrolled_key() -> Vec<u8> {
+    SoftwareDeviceKey::generate().unwrap().public_key()
+}
+
+fn accepted(verdict: AttestationVerdict) -> DeviceAttestation {
+    match verdict {
+        AttestationVerdict::Accepted(a) => a,
+        other => panic!("expected acceptance, got {other:?}"),
+    }
+}
+
+fn unverified_reason(verdict: AttestationVerdict) -> String {
+    let a = accepted(verdict);
+    assert_eq!(a.level, AttestationLevel::Unverified, "{a:?}");
+    a.reason.expect("an unverified chain says why")
+}
+
+#[test]
+fn a_valid_chain_records_the_security_level_it_attests() {
+    let ca = TestCa::new();
+    let key = enrolled_key();
+    let challenge = attestation_challenge(CODE);
+    for (level, expected) in [
+        (TRUSTED_ENVIRONMENT, AttestationLevel::Tee),
+        (STRONGBOX, AttestationLevel::StrongBox),
+        (SOFTWARE, AttestationLevel::Software),
+    ] {
+        let chain = base64_chain(&ca.chain(&key, level, &challenge));
+        let got = accepted(judge(&chain, &key, &challenge, &ca.roots()));
+        assert_eq!(got.level, expected);
+        assert_eq!(got.reason, None);
+        assert_eq!(got.chain, chain, "the chain is kept for an auditor");
+    }
+}
+
+#[test]
+fn no_chain_is_level_none() {
+    let ca = TestCa::new();
+    let got = accepted(judge(&[], &enrolled_key(), &[0; 32], &ca.roots()));
+    assert_eq!(got, DeviceAttestation::none());
+}
+
+#[test]
+fn a_leaf_signed_by_another_key_is_unverified() {
+    let ca = TestCa::new();
+    let impostor = TestCa::new();
+    let key = enrolled_key();
+    let challenge = attestation_challenge(CODE);
+    // The impostor's leaf, presented under the genuine intermediate and root.
+    let mut chain = ca.chain(&key, STRONGBOX, &challenge);
+    chain[0] = impostor.leaf(&key, key_description(STRONGBOX, &challenge));
+    let reason = unverified_reason(judge(&base64_chain(&chain), &key, &challenge, &ca.roots()));
+    assert!(reason.contains("certificate 0 is not signed"), "{reason}");
+}
+
+#[test]
+fn a_tampered_byte_breaks_the_chain() {
+    let ca = TestCa::new();
+    let key = enrolled_key();
+    let challenge = attestation_challenge(CODE);
+    let mut chain = ca.chain(&key, TRUSTED_ENVIRONMENT, &challenge);
+    // The intermediate's subject name (inside what the root signed), one bit flipped.
+    let name = b"Intermediate";
+    let at = chain[1]
+        .windows(name.len())
+        .position(|w| w == name)
+        .unwrap();
+    chain[1][at] ^= 0x20;
+    let reason = unverified_reason(judge(&base64_chain(&chain), &key, &challenge, &ca.roots()));
+    assert!(reason.contains("certificate 1 is not signed"), "{reason}");
+}
+
+#[test]
+fn another_challenge_is_a_refusal() {
+    let ca = TestCa::new();
+    let key = enrolled_key();
+    let chain = base64_chain(&ca.chain(&key, STRONGBOX, &attestation_challenge("ZZZZZZZZZZ")));
+    let verdict = judge(&chain, &key, &attestation_challenge(CODE), &ca.roots());
+    assert!(
+        matches!(&verdict, AttestationVerdict::Mismatch(d) if d.contains("challenge")),
+        "{verdict:?}"
+    );
+}
+
+#[test]
+fn a_leaf_for_another_key_is_a_refusal() {
+    let ca = TestCa::new();
+    let challenge = attestation_challenge(CODE);
+    let chain = base64_chain(&ca.chain(&enrolled_key(), TRUSTED_ENVIRONMENT, &challenge));
+    let verdict = judge(&chain, &enrolled_key(), &challenge, &ca.roots());
+    assert!(
+        matches!(&verdict, AttestationVerdict::Mismatch(d) if d.contains("another key")),
+        "{verdict:?}"
+    );
+}
+
+#[test]
+fn an_unknown_root_is_unverified() {
+    let ca = TestCa::new();
+    let key = enrolled_key();
+    let challenge = attestation_challenge(CODE);
+    let chain = base64_chain(&ca.chain(&key, STRONGBOX, &challenge));
+    // Google's roots do not include the test root.
+    let reason = unverified_reason(judge(&chain, &key, &challenge, &AttestationRoots::google()));
+    assert!(reason.contains("unknown root"), "{reason}");
+    // The same chain without its root certificate is judged by the intermediate's
+    // issuer: still unknown to Google, trusted by the test root.
+    let short = &chain[..2];
+    assert!(
+        unverified_reason(judge(short, &key, &challenge, &AttestationRoots::google()))
+            .contains("unknown root")
+    );
+    assert_eq!(
+        accepted(judge(short, &key, &challenge, &ca.roots())).level,
+        AttestationLevel::StrongBox
+    );
+}
+
+#[test]
+fn a_chain_extended_below_an_attested_key_is_unverified() {
+    // A genuine attested key used to sign a made-up leaf: the issuer carries a
+    // KeyDescription of its own, so only the first one could be trusted.
+    let ca = TestCa::new();
+    let key = enrolled_key();
+    let challenge = attestation_challenge(CODE);
+    let (attested_der, attested) = ca.attested_key(key_description(STRONGBOX, b"theirs"));
+    let made_up = leaf_signed_by(&key, key_description(STRONGBOX, &challenge), &attested);
+    let chain = vec![
+        made_up,
+        attested_der,
+        ca.intermediate_der.clone(),
+        ca.root_der.clone(),
+    ];
+    let reason = unverified_reason(judge(&base64_chain(&chain), &key, &challenge, &ca.roots()));
+    assert!(
+        reason.contains("certificate 1 carries a KeyDescription"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn garbage_and_overlong_chains_are_unverified_never_refused() {
+    let ca = TestCa::new();
+    let key = enrolled_key();
+    let challenge = attestation_challenge(CODE);
+    let not_base64 = vec!["%%%".to_string()];
+    assert!(
+        unverified_reason(judge(&not_base64, &key, &challenge, &ca.roots())).contains("base64")
+    );
+    let not_x509 = vec![base64_encode(b"not a certificate")];
+    assert!(
+        unverified_reason(judge(&not_x509, &key, &challenge, &ca.roots()))
+            .contains("certificate 0")
+    );
+    let without_extension = base64_chain(&[ca.intermediate_der.clone(), ca.root_der.clone()]);
+    assert!(
+        unverified_reason(judge(&without_extension, &key, &challenge, &ca.roots()))
+            .contains("KeyDescription")
+    );
+    let mut long = base64_chain(&ca.chain(&key, STRONGBOX, &challenge));
+    while long.len() <= hadir_server::attestation::MAX_CHAIN_CERTS {
+        long.push(long[1].clone());
+    }
+    assert!(unverified_reason(judge(&long, &key, &challenge, &ca.roots())).contains("too long"));
+}
+
+/// A recorded chain (`tests/data/`) as the wire carries it, and its leaf's public point.
+fn recorded_chain(pem: &str) -> (Vec<String>, Vec<u8>) {
+    use x509_parser::prelude::FromDer as _;
+    let ders: Vec<Vec<u8>> = x509_parser::pem::Pem::iter_from_buffer(pem.as_bytes())
+        .map(|b| b.unwrap().contents)
+        .collect();
+    let (_, leaf) = x509_parser::certificate::X509Certificate::from_der(&ders[0]).unwrap();
+    let key = leaf.public_key().subject_public_key.data.to_vec();
+    (base64_chain(&ders), key)
+}
+
+#[test]
+fn a_real_tee_chain_verifies_to_the_bundled_google_root() {
+    let (chain, leaf_key) = recorded_chain(include_str!("data/android_ec_tee_chain.pem"));
+    let google = AttestationRoots::google();
+    let got = accepted(judge(&chain, &leaf_key, b"abc", &google));
+    assert_eq!(got.level, AttestationLevel::Tee, "{got:?}");
+    assert!(matches!(
+        judge(&chain, &leaf_key, b"abd", &google),
+        AttestationVerdict::Mismatch(_)
+    ));
+    assert!(matches!(
+        judge(&chain, &enrolled_key(), b"abc", &google),
+        AttestationVerdict::Mismatch(_)
+    ));
+}
+
+#[test]
+fn a_real_chain_to_an_unpublished_root_is_unverified() {
+    let (chain, leaf_key) = recorded_chain(include_str!("data/android_ec_strongbox_chain.pem"));
+    let description = {
+        use x509_parser::prelude::FromDer as _;
+        let der = hadir_core::envelope::base64_decode(&chain[0]).unwrap();
+        let (_, leaf) = x509_parser::certificate::X509Certificate::from_der(&der).unwrap();
+        let oid = hadir_server::attestation::KEY_DESCRIPTION_OID
+            .parse()
+            .unwrap();
+        let ext = leaf.extensions().iter().find(|e| e.oid == oid).unwrap();
+        hadir_server::attestation::parse_key_description(ext.value).unwrap()
+    };
+    assert_eq!(description.attestation_security_level, STRONGBOX);
+    let challenge = description.attestation_challenge;
+    let reason = unverified_reason(judge(
+        &chain,
+        &leaf_key,
+        &challenge,
+        &AttestationRoots::google(),
+    ));
+    assert!(reason.contains("unknown root"), "{reason}");
+}
+
+/// A server on 127.0.0.1 over a real SQLite file, trusting `roots`; its base URL.
+async fn serve_trusting(dir: &std::path::Path, roots: AttestationRoots) -> (AppState, String) {
+    let config = config_in(dir);
+    let state = AppState::open(&config)
+        .unwrap()
+        .with_attestation_roots(roots);
+    let office = common::TestOffice::kominfo();
+    admin::add_office(
+        state.storage().as_ref(),
+        admin::circle_office(
+            office.id,
+            office.name,
+            office.utc_offset_minutes,
+            office.center,
+            office.radius_m,
+            office.max_accuracy_m,
+        ),
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = app(state.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (state, base)
+}
+
+fn enroll_body(phone: &Phone, code: &str, who: &PersonId, attestation: Vec<String>) -> Vec<u8> {
+    serde_json::to_vec(&EnrollRequest {
+        enrollment_code: code.into(),
+        person: who.clone(),
+        public_key: base64_encode(&phone.key.public_key()),
+        device_label: imei_label(),
+        platform: "android".into(),
+        app_version: "0.1.0".into(),
+        attestation,
+    })
+    .unwrap()
+}
+
+/// `POST /v1/enroll` of `body`, signed by `phone`'s key.
+async fn post_enroll(
+    http: &reqwest::Client,
+    base: &str,
+    phone: &Phone,
+    body: Vec<u8>,
+) -> reqwest::Response {
+    try_call(http, base, phone, "enroll", "POST", "/v1/enroll", body)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_a_socket_a_valid_chain_records_tee_and_a_wrong_challenge_keeps_the_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new();
+    let (state, base) = serve_trusting(dir.path(), ca.roots()).await;
+    let storage = state.storage().clone();
+    let [owner, other] = [&common::TEST_PEOPLE[0], &common::TEST_PEOPLE[1]].map(|p| {
+        let id = p.person_id();
+        admin::add_person(
+            storage.as_ref(),
+            hadir_server::storage::PersonRecord {
+                id: id.clone(),
+                display_name: p.name.into(),
+                office_ids: vec![common::OFFICE.into()],
+                supervisor: None,
+            },
+        )
+        .unwrap();
+        id
+    });
+    let http = client();
+
+    // A valid chain whose challenge is the code's, typed in another form.
+    let code = admin::issue_code(storage.as_ref(), &owner, 72).unwrap();
+    let phone = Phone::new();
+    let typed = code.to_lowercase();
+    let chain = base64_chain(&ca.chain(
+        &phone.key.public_key(),
+        TRUSTED_ENVIRONMENT,
+        &attestation_challenge(&code),
+    ));
+    let r = post_enroll(
+        &http,
+        &base,
+        &phone,
+        enroll_body(&phone, &typed, &owner, chain.clone()),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let device_id = r.json::<serde_json::Value>().await.unwrap()["device_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let listed = storage.devices(Some(&owner)).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].device_id, device_id);
+    assert_eq!(listed[0].attestation.level, AttestationLevel::Tee);
+    assert_eq!(listed[0].attestation.chain, chain, "the chain as received");
+
+    // A chain attesting another challenge: refused, and the code is still good.
+    let code = admin::issue_code(storage.as_ref(), &other, 72).unwrap();
+    let phone = Phone::new();
+    let wrong = base64_chain(&ca.chain(
+        &phone.key.public_key(),
+        STRONGBOX,
+        &attestation_challenge("ZZZZZZZZZZ"),
+    ));
+    let r = post_enroll(
+        &http,
+        &base,
+        &phone,
+        enroll_body(&phone, &code, &other, wrong),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let answer: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(answer["code"], "ENROLL_ATTESTATION_MISMATCH");
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("Mulai ulang pendaftaran")
+    );
+    assert!(storage.devices(Some(&other)).unwrap().is_empty());
+    let r = post_enroll(
+        &http,
+        &base,
+        &phone,
+        enroll_body(&phone, &code, &other, Vec::new()),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let listed = storage.devices(Some(&other)).unwrap();
+    assert_eq!(listed[0].attestation, DeviceAttestation::none());
+
+    // The admin's listing, through the real CLI on the same database file.
+    let all = cli(&dir.path().join("hadir.db"), &["device", "list"]);
+    let lines: Vec<&str> = all.lines().collect();
+    assert_eq!(lines.len(), 2, "{all}");
+    assert!(lines[0].starts_with(&device_id), "{all}");
+    assert!(
+        lines[0].contains("\tandroid\t") && lines[0].contains("attestation tee\t-"),
+        "{all}"
+    );
+    assert!(lines[1].contains("attestation none\tFLAG"), "{all}");
+    let mine = cli(
+        &dir.path().join("hadir.db"),
+        &["device", "list", "--person", &other.to_string()],
+    );
+    assert_eq!(mine.lines().count(), 1, "{mine}");
+    assert!(
+        mine.contains(&other.to_string()) && mine.contains("active"),
+        "{mine}"
+    );
+}
