@@ -2,8 +2,11 @@
 # Installs what building and testing Hadir needs, idempotently:
 #   - nasm: libjpeg-turbo's x86 SIMD (the mozjpeg crate) is assembled with it;
 #   - libjna-java: JNA for the Kotlin tests of the generated bindings;
-#   - clang, llvm, libc6-dev-arm64-cross and the aarch64-linux-android target: the
-#     Android type check (scripts/check-android.sh);
+#   - clang, llvm, libc6-dev-arm64-cross and the aarch64-linux-android and
+#     armv7-linux-androideabi targets: the Android type checks (scripts/check-android.sh);
+#   - gcc-aarch64-linux-gnu, gcc-arm-linux-gnueabihf, their libc headers, qemu-user and
+#     the aarch64/armv7 Linux targets: the rules crate's tests on Arm under emulation
+#     (scripts/test-arm.sh);
 #   - kotlin-compiler (npm) into .tools/: kotlinc for those tests;
 #   - python3-cryptography and python3-pil: the independent Python client;
 #   - rustfmt and clippy components.
@@ -16,6 +19,10 @@ if [ "${1:-}" != "--minimal" ]; then
   command -v clang >/dev/null 2>&1 || need_apt+=(clang)
   command -v llvm-ar >/dev/null 2>&1 || need_apt+=(llvm)
   [ -d /usr/aarch64-linux-gnu/include ] || need_apt+=(libc6-dev-arm64-cross)
+  [ -d /usr/arm-linux-gnueabihf/include ] || need_apt+=(libc6-dev-armhf-cross)
+  command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need_apt+=(gcc-aarch64-linux-gnu)
+  command -v arm-linux-gnueabihf-gcc >/dev/null 2>&1 || need_apt+=(gcc-arm-linux-gnueabihf)
+  command -v qemu-aarch64 >/dev/null 2>&1 && command -v qemu-arm >/dev/null 2>&1 || need_apt+=(qemu-user)
 fi
 # The independent Python client (tests/python/run.sh): Debian's python3-cryptography and
 # python3-pil for /usr/bin/python3 (the client uses nothing else beyond the standard
@@ -29,7 +36,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need_apt[@]}"
 fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
-[ "${1:-}" = "--minimal" ] || rustup target add aarch64-linux-android >/dev/null
+[ "${1:-}" = "--minimal" ] || rustup target add aarch64-linux-android armv7-linux-androideabi \
+  aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf >/dev/null
 if [ "${1:-}" != "--minimal" ] && [ -d bindings ] && [ ! -x .tools/node_modules/kotlin-compiler/bin/kotlinc ]; then
   npm install --silent --no-audit --no-fund --prefix .tools kotlin-compiler@2.4.20
 fi

@@ -11,6 +11,7 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 scripts/check-server-deps.sh
 scripts/check-android.sh
+scripts/test-arm.sh
 cargo test --workspace --locked
 bindings/kotlin-tests.sh
 android/shell-tests.sh

@@ -50,6 +50,9 @@ class Server(val bin: String, val db: File, val selfies: File, val config: File?
             if (line.startsWith("listening on ")) { address = line.removePrefix("listening on ").trim(); break }
         }
         Thread { reader.lineSequence().forEach { } }.apply { isDaemon = true }.start()
+        // However the test ends (a failure, System.exit), the server must not outlive it:
+        // it would hold the test's output open and keep its port.
+        Runtime.getRuntime().addShutdownHook(Thread { p.destroyForcibly() })
         process = p
     }
 
@@ -84,12 +87,19 @@ class Server(val bin: String, val db: File, val selfies: File, val config: File?
     val url get() = "http://$address"
 }
 
-/** A P-256 key from java.security, signing with SHA256withECDSA (DER), like Android Keystore. */
-class JavaSecurityDeviceKey : DeviceKeyProvider {
+/** A P-256 key from java.security, signing with SHA256withECDSA (DER), like Android Keystore;
+ *  `chain` stands for Keystore's getCertificateChain (leaf first). */
+class JavaSecurityDeviceKey(private val chain: List<ByteArray> = emptyList()) : DeviceKeyProvider {
     private val pair = KeyPairGenerator.getInstance("EC").apply {
         initialize(ECGenParameterSpec("secp256r1"))
     }.generateKeyPair()
     @Volatile var signatures = 0
+    @Volatile var chainReads = 0
+
+    override fun attestationChain(): List<ByteArray> {
+        chainReads++
+        return chain
+    }
 
     override fun publicKey(): ByteArray {
         val w = (pair.public as ECPublicKey).w

@@ -30,6 +30,14 @@ import id.go.hadir.core.TaskHandle
 import id.go.hadir.core.TeamUpdate
 import id.go.hadir.core.TrustedTimeSource
 import id.go.hadir.core.attestationChallenge
+import id.go.hadir.testsupport.JavaSecurityDeviceKey
+import id.go.hadir.testsupport.Server
+import id.go.hadir.testsupport.Tally
+import id.go.hadir.testsupport.cameraJpeg
+import id.go.hadir.testsupport.expect
+import id.go.hadir.testsupport.expectThrows
+import id.go.hadir.testsupport.test
+import id.go.hadir.testsupport.waitOutWibMidnight
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.Dispatchers
@@ -39,20 +47,11 @@ import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
 import java.net.InetAddress
 import java.net.ServerSocket
-import java.awt.Color
-import java.awt.image.BufferedImage
-import java.io.ByteArrayOutputStream
 import java.io.File
-import java.math.BigInteger
 import java.nio.file.Files
-import java.security.KeyPairGenerator
-import java.security.interfaces.ECPublicKey
-import java.security.spec.ECGenParameterSpec
-import java.util.Random
 import java.util.concurrent.ConcurrentLinkedQueue
 import java.util.concurrent.CountDownLatch
 import java.util.concurrent.TimeUnit
-import javax.imageio.ImageIO
 
 const val OFFICE_LAT = -3.7928
 const val OFFICE_LON = 102.2608
@@ -156,39 +155,6 @@ class ReentrantLogger : Logger {
     }
 }
 
-/** A P-256 key from java.security, signing with SHA256withECDSA (DER), like Android Keystore;
- *  `chain` stands for Keystore's getCertificateChain (leaf first). */
-class JavaSecurityDeviceKey(private val chain: List<ByteArray> = emptyList()) : DeviceKeyProvider {
-    private val pair = KeyPairGenerator.getInstance("EC").apply {
-        initialize(ECGenParameterSpec("secp256r1"))
-    }.generateKeyPair()
-    @Volatile var signatures = 0
-    @Volatile var chainReads = 0
-
-    override fun attestationChain(): List<ByteArray> {
-        chainReads++
-        return chain
-    }
-
-    override fun publicKey(): ByteArray {
-        val w = (pair.public as ECPublicKey).w
-        return byteArrayOf(0x04) + fixed32(w.affineX) + fixed32(w.affineY)
-    }
-
-    override fun sign(message: ByteArray): ByteArray {
-        signatures++
-        val s = java.security.Signature.getInstance("SHA256withECDSA")
-        s.initSign(pair.private)
-        s.update(message)
-        return s.sign()
-    }
-
-    private fun fixed32(n: BigInteger): ByteArray {
-        val raw = n.toByteArray().dropWhile { it == 0.toByte() }.toByteArray()
-        return ByteArray(32 - raw.size) + raw
-    }
-}
-
 /** A key whose hardware is gone: every call throws, as a Keystore can. */
 class BrokenDeviceKey : DeviceKeyProvider {
     override fun publicKey(): ByteArray = throw IllegalStateException("keystore unavailable")
@@ -206,97 +172,8 @@ class CollectingLogger : Logger {
     override fun log(level: LogLevel, message: String) { lines.add("$level $message") }
 }
 
-/** A camera-like JPEG: a face-like oval over seed-dependent background blocks, with noise. */
-fun cameraJpeg(seed: Long): ByteArray {
-    val rnd = Random(seed)
-    val img = BufferedImage(1280, 960, BufferedImage.TYPE_INT_RGB)
-    val blocks = IntArray(24) { 40 + rnd.nextInt(180) }
-    val cx = 320 + rnd.nextInt(640); val cy = 280 + rnd.nextInt(400)
-    val rx = 150 + rnd.nextInt(120); val ry = 200 + rnd.nextInt(120)
-    for (y in 0 until 960) for (x in 0 until 1280) {
-        val d = Math.pow((x - cx) / rx.toDouble(), 2.0) + Math.pow((y - cy) / ry.toDouble(), 2.0)
-        val base = if (d < 1) 190 - 40 * d else blocks[(y * 4 / 960) * 6 + x * 6 / 1280].toDouble()
-        val v = (base + rnd.nextInt(21) - 10).toInt().coerceIn(0, 255)
-        img.setRGB(x, y, Color(v, (v * 0.85).toInt(), (v * 0.7).toInt()).rgb)
-    }
-    val out = ByteArrayOutputStream()
-    ImageIO.write(img, "jpg", out)
-    return out.toByteArray()
-}
-
-class Server(val bin: String, val db: File, val selfies: File, val config: File? = null) {
-    var process: Process? = null
-    var address = ""
-
-    fun admin(vararg args: String): String {
-        val p = ProcessBuilder(listOf(bin) + args + listOf("--db", db.path)).redirectErrorStream(false).start()
-        val out = p.inputStream.bufferedReader().readText()
-        val err = p.errorStream.bufferedReader().readText()
-        check(p.waitFor() == 0) { "hadir-server ${args.toList()} failed: $err" }
-        return out
-    }
-
-    fun start(listen: String = "127.0.0.1:0") {
-        val args = listOf(bin, "serve", "--db", db.path, "--selfie-dir", selfies.path, "--listen", listen) +
-            (config?.let { listOf("--config", it.path) } ?: emptyList())
-        val pb = ProcessBuilder(args)
-            .redirectError(ProcessBuilder.Redirect.INHERIT)
-        pb.environment()["RUST_LOG"] = "warn"
-        val p = pb.start()
-        val reader = p.inputStream.bufferedReader()
-        while (true) {
-            val line = reader.readLine() ?: error("server exited before listening")
-            if (line.startsWith("listening on ")) { address = line.removePrefix("listening on ").trim(); break }
-        }
-        Thread { reader.lineSequence().forEach { } }.apply { isDaemon = true }.start()
-        process = p
-    }
-
-    fun stop() {
-        process?.destroyForcibly()?.waitFor(10, TimeUnit.SECONDS)
-        process = null
-    }
-
-    val url get() = "http://$address"
-}
-
-var passed = 0
-var failed = 0
-
-fun test(name: String, body: suspend CoroutineScope.() -> Unit) {
-    try {
-        runBlocking { body() }
-        passed++
-        println("ok   $name")
-    } catch (e: Throwable) {
-        failed++
-        println("FAIL $name: $e")
-        e.printStackTrace(System.out)
-    }
-}
-
-fun expect(condition: Boolean, message: () -> String) { if (!condition) throw AssertionError(message()) }
-
-suspend inline fun <reified E : Throwable> expectThrows(body: suspend () -> Unit): E {
-    try { body() } catch (e: Throwable) {
-        if (e is E) return e
-        throw AssertionError("expected ${E::class.simpleName}, got $e")
-    }
-    throw AssertionError("expected ${E::class.simpleName}, nothing thrown")
-}
-
 fun fixAt(lat: Double, lon: Double, mock: Boolean = false) =
     LocationFix(lat, lon, 8.0, System.currentTimeMillis(), LocationProvider.FUSED, mock)
-
-/** The tests' office is in WIB with a midnight schedule: keep clear of the first and last
- *  minutes of the WIB day, where "late" and "due" would flip while a test runs. */
-fun waitOutWibMidnight() {
-    while (true) {
-        val minute = ((System.currentTimeMillis() + 7 * 3_600_000L) % 86_400_000L) / 60_000L
-        if (minute in 2..1436) return
-        Thread.sleep(30_000)
-    }
-}
 
 fun main() {
     waitOutWibMidnight()
@@ -752,6 +629,5 @@ fun main() {
 
     server.stop()
     work.deleteRecursively()
-    println("$passed passed, $failed failed")
-    if (failed > 0) kotlin.system.exitProcess(1)
+    Tally.finish()
 }

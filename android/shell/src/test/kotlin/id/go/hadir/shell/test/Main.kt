@@ -409,6 +409,8 @@ fun main() {
         expect(settings.lostPhone.first().contains(deviceId) && settings.people.size == 2) { "$settings" }
     }
 
+    server.stop()
+    work.deleteRecursively()
     Tally.finish()
 }
 
