@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The test command: formatting, lints, every Rust test (unit, integration, end-to-end
-# against the real server binary), the Kotlin tests of the generated bindings against a
-# real server, the independent Python client against the real server, the Android arm64
-# type check, and the office monitor page in headless Chromium against a server with a
-# test clock (tests/kiosk).
+# The test command: formatting, lints, the Android arm64 and armv7 type checks, the rules
+# crate's tests on aarch64 and armv7 under qemu-user, every Rust test (unit, integration,
+# end-to-end against the real server binary), the Kotlin tests of the generated bindings
+# and of the Android app's :shell against a real server, the independent Python client
+# against the real server, and in headless Chromium the office monitor page against a
+# server with a test clock and the enrollment slip's QR (tests/kiosk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
