@@ -97,8 +97,9 @@ kotlin {
 
 dependencies {
     implementation(project(":shell"))
-    // JNA as an aar: its classes plus libjnidispatch.so for the phone's ABIs.
-    implementation(libs.jna) {
+    // JNA as an aar: its classes plus libjnidispatch.so for the phone's ABIs, at the
+    // first version whose native library is 16 KB-page aligned (see the catalog).
+    implementation(libs.jna.android) {
         artifact { type = "aar" }
     }
     implementation(libs.kotlinx.coroutines.android)

@@ -22,6 +22,10 @@ kotlin {
     sourceSets.named("main") {
         kotlin.srcDir(layout.buildDirectory.dir("generated/uniffi/kotlin"))
     }
+    // The JVM test support shared with the bindings' own Kotlin tests.
+    sourceSets.named("test") {
+        kotlin.srcDir(rootDir.parentFile.resolve("bindings/kotlin/support"))
+    }
 }
 
 dependencies {

@@ -29,10 +29,12 @@ import id.go.hadir.core.EngineConfig
 import id.go.hadir.core.HadirEngine
 import id.go.hadir.core.HadirException
 import id.go.hadir.core.PlatformException
+import id.go.hadir.shell.BackgroundSync
 import id.go.hadir.shell.Consent
 import id.go.hadir.shell.HadirSession
 import id.go.hadir.shell.Regency
 import id.go.hadir.shell.Reminders
+import id.go.hadir.core.DeviceKeyProvider
 import id.go.hadir.shell.platform.EngineOpener
 import id.go.hadir.shell.platform.LocationSource
 import id.go.hadir.shell.platform.SettingsStore
@@ -57,6 +59,9 @@ class HadirApplication : Application() {
         Regency(BuildConfig.REGENCY_NAME, BuildConfig.REGENCY_DATA_CONTACT, BuildConfig.REGENCY_SERVER_RETENTION)
     }
 
+    /** Background sync passes, recorded for the battery guide. */
+    val backgroundSync: BackgroundSync by lazy { BackgroundSync(settingsStore) }
+
     /** The first-run consent and the person's answer. */
     val consent: Consent by lazy { Consent(regency, settingsStore) }
 
@@ -68,7 +73,12 @@ class HadirApplication : Application() {
     val session: HadirSession by lazy {
         HadirSession(
             keys = KeystoreDeviceKeyStore(),
-            opener = EngineOpener { key -> HadirEngine.open(engineConfig(), key, clock, logger) },
+            opener = object : EngineOpener {
+                override fun open(key: DeviceKeyProvider?) = HadirEngine.open(engineConfig(), key, clock, logger)
+                override fun deleteDatabase() {
+                    for (suffix in listOf("", "-wal", "-shm")) File(noBackupFilesDir, DATABASE_NAME + suffix).delete()
+                }
+            },
             settings = settingsStore,
             deviceLabel = DeviceLabelInput(DeviceLabelKind.PLATFORM_ID, androidId()),
         )

@@ -1,12 +1,11 @@
 /**
  * The guide to the phone's battery settings, shown when background sync has not run
- * for a day: Xiaomi, Oppo/Realme, Vivo, Samsung and Huawei stop background work of
+ * for a day ([BackgroundSync] records its passes): Xiaomi, Oppo/Realme, Vivo, Samsung and Huawei stop background work of
  * apps they do not know (dontkillmyapp.com). The steps name the menus as the phones
  * show them in Bahasa Indonesia; admins have the same list in android/README.md.
  */
 package id.go.hadir.shell
 
-import id.go.hadir.core.SyncStatus
 
 /** What to change on this phone so background sync keeps running. */
 data class BatteryGuide(val title: String, val steps: List<String>) {
@@ -15,14 +14,13 @@ data class BatteryGuide(val title: String, val steps: List<String>) {
         const val STALLED_AFTER_MS = 24 * 3_600_000L
 
         /**
-         * The guide when no sync pass has started for [STALLED_AFTER_MS] (a pass that
-         * ran but found no signal counts as running: that is the network, not the
-         * battery saver), else null. A phone where no pass ever ran is not judged.
+         * The guide when no background pass has run for [STALLED_AFTER_MS] (a pass
+         * that ran but found no signal counts as running: that is the network, not the
+         * battery saver), else null. [lastBackgroundPassMs] comes from
+         * [BackgroundSync.lastPassOrFirstAsked].
          */
-        fun whenStalled(status: SyncStatus, enrolledSinceMs: Long?, nowMs: Long, manufacturer: String): BatteryGuide? {
-            val lastRun = status.lastAttemptMs ?: enrolledSinceMs ?: return null
-            return if (nowMs - lastRun >= STALLED_AFTER_MS) forManufacturer(manufacturer) else null
-        }
+        fun whenStalled(lastBackgroundPassMs: Long, nowMs: Long, manufacturer: String): BatteryGuide? =
+            if (nowMs - lastBackgroundPassMs >= STALLED_AFTER_MS) forManufacturer(manufacturer) else null
 
         /** The steps for a maker (`Build.MANUFACTURER`, any case). */
         fun forManufacturer(manufacturer: String): BatteryGuide {

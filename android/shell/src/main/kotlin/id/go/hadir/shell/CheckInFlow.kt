@@ -14,7 +14,8 @@
  * Every failure is explained and recoverable: the step says what to do and the action
  * that does it leads back into the flow. Actions are `suspend` and meant for the
  * screen's coroutine scope; an action that does not fit the current step is ignored
- * (a double tap).
+ * (a double tap). The quick transitions (proceed, the QR, the kind) are atomic updates, safe
+ * from any thread; the ones that call the engine hold the flow's lock.
  */
 package id.go.hadir.shell
 
@@ -32,6 +33,7 @@ import id.go.hadir.shell.platform.LocationReading
 import id.go.hadir.shell.platform.LocationSource
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.sync.Mutex
 import kotlinx.coroutines.sync.withLock
 
@@ -96,7 +98,14 @@ sealed interface CheckInStep {
         val looksOk: Boolean,
         /** "Anda di dalam area Dinas Kominfo" / "Anda berada 240 m dari Dinas Kominfo". */
         val headline: String,
-    ) : CheckInStep
+        /** The attendances the person may choose instead of [kind] (the schedule's next is [kind]). */
+        val kinds: List<AttendanceKind> = CHOOSABLE,
+    ) : CheckInStep {
+        companion object {
+            /** Every attendance a check-in can be: the server accepts each at any office. */
+            val CHOOSABLE = listOf(AttendanceKind.CHECK_IN, AttendanceKind.BREAK_START, AttendanceKind.BREAK_END, AttendanceKind.CHECK_OUT)
+        }
+    }
 
     /** Scan the office monitor's QR. [problem] when the last scan was refused. */
     data class ScanQr(
@@ -176,43 +185,41 @@ class CheckInFlow(
     }
 
     /** Choose another attendance than the one the schedule expects next. */
-    fun chooseKind(kind: AttendanceKind) {
-        val s = mutable.value
-        if (s is CheckInStep.LocationChecked && kind != AttendanceKind.UNKNOWN) mutable.value = s.copy(kind = kind)
+    fun chooseKind(kind: AttendanceKind) = mutable.update { s ->
+        if (s is CheckInStep.LocationChecked && kind in s.kinds) s.copy(kind = kind) else s
     }
 
     /**
      * Go on to the QR or the camera. Outside the office this records anyway; a mock
      * location never goes on (it is blocked before this step).
      */
-    fun proceed() {
-        val s = mutable.value as? CheckInStep.LocationChecked ?: return
-        mutable.value = if (s.verdict.qrRequired) {
-            CheckInStep.ScanQr(s.person, s.verdict, s.fix, s.kind)
-        } else {
-            CheckInStep.TakeSelfie(s.person, s.verdict, s.fix, s.kind, qrToken = null)
+    fun proceed() = mutable.update { s ->
+        when {
+            s !is CheckInStep.LocationChecked -> s
+            s.verdict.qrRequired -> CheckInStep.ScanQr(s.person, s.verdict, s.fix, s.kind)
+            else -> CheckInStep.TakeSelfie(s.person, s.verdict, s.fix, s.kind, qrToken = null)
         }
     }
 
-    /** The scanner read a QR on the office monitor. */
-    fun onQrScanned(token: String) {
-        val s = mutable.value as? CheckInStep.ScanQr ?: return
+    /** The scanner read a QR on the office monitor (any thread: the camera's analyzer calls it). */
+    fun onQrScanned(token: String) = mutable.update { s ->
         val text = token.trim()
-        mutable.value = if (text.startsWith(ENROLLMENT_QR_PREFIX)) {
-            s.copy(problem = Problem("QR_NOT_OFFICE", NOT_OFFICE_QR, Remedy.RESCAN_QR, "qr_token"))
-        } else {
-            CheckInStep.TakeSelfie(s.person, s.verdict, s.fix, s.kind, qrToken = text)
+        when {
+            s !is CheckInStep.ScanQr -> s
+            text.startsWith(ENROLLMENT_QR_PREFIX) ->
+                s.copy(problem = Problem("QR_NOT_OFFICE", NOT_OFFICE_QR, Remedy.RESCAN_QR, "qr_token"))
+            else -> CheckInStep.TakeSelfie(s.person, s.verdict, s.fix, s.kind, qrToken = text)
         }
     }
 
     /** The camera permission was refused: explained, recoverable from the settings. */
-    fun onCameraDenied() {
-        val person = when (val s = mutable.value) {
+    fun onCameraDenied() = mutable.update { s ->
+        val person = when (s) {
             is CheckInStep.ScanQr -> s.person
             is CheckInStep.TakeSelfie -> s.person
-            else -> return
+            else -> return@update s
         }
-        mutable.value = CheckInStep.LocationBlocked(person, LocationBlock.CAMERA_DENIED, CAMERA_DENIED, Remedy.OPEN_SETTINGS)
+        CheckInStep.LocationBlocked(person, LocationBlock.CAMERA_DENIED, CAMERA_DENIED, Remedy.OPEN_SETTINGS)
     }
 
     /** The selfie was taken: sign it and put it in the outbox, then try to deliver at once. */

@@ -7,6 +7,7 @@
  */
 package id.go.hadir.shell
 
+import id.go.hadir.core.PersonRef
 import id.go.hadir.shell.platform.SettingsStore
 
 /** The regency running this build of the app (from its build flavour). */
@@ -63,8 +64,16 @@ class Consent(private val regency: Regency, private val settings: SettingsStore)
     /** True when the person agreed to this version of the text. */
     val accepted: Boolean get() = settings.get(KEY) == VERSION
 
-    /** Records the agreement to this version. */
+    /** Records the agreement to this version (the phone's first run, before enrollment). */
     fun accept() = settings.put(KEY, VERSION)
+
+    /** True when [person] agreed to this version (each person on a shared phone agrees for themself). */
+    fun acceptedBy(person: PersonRef): Boolean = settings.get(personKey(person)) == VERSION
+
+    /** Records [person]'s agreement to this version. */
+    fun acceptFor(person: PersonRef) = settings.put(personKey(person), VERSION)
+
+    private fun personKey(person: PersonRef) = "$KEY.${person.kind.name.lowercase()}:${person.value}"
 
     companion object {
         /** The text's version; change it whenever the sections change in substance. */

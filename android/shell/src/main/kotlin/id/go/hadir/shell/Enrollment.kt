@@ -40,6 +40,11 @@ data class EnrollmentState(
     val problem: Problem? = null,
     /** Set once enrolled: the screen moves on. */
     val enrolled: EnrolledPersonInfo? = null,
+    /**
+     * A colleague (GUEST) agreed to the consent text themself on this screen: they are
+     * their own data subject, so the owner's agreement does not cover them.
+     */
+    val guestConsent: Boolean = false,
 ) {
     /** The field's hint for the chosen kind. */
     val personHint: String
@@ -77,6 +82,9 @@ class EnrollmentPresenter(
     /** The identifier field lost focus: checked whatever its length. */
     fun onPersonIdDone() = mutable.update { it.copy(personError = inlineError(it.personKind, it.personId, complete = true)) }
 
+    /** The colleague ticked (or unticked) "Saya sudah membaca dan setuju" under the consent text. */
+    fun onGuestConsent(agreed: Boolean) = mutable.update { it.copy(guestConsent = agreed, problem = null) }
+
     /** A QR was scanned: an enrollment slip fills both fields; anything else is explained. */
     fun onQrScanned(text: String) {
         try {
@@ -96,7 +104,11 @@ class EnrollmentPresenter(
     suspend fun submit() {
         val s = mutable.value
         if (s.busy || s.enrolled != null) return
-        if (s.mode == EnrollmentMode.OWNER && !consent.accepted) {
+        val consented = when (s.mode) {
+            EnrollmentMode.OWNER -> consent.accepted
+            EnrollmentMode.GUEST -> s.guestConsent
+        }
+        if (!consented) {
             mutable.update { it.copy(problem = Problem("CONSENT_REQUIRED", CONSENT_FIRST, Remedy.CORRECT_INPUT)) }
             return
         }
@@ -108,7 +120,10 @@ class EnrollmentPresenter(
         }
         mutable.update { it.copy(busy = true, problem = null) }
         val person = PersonRef(s.personKind, s.personId.trim())
+        val wasEnrolled = alreadyEnrolled(person) != null
         val outcome = attempt { session.enroll(s.code.trim(), person) }
+            .recoverCatching { failure -> alreadyEnrolled(person)?.takeUnless { wasEnrolled } ?: throw failure }
+        outcome.onSuccess { consent.acceptFor(person) }
         mutable.update { current ->
             outcome.fold(
                 onSuccess = { current.copy(busy = false, enrolled = it) },
@@ -116,6 +131,14 @@ class EnrollmentPresenter(
             )
         }
     }
+
+    /**
+     * The person, if the server enrolled them although the call failed afterwards (the
+     * anchor or configuration fetched after enrollment had no signal): the code is used
+     * by then, so asking again would only be refused. The next sync fetches the rest.
+     */
+    private fun alreadyEnrolled(person: PersonRef): EnrolledPersonInfo? =
+        attempt { session.engine?.takeIf { it.deviceId() != null }?.people()?.firstOrNull { it.person == person } }.getOrNull()
 
     private fun inlineError(kind: PersonKind, value: String, complete: Boolean): String? {
         val typed = value.trim()

@@ -44,6 +44,8 @@ class HomePresenter(
     private val engine: HadirEngine,
     /** `Build.MANUFACTURER`, for the battery-saver guide. */
     private val manufacturer: String,
+    /** Where background passes are recorded. */
+    private val backgroundSync: BackgroundSync,
 ) {
     private val mutable = MutableStateFlow(HomeState())
 
@@ -88,7 +90,7 @@ class HomePresenter(
             nextOverdue = next?.expected?.overdue ?: false,
             pending = sync.pending.toInt(),
             syncLine = Teks.lastSync(sync.lastSuccessMs, time.nowMs, sync.pending.toInt()),
-            batteryGuide = BatteryGuide.whenStalled(sync, enrolledSinceMs = null, nowMs = time.nowMs, manufacturer = manufacturer),
+            batteryGuide = BatteryGuide.whenStalled(backgroundSync.lastPassOrFirstAsked(time.nowMs), time.nowMs, manufacturer),
             canOpenTeam = people.any { it.isDeviceOwner && it.isSupervisor },
         )
     }

@@ -34,7 +34,7 @@ class HadirSession(
         @Synchronized get() {
             opened?.let { return it }
             val key = keys.existing()
-            if (key == null && settings.get(SOFTWARE_KEY) == null) return null
+            if (key == null && settings.get(SOFTWARE_KEY).isNullOrEmpty()) return null
             return opener.open(key).also { opened = it }
         }
 
@@ -64,6 +64,25 @@ class HadirSession(
         }
         return engine.enroll(code, person, deviceLabel)
     }
+
+    /**
+     * Forgets this phone's enrollment: closes the engine, deletes its database (the
+     * outbox included) and the key. For a phone the admin revoked
+     * (`AUTH_DEVICE_REVOKED`) that staff enroll again with a new code: a revoked key can
+     * never enroll again. Check-ins not yet sent are lost, so a screen asks first and
+     * says how many ([pendingBeforeReset]).
+     */
+    @Synchronized
+    fun reset() {
+        opened?.close()
+        opened = null
+        opener.deleteDatabase()
+        keys.delete()
+        settings.put(SOFTWARE_KEY, "")
+    }
+
+    /** Check-ins a [reset] would lose (0 when there is no engine). */
+    fun pendingBeforeReset(): Int = attempt { engine?.pendingCount()?.toInt() ?: 0 }.getOrDefault(0)
 
     private companion object {
         /** Set when this phone could make no platform key: the engine's software key is used. */

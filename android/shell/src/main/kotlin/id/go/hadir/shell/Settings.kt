@@ -86,8 +86,21 @@ object SettingsScreen {
         "Absen yang belum terkirim dari ponsel lama tidak bisa dipindahkan; bila ada, sampaikan ke atasan untuk koreksi.",
     )
 
+    /** The button that forgets this phone's enrollment ([HadirSession.reset]). */
+    const val RESET_ACTION = "Daftarkan ulang ponsel ini"
+
+    /**
+     * What the person confirms before [HadirSession.reset]: it is for a revoked phone,
+     * and what waits in the outbox is lost.
+     */
+    fun resetWarning(pending: Int): String =
+        "Semua pendaftaran di ponsel ini dihapus, lalu ponsel bisa didaftarkan lagi dengan kode baru dari admin. " +
+            "Lakukan hanya bila admin sudah mencabut perangkat ini atau ponsel diserahkan ke orang lain. " +
+            if (pending > 0) "$pending absen yang belum terkirim akan HILANG: laporkan ke atasan untuk koreksi." else "Tidak ada absen yang belum terkirim."
+
     /** The message when the server has revoked this device (`AUTH_DEVICE_REVOKED`). */
     fun revoked(deviceId: String?): String =
         "Perangkat ini sudah dicabut oleh admin. Bila ini ponsel Anda yang baru atau ditemukan kembali, minta kode " +
-            "pendaftaran baru ke admin" + (deviceId?.let { " dan sebutkan ID perangkat $it" } ?: "") + "."
+            "pendaftaran baru ke admin" + (deviceId?.let { " dan sebutkan ID perangkat $it" } ?: "") +
+            ", lalu pilih \"$RESET_ACTION\" di Pengaturan."
 }

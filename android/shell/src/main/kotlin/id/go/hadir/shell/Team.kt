@@ -83,6 +83,7 @@ class TeamPresenter(
     private val lock = Mutex()
     private val events = Channel<Event>(Channel.UNLIMITED)
     private var handle: TaskHandle? = null
+    private var started = false
     @Volatile private var generation = 0
     private var offset = 420
 
@@ -94,21 +95,35 @@ class TeamPresenter(
     }
 
     /** The screen started: read the view and follow it live. */
-    suspend fun start() = lock.withLock { reload() }
+    suspend fun start() = lock.withLock {
+        started = true
+        reload()
+    }
 
     /** The screen stopped: cancel the feed (nothing runs while it is not visible). */
-    suspend fun stop() = lock.withLock { unsubscribe() }
+    suspend fun stop() = lock.withLock {
+        started = false
+        unsubscribe()
+    }
 
-    /** Every minute while visible: after the office's midnight, read the new day. */
+    /**
+     * Every minute while visible: after the office's midnight, read the new day; after a
+     * read that failed for want of signal, try again.
+     */
     suspend fun onTick() = lock.withLock {
-        if (handle == null) return@withLock
+        if (!started) return@withLock
+        val s = mutable.value
+        if (s.liveness == Liveness.STOPPED && s.problem?.remedy == Remedy.RETRY) return@withLock reload()
         val date = attempt { today() }.getOrNull() ?: return@withLock
-        if (date != mutable.value.date) reload()
+        if (date != s.date) reload()
     }
 
     private fun unsubscribe() {
         generation++
-        handle?.cancel()
+        handle?.let {
+            it.cancel()
+            it.close()
+        }
         handle = null
     }
 
@@ -134,7 +149,10 @@ class TeamPresenter(
         mutable.value = when (event) {
             is Event.Update -> {
                 val member = event.update.member
-                if (member.date != s.date) return reload()
+                // A check-in of a later day: midnight passed, read the new day. One of an
+                // earlier day (delivered late) changes nothing on today's screen.
+                if (member.date > s.date) return reload()
+                if (member.date < s.date) return
                 val row = row(member)
                 val rows = if (s.rows.any { it.person == member.person }) {
                     s.rows.map { if (it.person == member.person) row else it }
@@ -143,6 +161,7 @@ class TeamPresenter(
                 }
                 s.copy(rows = rows, liveness = Liveness.LIVE, problem = null, liveUpdates = s.liveUpdates + 1)
             }
+            // Shown until the next update or re-read: the feed reports no "reconnected".
             is Event.Retrying -> s.copy(liveness = Liveness.RECONNECTING, problem = Problem(event.code, event.message, Remedy.RETRY))
             is Event.Reset -> return reload()
             is Event.Closed -> {

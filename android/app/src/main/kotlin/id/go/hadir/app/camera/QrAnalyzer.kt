@@ -98,6 +98,8 @@ class QrAnalyzer(private val onQr: (String) -> Unit) : ImageAnalysis.Analyzer {
 class QrScanner(context: Context) {
     private val context: Context = context.applicationContext
     private var analysisThread: ExecutorService? = null
+    /** The use cases [bind] bound, for [unbind]. */
+    private var bound: List<androidx.camera.core.UseCase> = emptyList()
 
     /** Shows the back camera in [previewView]; [onQr] gets each new text (analysis thread). */
     @MainThread
@@ -120,12 +122,17 @@ class QrScanner(context: Context) {
             .also { it.setAnalyzer(thread, QrAnalyzer(onQr)) }
         provider.unbindAll()
         provider.bindToLifecycle(lifecycleOwner, CameraSelector.DEFAULT_BACK_CAMERA, preview, analysis)
+        bound = listOf(preview, analysis)
     }
 
-    /** Stops the camera and the analysis thread (the screen is leaving). */
+    /**
+     * Stops this scanner's use cases and its analysis thread (the screen is leaving);
+     * the selfie camera the next step binds is left alone even when this runs after.
+     */
     @MainThread
     suspend fun unbind() {
-        ProcessCameraProvider.awaitInstance(context).unbindAll()
+        ProcessCameraProvider.awaitInstance(context).unbind(*bound.toTypedArray())
+        bound = emptyList()
         analysisThread?.shutdown()
         analysisThread = null
     }

@@ -70,10 +70,14 @@ class SelfieCamera(context: Context) {
         provider.bindToLifecycle(lifecycleOwner, CameraSelector.DEFAULT_FRONT_CAMERA, preview, imageCapture)
     }
 
-    /** Releases the camera (the screen stops showing it while its lifecycle goes on). */
+    /**
+     * Releases this screen's use cases only (the screen stops showing them while its
+     * lifecycle goes on): the QR scanner's, bound by the next step, are left alone even
+     * when this runs after it bound them.
+     */
     @MainThread
     suspend fun unbind() {
-        ProcessCameraProvider.awaitInstance(context).unbindAll()
+        ProcessCameraProvider.awaitInstance(context).unbind(preview, imageCapture)
     }
 
     /**

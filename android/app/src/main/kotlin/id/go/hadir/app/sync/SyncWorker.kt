@@ -35,9 +35,10 @@ class SyncWorker(context: Context, params: WorkerParameters) : CoroutineWorker(c
     override suspend fun doWork(): Result {
         try {
             // Null before the first enrollment: nothing to send and no key the server knows.
-            val engine = (applicationContext as HadirApplication).engine() ?: return Result.success()
+            val app = applicationContext as HadirApplication
+            val engine = app.engine() ?: return Result.success()
             if (engine.deviceId() == null) return Result.success()
-            val report = engine.syncNow()
+            val report = app.backgroundSync.run(engine)
             Log.i(LOG_TAG, "sync worker: ${report.accepted} accepted, ${report.pending} pending, error ${report.errorCode}")
         } catch (e: HadirException) {
             Log.w(LOG_TAG, "sync worker: ${e.message}")

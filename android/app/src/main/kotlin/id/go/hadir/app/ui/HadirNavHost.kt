@@ -108,7 +108,12 @@ fun HadirNavHost(app: HadirApplication, ready: AppStart.Ready, onSessionChanged:
             TeamScreen(viewModel { TeamViewModel(engine, supervisor) }, onBack = { nav.popBackStack() })
         }
         composable(SETTINGS) {
-            AppSettingsScreen(viewModel { SettingsViewModel(engine) }, onBack = { nav.popBackStack() })
+            AppSettingsScreen(
+                viewModel { SettingsViewModel(engine, app.session) },
+                onBack = { nav.popBackStack() },
+                // The session has no engine any more: the start is read again (enrollment).
+                onReset = onSessionChanged,
+            )
         }
     }
 }

@@ -53,12 +53,15 @@ interface DeviceKeyStore {
 }
 
 /** Opens the engine on the app's database with a key (the app adds its clock and logger). */
-fun interface EngineOpener {
+interface EngineOpener {
     /**
      * Opens (or creates) the engine's database with [key] (null: the engine's own
      * software key, kept in its database); synchronous local I/O.
      */
     fun open(key: DeviceKeyProvider?): HadirEngine
+
+    /** Deletes the engine's database files (the engine is closed first). */
+    fun deleteDatabase()
 }
 
 /** Small durable settings of the shell itself (SharedPreferences on Android). */

@@ -9,6 +9,7 @@
 package id.go.hadir.shell.test
 
 import id.go.hadir.core.AttendanceKind
+import id.go.hadir.core.DeviceKeyProvider
 import id.go.hadir.core.DayStatus
 import id.go.hadir.core.DeviceLabelInput
 import id.go.hadir.core.DeviceLabelKind
@@ -16,9 +17,9 @@ import id.go.hadir.core.EngineConfig
 import id.go.hadir.core.HadirEngine
 import id.go.hadir.core.PersonKind
 import id.go.hadir.core.PersonRef
-import id.go.hadir.core.SyncStatus
 import id.go.hadir.core.attestationChallenge
 import id.go.hadir.shell.AppPermission
+import id.go.hadir.shell.BackgroundSync
 import id.go.hadir.shell.BatteryGuide
 import id.go.hadir.shell.CheckInFlow
 import id.go.hadir.shell.CheckInStep
@@ -79,11 +80,14 @@ class Phone(work: File, name: String, server: Server, canHoldKeys: Boolean = tru
     /** A session over this phone's files, as after the app restarted. */
     fun newSession(work: File, name: String, server: Server) = HadirSession(
         keys,
-        EngineOpener { key ->
-            HadirEngine.open(
+        object : EngineOpener {
+            override fun open(key: DeviceKeyProvider?) = HadirEngine.open(
                 EngineConfig(File(work, "$name.db").path, server.url, emptyList(), null, "0.1.0 (shell-test)", "android"),
                 key, null, null,
             )
+            override fun deleteDatabase() {
+                for (suffix in listOf("", "-wal", "-shm")) File(work, "$name.db$suffix").delete()
+            }
         },
         settings,
         DeviceLabelInput(DeviceLabelKind.PLATFORM_ID, "shell-test-$name"),
@@ -262,7 +266,7 @@ fun main() {
         val recorded = phone.checkInAt(flow, KOMINFO_LAT, KOMINFO_LON, 13)
         expect(recorded.decision == null && recorded.delivery.startsWith("Belum terkirim:")) { recorded.delivery }
         expect(recorded.delivery.contains("aman di ponsel")) { recorded.delivery }
-        val home = HomePresenter(phone.engine, "Xiaomi")
+        val home = HomePresenter(phone.engine, "Xiaomi", BackgroundSync(phone.settings))
         home.refresh()
         expect(home.state.value.pending == 1) { "${home.state.value}" }
         expect(home.state.value.today.count { it.pending } == 1) { "${home.state.value.today}" }
@@ -284,7 +288,11 @@ fun main() {
         screen.onKindChanged(PersonKind.NON_ASN)
         screen.onPersonIdChanged(GUEST_ID)
         screen.submit()
+        expect(screen.state.value.problem?.code == "CONSENT_REQUIRED") { "the owner's consent does not cover a colleague: ${screen.state.value}" }
+        screen.onGuestConsent(true)
+        screen.submit()
         expect(screen.state.value.enrolled?.isDeviceOwner == false) { "${screen.state.value}" }
+        expect(phone.consent.acceptedBy(guest) && phone.consent.acceptedBy(owner)) { "each person's consent recorded" }
         expect(phone.keys.challenges.size == 2) { "a guest makes no new key" }
         phone.location.at(KOMINFO_LAT, KOMINFO_LON)
         flow.start()
@@ -296,7 +304,7 @@ fun main() {
         val decision = (flow.step.value as CheckInStep.Recorded).decision ?: throw AssertionError("decided")
         expect(decision.accepted && "Memakai ponsel rekan" in decision.reasons) { "$decision" }
         flow.reset()
-        val home = HomePresenter(phone.engine, "Samsung")
+        val home = HomePresenter(phone.engine, "Samsung", BackgroundSync(phone.settings))
         home.refresh()
         expect(home.state.value.person?.person == owner) { "the owner first" }
         home.choose(guest)
@@ -346,7 +354,7 @@ fun main() {
     test("supervisor: the team live (an update), a reset after a restored database, and midnight") {
         val rina = Phone(work, "rina", server)
         rina.enrollOwner(code(SUPERVISOR_NIP), PersonKind.NIP, SUPERVISOR_NIP)
-        val home = HomePresenter(rina.engine, "vivo")
+        val home = HomePresenter(rina.engine, "vivo", BackgroundSync(rina.settings))
         home.refresh()
         expect(home.state.value.canOpenTeam) { "a supervisor sees the team button" }
         // The backup an admin will restore later: taken before the check-in below.
@@ -397,16 +405,48 @@ fun main() {
     test("reminder, battery guide, permissions and the lost-phone help") {
         val reminder = Reminders.next(phone.engine, owner) ?: throw AssertionError("the check-out at 23:59 or tomorrow's arrival is ahead")
         expect(Regex("Absen (masuk|pulang) pukul \\d\\d:\\d\\d").matches(reminder.title) && reminder.delayMs >= 0) { "$reminder" }
-        val now = System.currentTimeMillis()
-        val stalled = BatteryGuide.whenStalled(SyncStatus(now - 25 * 3_600_000L, null, 0u), null, now, "Xiaomi")
-        expect(stalled?.steps?.any { it.contains("Mulai otomatis") } == true) { "$stalled" }
-        expect(BatteryGuide.whenStalled(SyncStatus(now - 3_600_000L, now, 0u), null, now, "Xiaomi") == null) { "recent sync" }
+        // Foreground syncs ran at every check-in above; no background pass ever ran.
+        val background = BackgroundSync(MemorySettings())
+        val now = phone.engine.localTime(owner).nowMs
+        val day = 24 * 3_600_000L
+        expect(BatteryGuide.whenStalled(background.lastPassOrFirstAsked(now), now, "Xiaomi") == null) { "first asked now" }
+        val stalled = BatteryGuide.whenStalled(background.lastPassOrFirstAsked(now + day), now + day, "Xiaomi")
+        expect(stalled?.steps?.any { it.contains("Mulai otomatis") } == true) { "a day with no background pass: $stalled" }
+        val report = background.run(phone.engine)
+        expect(report.errorCode == null) { "$report" }
+        val ran = background.lastPassOrFirstAsked(now + day)
+        expect(ran >= now && BatteryGuide.whenStalled(ran, now + day - 1, "Xiaomi") == null) { "a background pass just ran: $ran" }
         val camera = Permissions.explain(AppPermission.CAMERA, PermissionStatus.DENIED_FOREVER)
         expect(camera.opensSettings && camera.required && camera.action!!.contains("Pengaturan")) { "$camera" }
         expect(!Permissions.explain(AppPermission.NOTIFICATIONS, PermissionStatus.DENIED).required) { "notifications optional" }
         val settings = SettingsScreen.read(phone.engine, server.url, "0.1.0").getOrThrow()
         val deviceId = phone.engine.deviceId()!!
         expect(settings.lostPhone.first().contains(deviceId) && settings.people.size == 2) { "$settings" }
+    }
+
+    test("a revoked phone is reset and enrolls again with a new code as a new device") {
+        val dewi = Phone(work, "dewi2", server)
+        dewi.enrollOwner(code(PPPK_ID), PersonKind.NI_PPPK, PPPK_ID)
+        val oldDevice = dewi.engine.deviceId()!!
+        server.admin("device", "revoke", "--device", oldDevice)
+        val refused = dewi.engine.syncNow()
+        expect(refused.errorCode == "AUTH_DEVICE_REVOKED") { "$refused" }
+        val again = EnrollmentPresenter(dewi.session, dewi.consent, EnrollmentMode.OWNER)
+        again.onCodeChanged(code(PPPK_ID))
+        again.onKindChanged(PersonKind.NI_PPPK)
+        again.onPersonIdChanged(PPPK_ID)
+        again.submit()
+        expect(again.state.value.problem?.code == "AUTH_DEVICE_REVOKED") { "a revoked key cannot enroll: ${again.state.value}" }
+        expect(dewi.session.pendingBeforeReset() == 0) { "nothing to lose" }
+        dewi.session.reset()
+        expect(dewi.session.engine == null && !dewi.session.isEnrolled) { "forgotten" }
+        val fresh = EnrollmentPresenter(dewi.session, dewi.consent, EnrollmentMode.OWNER)
+        fresh.onCodeChanged(code(PPPK_ID))
+        fresh.onKindChanged(PersonKind.NI_PPPK)
+        fresh.onPersonIdChanged(PPPK_ID)
+        fresh.submit()
+        expect(fresh.state.value.enrolled != null) { "${fresh.state.value}" }
+        expect(dewi.engine.deviceId() != oldDevice) { "a new device" }
     }
 
     server.stop()

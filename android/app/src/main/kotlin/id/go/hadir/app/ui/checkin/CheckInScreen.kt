@@ -16,7 +16,6 @@ import android.Manifest
 import androidx.activity.compose.BackHandler
 import androidx.activity.compose.rememberLauncherForActivityResult
 import androidx.activity.result.contract.ActivityResultContracts
-import androidx.camera.core.ImageCaptureException
 import androidx.compose.foundation.layout.Box
 import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.Row
@@ -65,7 +64,6 @@ import id.go.hadir.app.ui.common.SelfieCameraView
 import id.go.hadir.app.ui.common.isGranted
 import id.go.hadir.app.ui.common.openSettingsFor
 import id.go.hadir.app.ui.common.permissionStatus
-import id.go.hadir.core.AttendanceKind
 import id.go.hadir.shell.AppPermission
 import id.go.hadir.shell.CheckInStep
 import id.go.hadir.shell.Decision
@@ -77,14 +75,6 @@ import kotlinx.coroutines.launch
 
 /** Android 12+ grants precise location only when both are asked for together. */
 private val LOCATION_PERMISSIONS = arrayOf(Manifest.permission.ACCESS_FINE_LOCATION, Manifest.permission.ACCESS_COARSE_LOCATION)
-
-/** The kinds a person may choose instead of the one the schedule expects. */
-private val CHOOSABLE_KINDS = listOf(
-    AttendanceKind.CHECK_IN,
-    AttendanceKind.BREAK_START,
-    AttendanceKind.BREAK_END,
-    AttendanceKind.CHECK_OUT,
-)
 
 /** The check-in screen; [onDone] leaves it (back to home). */
 @Composable
@@ -236,7 +226,7 @@ private fun LocationChecked(step: CheckInStep.LocationChecked, viewModel: CheckI
     )
     Text(stringResource(R.string.checkin_kind), style = MaterialTheme.typography.titleMedium)
     Column(Modifier.selectableGroup()) {
-        for (kind in CHOOSABLE_KINDS) {
+        for (kind in step.kinds) {
             Row(
                 modifier = Modifier
                     .fillMaxWidth()
@@ -286,7 +276,11 @@ private fun TakeSelfie(step: CheckInStep.TakeSelfie, cameraGranted: Boolean, vie
                 captureFailed = false
                 try {
                     viewModel.onSelfieTaken(camera.capture())
-                } catch (e: ImageCaptureException) {
+                } catch (e: kotlinx.coroutines.CancellationException) {
+                    throw e
+                } catch (e: Exception) {
+                    // ImageCaptureException, or the temporary file (no space, I/O): the
+                    // person takes the photo again; nothing must crash the app here.
                     captureFailed = true
                 } finally {
                     capturing = false

@@ -11,6 +11,7 @@ package id.go.hadir.app.ui.enrollment
 import android.Manifest
 import androidx.activity.compose.rememberLauncherForActivityResult
 import androidx.activity.result.contract.ActivityResultContracts
+import androidx.compose.foundation.selection.toggleable
 import androidx.compose.foundation.layout.Box
 import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.Row
@@ -27,6 +28,7 @@ import androidx.compose.material3.CircularProgressIndicator
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.RadioButton
+import androidx.compose.material3.Checkbox
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
@@ -55,6 +57,7 @@ import id.go.hadir.app.ui.common.PermissionCard
 import id.go.hadir.app.ui.common.ProblemCard
 import id.go.hadir.app.ui.common.QrScannerView
 import id.go.hadir.app.ui.common.ScreenColumn
+import id.go.hadir.app.ui.common.SectionCard
 import id.go.hadir.app.ui.common.SecondButton
 import id.go.hadir.app.ui.common.isGranted
 import id.go.hadir.app.ui.common.permissionStatus
@@ -95,6 +98,7 @@ fun EnrollmentScreen(viewModel: EnrollmentViewModel, onEnrolled: () -> Unit, onB
                 )
                 SecondButton(stringResource(R.string.action_back), { scanning = false })
             } else {
+                if (state.mode == EnrollmentMode.GUEST) GuestConsent(state, viewModel)
                 EnrollmentForm(state, viewModel, onScan = {
                     if (context.isGranted(Manifest.permission.CAMERA)) {
                         cameraExplanation = null
@@ -114,6 +118,27 @@ fun EnrollmentScreen(viewModel: EnrollmentViewModel, onEnrolled: () -> Unit, onB
                 }
             }
         }
+    }
+}
+
+/**
+ * A colleague added to a shared phone is their own data subject: they read :shell's
+ * consent sections here and tick their own agreement before enrolling.
+ */
+@Composable
+private fun GuestConsent(state: EnrollmentState, viewModel: EnrollmentViewModel) {
+    for (section in viewModel.consentSections) {
+        SectionCard(section.title) { Text(section.body, style = MaterialTheme.typography.bodyMedium) }
+    }
+    Row(
+        modifier = Modifier
+            .fillMaxWidth()
+            .heightIn(min = BigTouch)
+            .toggleable(value = state.guestConsent, onValueChange = viewModel::onGuestConsent, role = Role.Checkbox),
+        verticalAlignment = Alignment.CenterVertically,
+    ) {
+        Checkbox(checked = state.guestConsent, onCheckedChange = null)
+        Text(stringResource(R.string.consent_agree), style = MaterialTheme.typography.bodyLarge)
     }
 }
 

@@ -8,6 +8,7 @@ package id.go.hadir.app.ui.enrollment
 import id.go.hadir.app.ui.common.ShellViewModel
 import id.go.hadir.core.PersonKind
 import id.go.hadir.shell.Consent
+import id.go.hadir.shell.ConsentSection
 import id.go.hadir.shell.EnrollmentMode
 import id.go.hadir.shell.EnrollmentPresenter
 import id.go.hadir.shell.EnrollmentState
@@ -17,6 +18,12 @@ import kotlinx.coroutines.flow.StateFlow
 /** Holds the enrollment presenter for the screen. */
 class EnrollmentViewModel(session: HadirSession, consent: Consent, mode: EnrollmentMode) : ShellViewModel() {
     private val presenter = EnrollmentPresenter(session, consent, mode)
+
+    /** The consent text a colleague (GUEST) reads and agrees to themself. */
+    val consentSections: List<ConsentSection> = consent.sections
+
+    /** The colleague ticked or unticked their agreement. */
+    fun onGuestConsent(agreed: Boolean) = presenter.onGuestConsent(agreed)
 
     /** What the screen shows. */
     val state: StateFlow<EnrollmentState> = presenter.state

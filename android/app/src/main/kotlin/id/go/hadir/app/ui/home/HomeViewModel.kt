@@ -19,7 +19,7 @@ import kotlinx.coroutines.launch
 
 /** Holds the home presenter for the screen. */
 class HomeViewModel(private val app: HadirApplication, engine: HadirEngine) : ShellViewModel() {
-    private val presenter = HomePresenter(engine, Build.MANUFACTURER)
+    private val presenter = HomePresenter(engine, Build.MANUFACTURER, app.backgroundSync)
 
     /** What the screen shows. */
     val state: StateFlow<HomeState> = presenter.state

@@ -12,7 +12,9 @@ import androidx.activity.compose.rememberLauncherForActivityResult
 import androidx.activity.result.contract.ActivityResultContracts
 import androidx.compose.foundation.rememberScrollState
 import androidx.compose.foundation.verticalScroll
+import androidx.compose.material3.AlertDialog
 import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.TextButton
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.getValue
@@ -31,13 +33,16 @@ import id.go.hadir.app.ui.common.HadirScaffold
 import id.go.hadir.app.ui.common.PermissionCard
 import id.go.hadir.app.ui.common.ProblemCard
 import id.go.hadir.app.ui.common.ScreenColumn
+import id.go.hadir.app.ui.common.SecondButton
 import id.go.hadir.app.ui.common.SectionCard
 import id.go.hadir.app.ui.common.permissionStatus
 import id.go.hadir.shell.AppPermission
 import id.go.hadir.shell.Permissions
 import id.go.hadir.shell.Problem
 import id.go.hadir.shell.Remedy
+import id.go.hadir.shell.SettingsScreen
 import id.go.hadir.shell.SettingsState
+import id.go.hadir.shell.problem
 
 /**
  * The Android permissions asked for each of :shell's [AppPermission]s, the one that
@@ -53,8 +58,9 @@ private fun AppPermission.androidPermissions(): Array<String>? = when (this) {
 
 /** The settings screen. */
 @Composable
-fun AppSettingsScreen(viewModel: SettingsViewModel, onBack: () -> Unit) {
+fun AppSettingsScreen(viewModel: SettingsViewModel, onBack: () -> Unit, onReset: () -> Unit) {
     val result by viewModel.state.collectAsStateWithLifecycle()
+    val resetWarning by viewModel.resetWarning.collectAsStateWithLifecycle()
     // Bumped on resume and after each answer, so the permissions are read again.
     var permissionsRead by remember { mutableIntStateOf(0) }
     LifecycleResumeEffect(viewModel) {
@@ -71,11 +77,8 @@ fun AppSettingsScreen(viewModel: SettingsViewModel, onBack: () -> Unit) {
                     Identity(settings)
                 } else {
                     ProblemCard(
-                        Problem(
-                            code = current.exceptionOrNull()?.message ?: "SETTINGS_UNREADABLE",
-                            message = stringResource(R.string.settings_unreadable),
-                            remedy = Remedy.RETRY,
-                        ),
+                        current.exceptionOrNull()?.problem
+                            ?: Problem("SETTINGS_UNREADABLE", stringResource(R.string.settings_unreadable), Remedy.RETRY),
                         onRetry = viewModel::refresh,
                     )
                 }
@@ -85,7 +88,17 @@ fun AppSettingsScreen(viewModel: SettingsViewModel, onBack: () -> Unit) {
                 PermissionRow(permission, permissionsRead, onAnswered = { permissionsRead++ })
             }
             result?.getOrNull()?.let { LostPhone(it) }
+            SecondButton(SettingsScreen.RESET_ACTION, viewModel::askReset)
         }
+    }
+    resetWarning?.let { warning ->
+        AlertDialog(
+            onDismissRequest = viewModel::cancelReset,
+            title = { Text(SettingsScreen.RESET_ACTION) },
+            text = { Text(warning) },
+            confirmButton = { TextButton(onClick = { viewModel.confirmReset(onReset) }) { Text(stringResource(R.string.settings_reset_confirm)) } },
+            dismissButton = { TextButton(onClick = viewModel::cancelReset) { Text(stringResource(R.string.action_cancel)) } },
+        )
     }
 }
 
