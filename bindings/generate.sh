@@ -5,7 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-target/bindings}"
-cargo build -p hadir-ffi --locked
+# The whole workspace, as `cargo test --workspace` builds it: the same feature
+# unification, so after the tests this reuses every artifact instead of rebuilding
+# hadir-ffi's dependencies with hadir-ffi's features alone.
+cargo build --workspace --locked
 lib="target/debug/libhadir_ffi.so"
 # The bindgen is its own small workspace (bindings/uniffi-bindgen) with its own target
 # dir; it must be the very uniffi version the library was built with.

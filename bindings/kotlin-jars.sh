@@ -12,7 +12,6 @@ JNA=/usr/share/java/jna.jar
 [ -f "$JNA" ] || { echo "JNA missing: run scripts/setup.sh" >&2; exit 1; }
 out=target/bindings
 bindings/generate.sh "$out" >/dev/null
-cargo build -p hadir-server --bin hadir-server --locked
 CP="$K/lib/kotlinx-coroutines-core-jvm.jar:$JNA"
 kdir=target/kotlin
 mkdir -p "$kdir"

@@ -17,7 +17,7 @@ TARGET=$(cargo metadata --format-version 1 --no-deps |
 export HADIR_BENCH_INPUTS="$TARGET/bench-inputs"
 
 # Build once and run the bench binary directly, so nothing is rebuilt between rounds.
-BENCH=$(cargo bench -p hadir-core --bench selfie --no-run --message-format=json |
+BENCH=$(cargo bench -p hadir-core-bench --bench selfie --no-run --message-format=json |
   python3 -c '
 import json, sys
 for line in sys.stdin:

@@ -17,5 +17,5 @@ cargo test --workspace --locked
 bindings/kotlin-tests.sh
 android/shell-tests.sh
 tests/python/run.sh
-cargo build -q -p hadir-server --example kiosk_harness --locked && node tests/kiosk/kiosk.test.mjs "${CARGO_TARGET_DIR:-target}/debug/examples/kiosk_harness"
+cargo build -q --workspace --examples --locked && node tests/kiosk/kiosk.test.mjs "${CARGO_TARGET_DIR:-target}/debug/examples/kiosk_harness"
 node tests/kiosk/enrollment_qr.test.mjs "${CARGO_TARGET_DIR:-target}/debug/hadir-server"

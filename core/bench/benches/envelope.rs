@@ -1,7 +1,7 @@
 //! Signing and verifying check-in envelopes (ECDSA P-256 / SHA-256, ring), and the
 //! request signature, beside a raw P-256 verify: how much the DSSE encoding and JSON add.
 //!
-//! `cargo bench -p hadir-core --bench envelope`
+//! `cargo bench -p hadir-core-bench --bench envelope`
 
 use std::hint::black_box;
 

@@ -3,7 +3,7 @@
 //! province-sized area (3° × 3°, about 330 km × 330 km, straddling the equator).
 //!
 //! ```sh
-//! cargo bench -p hadir-core --bench geofence
+//! cargo bench -p hadir-core-bench --bench geofence
 //! ```
 //!
 //! Each iteration locates one fix, cycling through 1,024 precomputed fixes so that the

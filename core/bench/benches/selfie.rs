@@ -6,9 +6,9 @@
 //! upright), as a phone camera writes them.
 //!
 //! ```sh
-//! cargo bench -p hadir-core --bench selfie                       # criterion
-//! cargo bench -p hadir-core --bench selfie -- --generate-inputs  # only write the inputs
-//! cargo bench -p hadir-core --bench selfie -- --table 30         # min/median of 30 runs
+//! cargo bench -p hadir-core-bench --bench selfie                       # criterion
+//! cargo bench -p hadir-core-bench --bench selfie -- --generate-inputs  # only write the inputs
+//! cargo bench -p hadir-core-bench --bench selfie -- --table 30         # min/median of 30 runs
 //! ```
 //!
 //! `--table N` prints `rust <input> <min ms> <median ms> <output bytes>` lines in the same
