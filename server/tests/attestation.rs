@@ -843,3 +843,63 @@ fn recheck_catches_a_key_revoked_after_enrollment_and_lifts_a_suspension() {
         "{printed}"
     );
 }
+
+#[test]
+fn a_reason_stored_raw_before_the_fix_is_escaped_when_listed() {
+    // Servers before this fix recorded the issuer name as sent: such a row, written
+    // here as it would stand, must still print as one line.
+    let dir = tempfile::tempdir().unwrap();
+    let state = AppState::open(&config_in(dir.path())).unwrap();
+    let storage = state.storage().as_ref();
+    let office = common::TestOffice::kominfo();
+    admin::add_office(
+        storage,
+        admin::circle_office(
+            office.id,
+            office.name,
+            office.utc_offset_minutes,
+            office.center,
+            office.radius_m,
+            office.max_accuracy_m,
+        ),
+    )
+    .unwrap();
+    let person = register(storage, 0);
+    let code = admin::issue_code(storage, &person, 72).unwrap();
+    let device_id = storage
+        .enroll(NewEnrollment {
+            code_hash: admin::code_hash(&code),
+            person,
+            public_key: enrolled_key(),
+            label: imei_label(),
+            platform: "android".into(),
+            app_version: "0.1.0".into(),
+            new_device_id: admin::new_device_id(),
+            now_ms: storage.clock().now_ms(),
+            attestation: DeviceAttestation::none(),
+        })
+        .unwrap()
+        .unwrap()
+        .device
+        .device_id;
+    drop(state);
+    let db = dir.path().join("hadir.db");
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute(
+            "UPDATE devices SET attestation_level = 'unverified', attestation_reason = ?1 \
+             WHERE device_id = ?2",
+            [
+                "unknown root (CN=x\n\tdev-forged\tandroid\x1b[2K\r)",
+                &device_id,
+            ],
+        )
+        .unwrap();
+    let all = cli(&db, &["device", "list"]);
+    assert_eq!(all.lines().count(), 1, "{all:?}");
+    assert_eq!(all.matches('\t').count(), 6, "{all:?}");
+    assert!(
+        all.ends_with(r"FLAG (unknown root (CN=x\n\tdev-forged\tandroid\u{1b}[2K\r))"),
+        "{all:?}"
+    );
+}
