@@ -903,3 +903,87 @@ fn a_reason_stored_raw_before_the_fix_is_escaped_when_listed() {
         "{all:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enrollment_against_a_stale_list_is_logged_and_still_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hadir.db");
+    drop(AppState::open(&config_in(dir.path())).unwrap());
+    cli(&db, &["demo-setup"]);
+    let server = common::live::start(&db);
+    let http = client();
+    let ca = TestCa::new();
+    let enroll = |index: usize| {
+        let who = common::TEST_PEOPLE[index].person_id();
+        let (db, http, base) = (db.clone(), http.clone(), server.base.clone());
+        let ca = &ca;
+        async move {
+            let p = &common::TEST_PEOPLE[index];
+            cli(
+                &db,
+                &[
+                    "person",
+                    "add",
+                    "--kind",
+                    "nip",
+                    "--id",
+                    who.value(),
+                    "--name",
+                    p.name,
+                    "--office",
+                    admin::DEMO_OFFICE_ID,
+                ],
+            );
+            let code = cli(&db, &["enroll-code", "issue", "--person", &who.to_string()]);
+            let phone = Phone::new();
+            let chain = ca.chain(
+                &phone.key.public_key(),
+                STRONGBOX,
+                &attestation_challenge(&code),
+            );
+            let body = enroll_body(&phone, &code, &who, base64_chain(&chain));
+            let r = post_enroll(&http, &base, &phone, body).await;
+            assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        }
+    };
+    let warnings = |log: &str| {
+        log.lines()
+            .filter(|l| l.contains("without a fresh status list"))
+            .count()
+    };
+
+    // A fresh list: no warning.
+    let file = dir.path().join("status.json");
+    std::fs::write(
+        &file,
+        status_json(&["c35747a084470c3135aeefe2b8d40cd6"], "REVOKED"),
+    )
+    .unwrap();
+    cli(
+        &db,
+        &[
+            "attestation",
+            "status-load",
+            "--file",
+            file.to_str().unwrap(),
+        ],
+    );
+    enroll(0).await;
+    assert_eq!(warnings(&server.log()), 0, "{}", server.log());
+
+    // The same list 31 days on (its load time moved back, as the clock cannot be).
+    let day_ms = 24 * 60 * 60 * 1000_i64;
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute(
+            "UPDATE attestation_status_list SET loaded_ms = loaded_ms - ?1",
+            [31 * day_ms],
+        )
+        .unwrap();
+    enroll(1).await;
+    let log = server.log();
+    assert_eq!(warnings(&log), 1, "{log}");
+    assert!(log.contains("loaded 31 days ago"), "{log}");
+    let shown = common::live::run_cli(&db, &["attestation", "status-show"]);
+    assert!(String::from_utf8_lossy(&shown.stderr).contains("stale"));
+}
