@@ -7,22 +7,30 @@
 //! trusted roots matched by public key ([`AttestationRoots`]: Google's, bundled, by
 //! default). Validity dates are not checked: attestation leaves often carry bogus ones.
 //! The leaf's KeyDescription extension (OID 1.3.6.1.4.1.11129.2.1.17) is read with
-//! asn1-rs (as re-exported by x509-parser) for its security level and challenge.
+//! asn1-rs (as re-exported by x509-parser) for its security level, its challenge and the
+//! hardware-enforced RootOfTrust (bootloader lock and verified boot state).
 //!
 //! [`judge`] is the one place the outcomes are decided: only a proven mismatch (the leaf
-//! attests another key, or another challenge) refuses; anything that cannot be verified
-//! is accepted as [`AttestationLevel::Unverified`] with a reason, so cheap phones still
-//! enroll, and an admin sees the flag.
+//! attests another key, or another challenge) refuses; anything that cannot be verified,
+//! and a chain with a revoked or suspended serial in Google's status list
+//! ([`crate::attestation_status`]), is accepted as [`AttestationLevel::Unverified`] with
+//! a reason, so cheap phones still enroll, and an admin sees the flag. A verified chain
+//! from an unlocked or unverified-boot device keeps its level with a flag reason.
+//!
+//! A reason can quote the chain (an issuer name is any bytes the sender chose), so every
+//! reason goes through [`sanitize_reason`] before it is recorded or shown.
 
 use std::fmt;
 use std::str::FromStr;
 
 use hadir_core::envelope::base64_decode;
-use x509_parser::asn1_rs::{Enumerated, FromDer as _, Sequence};
+use x509_parser::asn1_rs::{Any, Class, Enumerated, FromDer as _, Sequence, Tag};
 use x509_parser::certificate::X509Certificate;
 use x509_parser::oid_registry::Oid;
 use x509_parser::pem::Pem;
 use x509_parser::x509::SubjectPublicKeyInfo;
+
+use crate::attestation_status::StatusList;
 
 /// Google's hardware attestation roots as bundled (`server/assets/`, sources cited
 /// there).
@@ -36,6 +44,43 @@ pub const MAX_CHAIN_CERTS: usize = 10;
 
 /// Most bytes of DER in a chain considered.
 pub const MAX_CHAIN_BYTES: usize = 64 * 1024;
+
+/// Most characters of a recorded reason ([`sanitize_reason`]).
+pub const MAX_REASON_CHARS: usize = 200;
+
+/// AuthorizationList tag of `rootOfTrust`.
+const ROOT_OF_TRUST_TAG: u32 = 704;
+
+/// A reason safe to record and print on one line of a listing: control characters
+/// (CR, LF, TAB, ESC, ...) and the invisible Unicode format characters that reorder or
+/// hide text are written as Rust escapes (`\n`, `\u{1b}`), and the result is cut to
+/// [`MAX_REASON_CHARS`] characters (ending in `…` when cut). Applying it again changes
+/// nothing.
+pub fn sanitize_reason(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_REASON_CHARS * 4));
+    let mut chars = 0;
+    for c in text.chars() {
+        let piece: String = if c.is_control() || is_invisible_format(c) {
+            c.escape_default().collect()
+        } else {
+            c.to_string()
+        };
+        let n = piece.chars().count();
+        if chars + n > MAX_REASON_CHARS - 1 {
+            out.push('…');
+            return out;
+        }
+        out.push_str(&piece);
+        chars += n;
+    }
+    out
+}
+
+/// Zero-width and bidirectional-control characters (they can make a line read as
+/// another).
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
 
 /// How far the server trusts where a device key lives, as recorded with the device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +160,9 @@ impl FromStr for AttestationLevel {
 pub struct DeviceAttestation {
     /// The level concluded.
     pub level: AttestationLevel,
-    /// Why a chain is [`AttestationLevel::Unverified`] (short, for the admin).
+    /// Why a chain is [`AttestationLevel::Unverified`], or what a verified chain's
+    /// RootOfTrust shows wrong (`bootloader unlocked`, `verified boot: unverified`):
+    /// short, for the admin, passed through [`sanitize_reason`].
     pub reason: Option<String>,
     /// The chain as received (standard base64 DER, leaf first), so an auditor can
     /// verify it again later; empty when none was sent.
@@ -130,6 +177,12 @@ impl DeviceAttestation {
             reason: None,
             chain: Vec::new(),
         }
+    }
+
+    /// Whether an admin should look at this device: its key is not proven to be in
+    /// hardware, or the chain carries a flag reason (an unlocked bootloader, ...).
+    pub fn is_flagged(&self) -> bool {
+        self.level.is_flagged() || self.reason.is_some()
     }
 }
 
@@ -235,9 +288,45 @@ pub struct KeyDescription {
     pub keymaster_security_level: u32,
     /// `attestationChallenge`.
     pub attestation_challenge: Vec<u8>,
+    /// `teeEnforced.rootOfTrust` ([704]), when the hardware-enforced list has one.
+    pub root_of_trust: Option<RootOfTrust>,
 }
 
-/// Reads the first five fields of a DER KeyDescription (the rest is not needed).
+/// The hardware-enforced RootOfTrust: the state of the bootloader and verified boot
+/// when the key was made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootOfTrust {
+    /// `verifiedBootKey`: the key that verified the system image.
+    pub verified_boot_key: Vec<u8>,
+    /// `deviceLocked`: the bootloader is locked.
+    pub device_locked: bool,
+    /// `verifiedBootState`: 0 Verified, 1 SelfSigned, 2 Unverified, 3 Failed.
+    pub verified_boot_state: u32,
+}
+
+impl RootOfTrust {
+    /// The flag reasons this RootOfTrust calls for (none for a locked, Verified device).
+    pub fn flags(&self) -> Vec<String> {
+        let mut flags = Vec::new();
+        if !self.device_locked {
+            flags.push("bootloader unlocked".to_string());
+        }
+        let state = match self.verified_boot_state {
+            0 => None,
+            1 => Some("self-signed".to_string()),
+            2 => Some("unverified".to_string()),
+            3 => Some("failed".to_string()),
+            other => Some(format!("unknown state {other}")),
+        };
+        if let Some(state) = state {
+            flags.push(format!("verified boot: {state}"));
+        }
+        flags
+    }
+}
+
+/// Reads a DER KeyDescription: its first five fields, then `uniqueId`,
+/// `softwareEnforced` and `teeEnforced`, from which only `rootOfTrust` is kept.
 pub fn parse_key_description(der: &[u8]) -> Result<KeyDescription, String> {
     let fail = |field: &str, e: &dyn fmt::Display| format!("KeyDescription {field}: {e}");
     let (_, seq) = Sequence::from_der(der).map_err(|e| fail("sequence", &e))?;
@@ -248,14 +337,45 @@ pub fn parse_key_description(der: &[u8]) -> Result<KeyDescription, String> {
     let (i, keymaster_version) = u32::from_der(i).map_err(|e| fail("keymaster version", &e))?;
     let (i, Enumerated(keymaster_security_level)) =
         Enumerated::from_der(i).map_err(|e| fail("keymaster security level", &e))?;
-    let (_, challenge) = <&[u8]>::from_der(i).map_err(|e| fail("challenge", &e))?;
+    let (i, challenge) = <&[u8]>::from_der(i).map_err(|e| fail("challenge", &e))?;
+    let (i, _unique_id) = <&[u8]>::from_der(i).map_err(|e| fail("uniqueId", &e))?;
+    let (i, _software) = Sequence::from_der(i).map_err(|e| fail("softwareEnforced", &e))?;
+    let (_, tee) = Sequence::from_der(i).map_err(|e| fail("teeEnforced", &e))?;
+    let root_of_trust = find_root_of_trust(&tee.content)?;
     Ok(KeyDescription {
         attestation_version,
         attestation_security_level,
         keymaster_version,
         keymaster_security_level,
         attestation_challenge: challenge.to_vec(),
+        root_of_trust,
     })
+}
+
+/// The `rootOfTrust` ([704], EXPLICIT) among an AuthorizationList's fields, if present.
+fn find_root_of_trust(mut fields: &[u8]) -> Result<Option<RootOfTrust>, String> {
+    let fail = |field: &str, e: &dyn fmt::Display| format!("KeyDescription {field}: {e}");
+    while !fields.is_empty() {
+        let (rest, field) = Any::from_der(fields).map_err(|e| fail("teeEnforced field", &e))?;
+        fields = rest;
+        if field.header.class() != Class::ContextSpecific
+            || field.header.tag() != Tag(ROOT_OF_TRUST_TAG)
+        {
+            continue;
+        }
+        let (_, seq) = Sequence::from_der(field.data).map_err(|e| fail("rootOfTrust", &e))?;
+        let i: &[u8] = &seq.content;
+        let (i, key) = <&[u8]>::from_der(i).map_err(|e| fail("verifiedBootKey", &e))?;
+        let (i, locked) = bool::from_der(i).map_err(|e| fail("deviceLocked", &e))?;
+        let (_, Enumerated(state)) =
+            Enumerated::from_der(i).map_err(|e| fail("verifiedBootState", &e))?;
+        return Ok(Some(RootOfTrust {
+            verified_boot_key: key.to_vec(),
+            device_locked: locked,
+            verified_boot_state: state,
+        }));
+    }
+    Ok(None)
 }
 
 fn key_description_oid() -> Oid<'static> {
@@ -269,25 +389,50 @@ fn key_description(cert: &X509Certificate<'_>) -> Option<Result<KeyDescription, 
     Some(parse_key_description(ext.value))
 }
 
+/// The serial number of a certificate as Google's status list keys it: lowercase hex
+/// without leading zeros.
+fn serial_hex(cert: &X509Certificate<'_>) -> String {
+    format!("{:x}", cert.serial)
+}
+
+/// The serials of a chain's certificates as the status list keys them (those that
+/// decode), so a caller can fetch only the entries [`judge`] needs.
+pub fn chain_serials(chain: &[String]) -> Vec<String> {
+    chain
+        .iter()
+        .take(MAX_CHAIN_CERTS)
+        .filter_map(|text| base64_decode(text).ok())
+        .filter_map(|der| {
+            X509Certificate::from_der(&der)
+                .ok()
+                .map(|(_, c)| serial_hex(&c))
+        })
+        .collect()
+}
+
 /// Decides what a chain proves about the key being enrolled: `enrolled_key` is the
 /// 65-byte P-256 point of the enrollment, `challenge` the one derived from its code
-/// ([`hadir_core::attestation::attestation_challenge`]), `roots` the trusted roots.
+/// ([`hadir_core::attestation::attestation_challenge`]), `roots` the trusted roots,
+/// `statuses` Google's revocation status list as loaded (at least the entries for the
+/// chain's serials, [`chain_serials`]).
 pub fn judge(
     chain: &[String],
     enrolled_key: &[u8],
     challenge: &[u8],
     roots: &AttestationRoots,
+    statuses: &StatusList,
 ) -> AttestationVerdict {
     if chain.is_empty() {
         return AttestationVerdict::Accepted(DeviceAttestation::none());
     }
-    let unverified = |reason: String| {
+    let recorded = |level: AttestationLevel, reason: Option<String>| {
         AttestationVerdict::Accepted(DeviceAttestation {
-            level: AttestationLevel::Unverified,
-            reason: Some(reason),
+            level,
+            reason: reason.map(|r| sanitize_reason(&r)),
             chain: chain.to_vec(),
         })
     };
+    let unverified = |reason: String| recorded(AttestationLevel::Unverified, Some(reason));
     // The request body limit (64 KiB) bounds the work before these checks.
     if chain.len() > MAX_CHAIN_CERTS {
         return unverified(format!(
@@ -329,17 +474,63 @@ pub fn judge(
     if let Some(reason) = chain_problem(&certs, roots) {
         return unverified(reason);
     }
-    match AttestationLevel::from_security_level(description.attestation_security_level) {
-        Some(level) => AttestationVerdict::Accepted(DeviceAttestation {
-            level,
-            reason: None,
-            chain: chain.to_vec(),
-        }),
-        None => unverified(format!(
+    if let Some(reason) = revoked_serial(&certs, statuses) {
+        return unverified(reason);
+    }
+    let Some(level) = AttestationLevel::from_security_level(description.attestation_security_level)
+    else {
+        return unverified(format!(
             "unknown attestationSecurityLevel {}",
             description.attestation_security_level
-        )),
+        ));
+    };
+    let flags = match &description.root_of_trust {
+        Some(root_of_trust) => root_of_trust.flags(),
+        None => vec!["no rootOfTrust in teeEnforced".to_string()],
+    };
+    recorded(level, (!flags.is_empty()).then(|| flags.join("; ")))
+}
+
+/// Judges a stored chain again (`device recheck`): as [`judge`] with the challenge the
+/// leaf carries, which was checked against the enrollment code when the device
+/// enrolled (the code is not kept). A mismatch, possible only if the stored key or chain
+/// was edited, is recorded as unverified.
+pub fn rejudge(
+    chain: &[String],
+    enrolled_key: &[u8],
+    roots: &AttestationRoots,
+    statuses: &StatusList,
+) -> DeviceAttestation {
+    let leaf_challenge = chain
+        .first()
+        .and_then(|text| base64_decode(text).ok())
+        .and_then(|der| {
+            let (_, leaf) = X509Certificate::from_der(&der).ok()?;
+            key_description(&leaf)?.ok()
+        })
+        .map(|d| d.attestation_challenge)
+        .unwrap_or_default();
+    match judge(chain, enrolled_key, &leaf_challenge, roots, statuses) {
+        AttestationVerdict::Accepted(a) => a,
+        AttestationVerdict::Mismatch(detail) => DeviceAttestation {
+            level: AttestationLevel::Unverified,
+            reason: Some(sanitize_reason(&format!("on recheck: {detail}"))),
+            chain: chain.to_vec(),
+        },
     }
+}
+
+/// `revoked serial <hex> (STATUS, REASON)` for the first certificate whose serial the
+/// status list holds, if any.
+fn revoked_serial(certs: &[X509Certificate<'_>], statuses: &StatusList) -> Option<String> {
+    certs.iter().find_map(|cert| {
+        let serial = serial_hex(cert);
+        let entry = statuses.status_of(&serial)?;
+        Some(match &entry.reason {
+            Some(reason) => format!("revoked serial {serial} ({}, {reason})", entry.status),
+            None => format!("revoked serial {serial} ({})", entry.status),
+        })
+    })
 }
 
 /// Why the chain does not verify to a trusted root, if it does not: each certificate
@@ -407,6 +598,44 @@ mod tests {
             Err(RootsError::Invalid { index: 0, .. })
         ));
         assert_eq!(AttestationRoots::from_pem("no pem"), Err(RootsError::Empty));
+    }
+
+    #[test]
+    fn reasons_are_one_safe_line_of_bounded_length() {
+        let forged = "CN=x\n\tdev-1\tattestation tee\t-\r\u{1b}[2K\u{202e}";
+        let safe = sanitize_reason(forged);
+        assert_eq!(
+            safe,
+            "CN=x\\n\\tdev-1\\tattestation tee\\t-\\r\\u{1b}[2K\\u{202e}"
+        );
+        assert!(!safe.chars().any(|c| c.is_control()));
+        assert_eq!(sanitize_reason(&safe), safe, "idempotent");
+        assert_eq!(sanitize_reason("Kunci ok"), "Kunci ok");
+        let long = sanitize_reason(&"a".repeat(300));
+        assert_eq!(long.chars().count(), MAX_REASON_CHARS);
+        assert!(long.ends_with('…'));
+        assert_eq!(sanitize_reason(&long), long);
+        // An escape is never cut in half.
+        let escapes = sanitize_reason(&"\n".repeat(300));
+        assert!(escapes.chars().count() <= MAX_REASON_CHARS);
+        assert!(escapes.ends_with("\\n…"), "{escapes}");
+    }
+
+    #[test]
+    fn root_of_trust_flags_name_what_is_wrong() {
+        let root = |device_locked, verified_boot_state| RootOfTrust {
+            verified_boot_key: vec![1; 32],
+            device_locked,
+            verified_boot_state,
+        };
+        assert!(root(true, 0).flags().is_empty());
+        assert_eq!(root(false, 0).flags(), ["bootloader unlocked"]);
+        assert_eq!(
+            root(false, 2).flags(),
+            ["bootloader unlocked", "verified boot: unverified"]
+        );
+        assert_eq!(root(true, 1).flags(), ["verified boot: self-signed"]);
+        assert_eq!(root(true, 3).flags(), ["verified boot: failed"]);
     }
 
     #[test]

@@ -146,11 +146,23 @@ impl AppState {
             return Err(bad_enroll("app_version: at most 64 characters"));
         }
         // Before the code is consumed: a refused attestation leaves it usable.
+        let statuses = if req.attestation.is_empty() {
+            crate::attestation_status::StatusList::none()
+        } else {
+            let statuses = self
+                .storage()
+                .status_list(Some(&attestation::chain_serials(&req.attestation)))?;
+            if let Some(warning) = statuses.staleness(self.now_ms()) {
+                tracing::warn!(%warning, "enrollment judged without a fresh status list");
+            }
+            statuses
+        };
         let attestation = match attestation::judge(
             &req.attestation,
             &public_key,
             &attestation_challenge(&req.enrollment_code),
             self.attestation_roots(),
+            &statuses,
         ) {
             AttestationVerdict::Accepted(a) => a,
             AttestationVerdict::Mismatch(detail) => {

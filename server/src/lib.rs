@@ -10,12 +10,15 @@
 //!   each check-in and [`decision`] decides it against the [`ledger`]; [`directory`] caches devices, people, teams, schedules and the
 //!   geofence index; [`team`] serves supervisors their team and its live feed.
 //! * [`admin`] holds the operations behind the admin CLI (`hadir-server --help`).
+//! * [`attestation`] judges a device key's attestation chain at enrollment, against
+//!   Google's revocation status list as an admin loaded it ([`attestation_status`]).
 //! * [`qr`] judges a check-in's office QR token; [`kiosk`] enrolls office monitors and
 //!   serves them the page (`GET /kiosk`) and the current token (`GET /v1/kiosk/qr`).
 
 pub mod admin;
 pub mod anchors;
 pub mod attestation;
+pub mod attestation_status;
 pub mod auth;
 pub mod clock;
 pub mod config;

@@ -13,7 +13,10 @@
 //!     --to 2026-12-03 [--note "ST 800/123"]
 //! hadir-server enroll-code issue --person 198503122010011003 [--valid-hours 72]
 //! hadir-server device list [--person 198503122010011003]   # with each key's attestation
+//! hadir-server device recheck          # judge stored chains again (roots, status list)
 //! hadir-server device revoke --device dev-0123456789abcdef0123
+//! hadir-server attestation status-load --file status.json   # Google's revocation list
+//! hadir-server attestation status-show
 //! hadir-server kiosk enroll --office kominfo [--label "Lobi lantai 1"]   # prints the credential
 //! hadir-server kiosk list                                   # with each kiosk's last fetch
 //! hadir-server kiosk revoke --kiosk kiosk-0123456789
@@ -32,6 +35,8 @@ use hadir_core::api::{LeaveInfo, LeaveKind};
 use hadir_core::geofence::{DEFAULT_MAX_ACCURACY_M, LatLon, Office};
 use hadir_core::ids::{PersonId, PersonIdKind};
 use hadir_server::admin::{self, AdminError};
+use hadir_server::attestation::{AttestationRoots, sanitize_reason};
+use hadir_server::attestation_status::{self, MAX_STATUS_LIST_BYTES};
 use hadir_server::storage::sqlite::SqliteStorage;
 use hadir_server::storage::{PersonRecord, Storage};
 use hadir_server::{ServerConfig, serve};
@@ -95,6 +100,11 @@ enum Command {
     Qr {
         #[command(subcommand)]
         command: QrCommand,
+    },
+    /// Google's key attestation revocation status list.
+    Attestation {
+        #[command(subcommand)]
+        command: AttestationCommand,
     },
     /// Create a demo office in Bengkulu, a demo person and their supervisor; print the
     /// person's enrollment code.
@@ -250,9 +260,10 @@ enum CodeCommand {
 
 #[derive(Debug, Subcommand)]
 enum DeviceCommand {
-    /// List devices (id, people, platform, enrolled, revoked, key attestation level, and
-    /// a flag where the key is not proven to be in hardware: software, none,
-    /// unverified).
+    /// List devices (id, people, platform, enrolled, revoked, key attestation level as
+    /// recorded, and a flag where the key is not proven to be in hardware: software,
+    /// none, unverified; or where the chain shows an unlocked bootloader or unverified
+    /// boot).
     List {
         /// Only the devices this person is enrolled on (`kind:value` or a registered id).
         #[arg(long)]
@@ -264,6 +275,24 @@ enum DeviceCommand {
         #[arg(long)]
         device: String,
     },
+    /// Judge every stored attestation chain again against Google's roots and the
+    /// status list loaded now; print and record the devices whose level or reason
+    /// changed (a key revoked after its device enrolled).
+    Recheck,
+}
+
+#[derive(Debug, Subcommand)]
+enum AttestationCommand {
+    /// Validate and store Google's revocation status list (download
+    /// https://android.googleapis.com/attestation/status at the office), replacing the
+    /// previous one. Load a fresh one at least every 30 days, then run `device recheck`.
+    StatusLoad {
+        /// The JSON file as downloaded.
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// When the stored status list was loaded and how many entries it holds.
+    StatusShow,
 }
 
 #[derive(Debug, Subcommand)]
@@ -377,6 +406,7 @@ fn run_admin(cli: &Cli, config: &ServerConfig) -> Result<(), String> {
         Command::Device { command } => run_device(s, command),
         Command::Kiosk { command } => run_kiosk(s, command),
         Command::Qr { command } => run_qr(s, command),
+        Command::Attestation { command } => run_attestation(s, command),
         Command::DemoSetup => run_demo_setup(s),
     }
 }
@@ -539,18 +569,84 @@ fn run_device(s: &dyn Storage, command: &DeviceCommand) -> Result<(), String> {
             }
             eprintln!("device {device} revoked");
         }
+        DeviceCommand::Recheck => {
+            if let Some(warning) = s
+                .status_list(Some(&[]))
+                .map_err(|e| e.to_string())?
+                .staleness(s.clock().now_ms())
+            {
+                eprintln!("warning: {warning}");
+            }
+            let changed = attestation_status::recheck_devices(s, &AttestationRoots::google())
+                .map_err(|e| e.to_string())?;
+            for c in &changed {
+                println!(
+                    "{}\t{} -> {}\t{}",
+                    c.device_id,
+                    c.before.level,
+                    c.after.level,
+                    c.after
+                        .reason
+                        .as_deref()
+                        .map_or_else(|| "-".to_string(), sanitize_reason)
+                );
+            }
+            eprintln!("{} device(s) changed", changed.len());
+        }
+    }
+    Ok(())
+}
+
+/// `attestation status-load|status-show`.
+fn run_attestation(s: &dyn Storage, command: &AttestationCommand) -> Result<(), String> {
+    match command {
+        AttestationCommand::StatusLoad { file } => {
+            let size = std::fs::metadata(file)
+                .map_err(|e| format!("cannot read {}: {e}", file.display()))?
+                .len();
+            if size > MAX_STATUS_LIST_BYTES as u64 {
+                return Err(format!(
+                    "{} is over {MAX_STATUS_LIST_BYTES} bytes",
+                    file.display()
+                ));
+            }
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let summary = attestation_status::load_status_list(s, &text).map_err(admin_err)?;
+            println!(
+                "status list loaded {}\t{} entries",
+                utc_text(summary.loaded_ms),
+                summary.entry_count
+            );
+            eprintln!("run `device recheck` to judge enrolled devices against it");
+        }
+        AttestationCommand::StatusShow => {
+            match s.status_list_summary().map_err(|e| e.to_string())? {
+                Some(summary) => println!(
+                    "status list loaded {}\t{} entries",
+                    utc_text(summary.loaded_ms),
+                    summary.entry_count
+                ),
+                None => println!("no status list loaded"),
+            }
+            let loaded = s.status_list(Some(&[])).map_err(|e| e.to_string())?;
+            if let Some(warning) = loaded.staleness(s.clock().now_ms()) {
+                eprintln!("warning: {warning}");
+            }
+        }
     }
     Ok(())
 }
 
 /// One line of `device list`: id, people (owner first), platform, enrolled, revoked,
-/// attestation level, flag (with the reason of an unverified chain), tab-separated.
+/// attestation level, flag (with the recorded reason, escaped again so that no stored
+/// text can break the line), tab-separated.
 fn device_line(d: &hadir_server::storage::DeviceListing) -> String {
     let people: Vec<&str> = d.people.iter().map(|m| m.person_key.as_str()).collect();
     let level = d.attestation.level;
-    let flag = match (level.is_flagged(), &d.attestation.reason) {
+    let flag = match (d.attestation.is_flagged(), &d.attestation.reason) {
         (false, _) => "-".to_string(),
-        (true, Some(reason)) => format!("FLAG ({reason})"),
+        (true, Some(reason)) => format!("FLAG ({})", sanitize_reason(reason)),
         (true, None) => "FLAG".to_string(),
     };
     format!(

@@ -23,6 +23,7 @@ use hadir_core::ids::{DeviceLabel, PersonId};
 use hadir_core::schedule::OfficeSchedule;
 
 use crate::attestation::DeviceAttestation;
+use crate::attestation_status::{StatusList, StatusListSummary};
 use crate::clock::Clock;
 use crate::ledger::PreparedCheckIn;
 
@@ -156,6 +157,17 @@ pub struct DeviceListing {
     pub attestation: DeviceAttestation,
 }
 
+/// A device with a stored attestation chain, as `device recheck` judges it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttestedDevice {
+    /// Server-assigned id.
+    pub device_id: String,
+    /// Its 65-byte P-256 public key (what the chain's leaf must attest).
+    pub public_key: Vec<u8>,
+    /// What is recorded now, with the chain.
+    pub attestation: DeviceAttestation,
+}
+
 /// A successful enrollment.
 #[derive(Debug, Clone)]
 pub struct Enrolled {
@@ -258,6 +270,23 @@ pub trait Storage: Send + Sync + 'static {
     /// Every device (revoked ones too) with its people and attestation, oldest first;
     /// only those `person` is enrolled on when given.
     fn devices(&self, person: Option<&PersonId>) -> Result<Vec<DeviceListing>, StorageError>;
+    /// Every device that sent an attestation chain, oldest first.
+    fn attested_devices(&self) -> Result<Vec<AttestedDevice>, StorageError>;
+    /// Records a device's attestation as judged again (`device recheck`); the chain is
+    /// kept as stored. False if there is no such device.
+    fn update_attestation(
+        &self,
+        device_id: &str,
+        attestation: DeviceAttestation,
+    ) -> Result<bool, StorageError>;
+    /// Replaces Google's revocation status list with this one (its `loaded_ms` is
+    /// recorded), atomically.
+    fn replace_status_list(&self, list: StatusList) -> Result<(), StorageError>;
+    /// When the stored status list was loaded and its entry count; `None` if none was.
+    fn status_list_summary(&self) -> Result<Option<StatusListSummary>, StorageError>;
+    /// The stored status list: all of it, or only the entries for these serials
+    /// (lowercase hex, as [`crate::attestation::chain_serials`] gives them); one read.
+    fn status_list(&self, only_serials: Option<&[String]>) -> Result<StatusList, StorageError>;
     /// Metadata of an uploaded selfie.
     fn selfie(&self, sha256: &str) -> Result<Option<SelfieMeta>, StorageError>;
     /// Records an uploaded selfie; false if it was already known.

@@ -38,11 +38,13 @@ use hadir_core::schedule::OfficeSchedule;
 use hadir_core::wire::AttendanceKind;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
-use super::{DeviceListing, KioskRecord, QrWaiver, device_tables, qr_tables};
+use super::{AttestedDevice, DeviceListing, KioskRecord, QrWaiver, device_tables, qr_tables};
 use super::{
     DeviceMember, DeviceRecord, DirectorySnapshot, EnrollRefusal, Enrolled, FeedCheckIn,
     NewEnrollment, PersonRecord, SelfieMeta, Storage, StorageError, StoredCheckIn, person_key,
 };
+use crate::attestation::DeviceAttestation;
+use crate::attestation_status::{StatusList, StatusListSummary};
 use crate::clock::Clock;
 use crate::decision::decide;
 use crate::ledger::{Ledger, PreparedCheckIn, RecentSelfie, SelfieInLedger};
@@ -217,6 +219,22 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE devices ADD COLUMN attestation_level TEXT NOT NULL DEFAULT 'none';
     ALTER TABLE devices ADD COLUMN attestation_reason TEXT;
     ALTER TABLE devices ADD COLUMN attestation_chain TEXT;
+    "#,
+    // 7: Google's attestation revocation status list (issue #14 review, "leaked
+    // keyboxes"): the list an admin loaded last (`attestation status-load`), replaced
+    // whole, with when it was loaded and how many entries it held; one row per revoked
+    // or suspended serial (lowercase hex, no leading zeros) with Google's reason.
+    r#"
+    CREATE TABLE attestation_status_list (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        loaded_ms INTEGER NOT NULL,
+        entry_count INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE attestation_status_entries (
+        serial TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        reason TEXT
+    ) STRICT, WITHOUT ROWID;
     "#,
 ];
 
@@ -1546,6 +1564,31 @@ impl Storage for SqliteStorage {
     fn devices(&self, person: Option<&PersonId>) -> Result<Vec<DeviceListing>, StorageError> {
         let key = person.map(person_key);
         self.read(|c| device_tables::devices(c, key.as_deref()))
+    }
+
+    fn attested_devices(&self) -> Result<Vec<AttestedDevice>, StorageError> {
+        self.read(device_tables::attested_devices)
+    }
+
+    fn update_attestation(
+        &self,
+        device_id: &str,
+        attestation: DeviceAttestation,
+    ) -> Result<bool, StorageError> {
+        let device_id = device_id.to_string();
+        self.write(move |c, _| device_tables::update_attestation(c, &device_id, &attestation))
+    }
+
+    fn replace_status_list(&self, list: StatusList) -> Result<(), StorageError> {
+        self.write(move |c, _| device_tables::replace_status_list(c, &list))
+    }
+
+    fn status_list_summary(&self) -> Result<Option<StatusListSummary>, StorageError> {
+        self.read(device_tables::status_list_summary)
+    }
+
+    fn status_list(&self, only_serials: Option<&[String]>) -> Result<StatusList, StorageError> {
+        self.read(|c| device_tables::status_list(c, only_serials))
     }
 
     fn kiosks(&self) -> Result<Vec<KioskRecord>, StorageError> {

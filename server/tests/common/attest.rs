@@ -2,7 +2,7 @@
 //! (P-384, like Google's newest), an intermediate (P-256) and a leaf for the enrolled
 //! P-256 key carrying a KeyDescription extension DER-encoded here with the structure
 //! Android's Keystore writes (attestation version, security levels, challenge, unique id,
-//! the two authorization lists).
+//! the two authorization lists, the hardware-enforced one with or without a RootOfTrust).
 
 use hadir_core::envelope::base64_encode;
 use hadir_server::attestation::AttestationRoots;
@@ -61,25 +61,59 @@ pub fn sequence(items: &[Vec<u8>]) -> Vec<u8> {
     tlv(&[0x30], &items.concat())
 }
 
-/// A KeyDescription (KeyMint version 200) for an EC P-256 signing key.
+/// `verifiedBootState` values.
+pub const BOOT_VERIFIED: u32 = 0;
+pub const BOOT_SELF_SIGNED: u32 = 1;
+pub const BOOT_UNVERIFIED: u32 = 2;
+
+/// What the leaf's hardware-enforced RootOfTrust says (`None`: no RootOfTrust at all).
+#[derive(Debug, Clone, Copy)]
+pub struct Boot {
+    pub device_locked: bool,
+    pub verified_boot_state: u32,
+}
+
+/// A locked bootloader and a verified boot: what a stock phone attests.
+pub const LOCKED_VERIFIED: Boot = Boot {
+    device_locked: true,
+    verified_boot_state: BOOT_VERIFIED,
+};
+
+/// A KeyDescription (KeyMint version 200) for an EC P-256 signing key, from a locked
+/// phone with a verified boot.
 pub fn key_description(security_level: u32, challenge: &[u8]) -> Vec<u8> {
+    key_description_booted(security_level, challenge, Some(LOCKED_VERIFIED))
+}
+
+/// A KeyDescription (KeyMint version 200) for an EC P-256 signing key whose
+/// hardware-enforced list carries this RootOfTrust, or none.
+pub fn key_description_booted(
+    security_level: u32,
+    challenge: &[u8],
+    boot: Option<Boot>,
+) -> Vec<u8> {
     // AuthorizationList entries are EXPLICIT context tags: [1] purpose (SET OF INTEGER,
     // 2 = SIGN), [2] algorithm (3 = EC), [3] keySize, [10] ecCurve (1 = P-256), [702]
-    // origin (0 = GENERATED), [704] rootOfTrust.
-    let root_of_trust = sequence(&[
-        octets(&[7; 32]),
-        tlv(&[0x01], &[0xff]), // deviceLocked TRUE
-        enumerated(0),         // verifiedBootState Verified
-        octets(&[9; 32]),
-    ]);
-    let hardware_enforced = sequence(&[
+    // origin (0 = GENERATED), [704] rootOfTrust (tags over 30 take the multi-byte form:
+    // 0xbf, then 704 in base-128 digits 0x85 0x40), [705] osVersion after it.
+    let mut hardware = vec![
         tlv(&[0xa1], &tlv(&[0x31], &integer(2))),
         tlv(&[0xa2], &integer(3)),
         tlv(&[0xa3], &integer(256)),
         tlv(&[0xaa], &integer(1)),
         tlv(&[0xbf, 0x85, 0x3e], &integer(0)),
-        tlv(&[0xbf, 0x85, 0x40], &root_of_trust),
-    ]);
+    ];
+    if let Some(boot) = boot {
+        let root_of_trust = sequence(&[
+            octets(&[7; 32]),
+            tlv(&[0x01], &[if boot.device_locked { 0xff } else { 0x00 }]),
+            enumerated(boot.verified_boot_state),
+            octets(&[9; 32]),
+        ]);
+        hardware.push(tlv(&[0xbf, 0x85, 0x40], &root_of_trust));
+    }
+    hardware.push(tlv(&[0xbf, 0x85, 0x41], &integer(150000)));
+    let hardware_enforced = sequence(&hardware);
     let software_enforced = sequence(&[]);
     sequence(&[
         integer(200),
@@ -123,8 +157,13 @@ pub struct TestCa {
 
 impl TestCa {
     pub fn new() -> TestCa {
+        TestCa::with_root_name("Hadir Test Attestation Root")
+    }
+
+    /// A CA whose root's common name is `root_name` (the intermediate's issuer).
+    pub fn with_root_name(root_name: &str) -> TestCa {
         let root_key = KeyPair::generate_for(&PKCS_ECDSA_P384_SHA384).unwrap();
-        let root_params = ca_params("Hadir Test Attestation Root");
+        let root_params = ca_params(root_name);
         let root_der = root_params.self_signed(&root_key).unwrap().der().to_vec();
         let root = Issuer::new(root_params, root_key);
         let intermediate_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
@@ -165,10 +204,24 @@ impl TestCa {
         (der, Issuer::new(params, key))
     }
 
-    /// The chain Android would send: leaf, intermediate, root.
+    /// The chain Android would send from a stock phone: leaf, intermediate, root.
     pub fn chain(&self, public_key: &[u8], security_level: u32, challenge: &[u8]) -> Vec<Vec<u8>> {
+        self.chain_booted(public_key, security_level, challenge, Some(LOCKED_VERIFIED))
+    }
+
+    /// The chain with this RootOfTrust in the leaf (or none).
+    pub fn chain_booted(
+        &self,
+        public_key: &[u8],
+        security_level: u32,
+        challenge: &[u8],
+        boot: Option<Boot>,
+    ) -> Vec<Vec<u8>> {
         vec![
-            self.leaf(public_key, key_description(security_level, challenge)),
+            self.leaf(
+                public_key,
+                key_description_booted(security_level, challenge, boot),
+            ),
             self.intermediate_der.clone(),
             self.root_der.clone(),
         ]

@@ -21,7 +21,8 @@ use super::{Phone, sign_headers};
 /// The server binary cargo built for these tests.
 pub const BIN: &str = env!("CARGO_BIN_EXE_hadir-server");
 
-fn run_cli(db: &Path, args: &[&str]) -> std::process::Output {
+/// Runs the admin CLI on `db`; its output, whatever the outcome.
+pub fn run_cli(db: &Path, args: &[&str]) -> std::process::Output {
     Command::new(BIN)
         .arg("--db")
         .arg(db)
