@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Builds the Rust core (crate hadir-ffi) for the phone and generates its Kotlin bindings.
 #
-#   android/build-rust.sh                  both steps (what :app's preBuild runs)
+#   android/build-rust.sh                  both steps
 #   android/build-rust.sh --bindings-only  only the Kotlin bindings, from a host debug
 #                                          build (what :shell's compile runs; no NDK)
-#   android/build-rust.sh --libs-only      only the Android libraries
+#   android/build-rust.sh --libs-only      only the Android libraries (what :app's preBuild runs)
 #
 # Libraries: `cargo ndk` (cargo install cargo-ndk) builds `-p hadir-ffi --release` for
 # arm64-v8a and armeabi-v7a into app/src/main/jniLibs/<abi>/libhadir_ffi.so, 16 KB-page

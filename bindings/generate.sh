@@ -9,7 +9,10 @@ out="${1:-target/bindings}"
 # unification, so after the tests this reuses every artifact instead of rebuilding
 # hadir-ffi's dependencies with hadir-ffi's features alone.
 cargo build --workspace --locked
-lib="target/debug/libhadir_ffi.so"
+case "$(uname -s)" in
+  Darwin) lib="target/debug/libhadir_ffi.dylib" ;;   # a developer's Mac building the app
+  *) lib="target/debug/libhadir_ffi.so" ;;
+esac
 # The bindgen is its own small workspace (bindings/uniffi-bindgen) with its own target
 # dir; it must be the very uniffi version the library was built with.
 pin() { grep -o 'uniffi = {[^}]*version = "=[0-9.]*"' "$1" | grep -o '=[0-9.]*'; }

@@ -62,8 +62,29 @@ android {
         }
     }
 
+    // The regency's release key, never in the repository: android/keystore.properties
+    // (git-ignored) or HADIR_SIGNING_* environment variables on a build server. Without
+    // them a release build is unsigned (see android/README.md, "A release APK").
+    val signing = java.util.Properties().apply {
+        rootProject.file("keystore.properties").takeIf { it.exists() }?.inputStream()?.use { load(it) }
+    }
+    fun signingValue(name: String): String? =
+        signing.getProperty(name) ?: System.getenv("HADIR_SIGNING_" + name.uppercase())
+    signingConfigs {
+        val storeFile = signingValue("storeFile")
+        if (storeFile != null) {
+            create("release") {
+                this.storeFile = rootProject.file(storeFile)
+                storePassword = signingValue("storePassword")
+                keyAlias = signingValue("keyAlias")
+                keyPassword = signingValue("keyPassword")
+            }
+        }
+    }
+
     buildTypes {
         release {
+            signingConfigs.findByName("release")?.let { signingConfig = it }
             // JNA reaches the generated bindings' structures and callbacks by
             // reflection; shrinking would break them, and the APK's size is the
             // native library's anyway.
