@@ -276,15 +276,11 @@ fn a_real_chain_to_an_unpublished_root_is_unverified() {
     assert!(reason.contains("unknown root"), "{reason}");
 }
 
-/// A server on 127.0.0.1 over a real SQLite file, trusting `roots`; its base URL.
-async fn serve_trusting(dir: &std::path::Path, roots: AttestationRoots) -> (AppState, String) {
-    let config = config_in(dir);
-    let state = AppState::open(&config)
-        .unwrap()
-        .with_attestation_roots(roots);
+/// Adds the tests' office (a circle around Dinas Kominfo).
+fn add_kominfo(storage: &dyn Storage) {
     let office = common::TestOffice::kominfo();
     admin::add_office(
-        state.storage().as_ref(),
+        storage,
         admin::circle_office(
             office.id,
             office.name,
@@ -295,6 +291,15 @@ async fn serve_trusting(dir: &std::path::Path, roots: AttestationRoots) -> (AppS
         ),
     )
     .unwrap();
+}
+
+/// A server on 127.0.0.1 over a real SQLite file, trusting `roots`; its base URL.
+async fn serve_trusting(dir: &std::path::Path, roots: AttestationRoots) -> (AppState, String) {
+    let config = config_in(dir);
+    let state = AppState::open(&config)
+        .unwrap()
+        .with_attestation_roots(roots);
+    add_kominfo(state.storage().as_ref());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let router = app(state.clone());
@@ -721,19 +726,7 @@ fn recheck_catches_a_key_revoked_after_enrollment_and_lifts_a_suspension() {
     let dir = tempfile::tempdir().unwrap();
     let state = AppState::open(&config_in(dir.path())).unwrap();
     let storage = state.storage().as_ref();
-    let office = common::TestOffice::kominfo();
-    admin::add_office(
-        storage,
-        admin::circle_office(
-            office.id,
-            office.name,
-            office.utc_offset_minutes,
-            office.center,
-            office.radius_m,
-            office.max_accuracy_m,
-        ),
-    )
-    .unwrap();
+    add_kominfo(storage);
     // A real phone's TEE chain to Google's root (its challenge is "abc"), enrolled as
     // the handler would record it.
     let (chain, leaf_key) = recorded_chain(include_str!("data/android_ec_tee_chain.pem"));
@@ -851,19 +844,7 @@ fn a_reason_stored_raw_before_the_fix_is_escaped_when_listed() {
     let dir = tempfile::tempdir().unwrap();
     let state = AppState::open(&config_in(dir.path())).unwrap();
     let storage = state.storage().as_ref();
-    let office = common::TestOffice::kominfo();
-    admin::add_office(
-        storage,
-        admin::circle_office(
-            office.id,
-            office.name,
-            office.utc_offset_minutes,
-            office.center,
-            office.radius_m,
-            office.max_accuracy_m,
-        ),
-    )
-    .unwrap();
+    add_kominfo(storage);
     let person = register(storage, 0);
     let code = admin::issue_code(storage, &person, 72).unwrap();
     let device_id = storage
