@@ -29,6 +29,7 @@ pub mod handlers;
 pub mod kiosk;
 pub mod ledger;
 pub mod listener;
+pub mod month;
 pub mod open_files;
 pub mod qr;
 pub mod selfies;
