@@ -1,3 +1,9 @@
 //! Month's end on the server: imports (people, offices, holidays, machine logs), the
 //! recap fed from storage, corrections with their hash-chained audit trail, and the
 //! XLSX/CSV exports. The counting rules themselves live in the `hadir-recap` crate.
+
+pub mod corrections;
+pub mod store;
+pub mod cli;
+pub mod close;
+pub mod recap;
