@@ -133,8 +133,8 @@ pub fn write_csv(
     for unit in &layout.units {
         for (index, row) in unit.rows.iter().enumerate() {
             record.clear();
-            record.push(Cow::Borrowed(&row.unit_id));
-            record.push(Cow::Borrowed(&row.unit_name));
+            record.push(csv_inert_text(&row.unit_id));
+            record.push(csv_inert_text(&row.unit_name));
             record.extend(
                 layout
                     .person_fields
@@ -153,6 +153,19 @@ pub fn write_csv(
     file.flush().map_err(io_error)?;
     progress(total, total);
     Ok(())
+}
+
+/// Text that a spreadsheet opening the CSV would read as a formula (it starts with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return: OWASP's "CSV injection") gets a leading
+/// `'`, so a name imported from a roster can never run as a formula on an admin's
+/// machine; any other text is unchanged. (The XLSX needs no guard: it stores strings as
+/// strings.)
+fn csv_inert_text(text: &str) -> Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// A csv crate error as the I/O error it is when writing (anything else would be a bug
@@ -486,11 +499,15 @@ enum Cell<'r> {
 }
 
 impl<'r> Cell<'r> {
-    /// The CSV field: numbers plain, percentages with two decimals from the exact bp.
+    /// The CSV field: numbers plain, percentages with two decimals from the exact bp,
+    /// text guarded by [`csv_inert_text`].
     fn csv_text(self) -> Cow<'r, str> {
         match self {
-            Cell::Text(text) => text,
-            Cell::Id(id) => Cow::Borrowed(id),
+            Cell::Text(text) => match text {
+                Cow::Borrowed(text) => csv_inert_text(text),
+                Cow::Owned(text) => Cow::Owned(csv_inert_text(&text).into_owned()),
+            },
+            Cell::Id(id) => csv_inert_text(id),
             Cell::Count(n) => Cow::Owned(n.to_string()),
             Cell::Percent(bp) => Cow::Owned(format!("{}.{:02}", bp / 100, bp % 100)),
             Cell::Rupiah(Some(rupiah)) => Cow::Owned(rupiah.to_string()),
@@ -1002,6 +1019,34 @@ mod tests {
         assert_eq!(Cell::Percent(5).csv_text(), "0.05");
         assert_eq!(Cell::Percent(10000).csv_text(), "100.00");
         assert_eq!(percent_from_bp(1250), 12.5);
+    }
+
+    #[test]
+    fn csv_text_never_starts_a_formula() {
+        for text in [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-1",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
+            assert_eq!(
+                Cell::Text(Cow::Borrowed(text)).csv_text(),
+                format!("'{text}"),
+                "{text:?}"
+            );
+        }
+        assert_eq!(Cell::Id("=1").csv_text(), "'=1");
+        assert_eq!(Cell::Text(Cow::Owned("=x".into())).csv_text(), "'=x");
+        assert_eq!(
+            Cell::Text(Cow::Borrowed("Ahmad = Abah")).csv_text(),
+            "Ahmad = Abah"
+        );
+        assert_eq!(
+            Cell::Id("198503122010011003").csv_text(),
+            "198503122010011003"
+        );
     }
 
     #[test]
