@@ -169,6 +169,9 @@ pub struct RecapRow {
     pub unit_id: String,
     /// The unit's name.
     pub unit_name: String,
+    /// The person's monthly TPP in rupiah as on the roster, when known (the exports
+    /// print it beside the attendance part computed from it).
+    pub tpp_rupiah: Option<i64>,
     /// The month counted.
     pub counted: PersonMonth,
     /// Sequence numbers of the corrections that applied to this person's month.

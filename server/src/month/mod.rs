@@ -2,8 +2,9 @@
 //! recap fed from storage, corrections with their hash-chained audit trail, and the
 //! XLSX/CSV exports. The counting rules themselves live in the `hadir-recap` crate.
 
-pub mod corrections;
-pub mod store;
 pub mod cli;
 pub mod close;
+pub mod corrections;
+pub mod export;
 pub mod recap;
+pub mod store;

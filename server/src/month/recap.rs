@@ -387,6 +387,7 @@ fn count_one(month: Month, now_ms: i64, table: &DeductionTable, s: &Staff, g: &G
         display_name: s.name.clone(),
         unit_id: s.unit_id.clone(),
         unit_name: s.unit_name.clone(),
+        tpp_rupiah: s.tpp,
         counted: hadir_recap::count::count_person_month(&input, table),
         corrections,
         flags_pending: g.flags_pending,
