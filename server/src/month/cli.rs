@@ -82,6 +82,47 @@ pub enum MonthEndCommand {
         #[command(subcommand)]
         command: MachineCommand,
     },
+    /// Imports, each all-or-nothing: people, offices, holidays, machine logs.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+/// `import ...`.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// People (CSV: jenis_id,id,nama,unit_id,unit_nama,kantor,atasan,tpp).
+    People {
+        /// The CSV file.
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Offices: CSV (id,nama,utc_offset_menit,lat,lon,radius_m[,akurasi_maks_m,wajib_qr])
+    /// or GeoJSON polygons (`.geojson`/`.json`).
+    Offices {
+        /// The CSV or GeoJSON file.
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// The pemda's holidays and cuti bersama (CSV: tanggal,nama,jenis).
+    Holidays {
+        /// The CSV file.
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// A face/fingerprint machine's attendance log (attlog text export).
+    Attlog {
+        /// The machine (`machine set` first).
+        #[arg(long)]
+        machine: String,
+        /// The attlog file.
+        #[arg(long)]
+        file: PathBuf,
+        /// Map of machine user ids to people (CSV: user_id,orang), kept for later imports.
+        #[arg(long)]
+        users: Option<PathBuf>,
+    },
 }
 
 /// `admin ...`.
@@ -337,6 +378,22 @@ pub enum RecapCommand {
         #[arg(long)]
         unit: Option<String>,
     },
+    /// Writes the recap as XLSX (summary sheet, one sheet per unit, the codes spelled
+    /// out) or CSV (one row per person).
+    Export {
+        /// YYYY-MM.
+        #[arg(long)]
+        month: String,
+        /// One unit only.
+        #[arg(long)]
+        unit: Option<String>,
+        /// The XLSX file to write.
+        #[arg(long, conflicts_with = "csv", required_unless_present = "csv")]
+        xlsx: Option<PathBuf>,
+        /// The CSV file to write.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
 }
 
 /// `review ...`.
@@ -439,6 +496,18 @@ pub fn acting_admin(storage: &SqliteStorage, admin: Option<&str>) -> Result<Stri
     let key = resolve_person(storage, spec)?;
     store::check_admin(storage, &key).map_err(|e| e.to_string())?;
     Ok(key)
+}
+
+/// A progress bar on stderr (hidden when stderr is not a terminal).
+pub fn progress_bar(total: u64, label: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(label.to_string());
+    bar
 }
 
 fn text(e: crate::storage::StorageError) -> String {
@@ -589,12 +658,38 @@ pub fn run(
                 eprintln!("month {month} reopened (correction #{seq})");
             }
         },
-        MonthEndCommand::Recap {
-            command: RecapCommand::Show { month, unit },
-        } => {
-            let r = recap::recap(s, month_arg(month)?, unit.as_deref()).map_err(text)?;
-            print_recap(&r);
-        }
+        MonthEndCommand::Recap { command } => match command {
+            RecapCommand::Show { month, unit } => {
+                let r = recap::recap(s, month_arg(month)?, unit.as_deref()).map_err(text)?;
+                print_recap(&r);
+            }
+            RecapCommand::Export {
+                month,
+                unit,
+                xlsx,
+                csv,
+            } => {
+                let r = recap::recap(s, month_arg(month)?, unit.as_deref()).map_err(text)?;
+                let bar = progress_bar(r.rows.len() as u64, "ekspor");
+                let mut tick = |done: u64, total: u64| {
+                    bar.set_length(total);
+                    bar.set_position(done);
+                };
+                let (path, written) = match (xlsx, csv) {
+                    (Some(p), _) => (p, super::export::write_xlsx(&r, p, &mut tick)),
+                    (None, Some(p)) => (p, super::export::write_csv(&r, p, &mut tick)),
+                    (None, None) => unreachable!("clap requires one"),
+                };
+                bar.finish_and_clear();
+                written.map_err(|e| format!("{}: {e}", e.code()))?;
+                eprintln!(
+                    "recap {month} ({} people{}) written to {}",
+                    r.rows.len(),
+                    if r.closed { ", closed" } else { "" },
+                    path.display()
+                );
+            }
+        },
         MonthEndCommand::Review {
             command: ReviewCommand::List { month },
         } => {
@@ -610,6 +705,7 @@ pub fn run(
             }
         }
         MonthEndCommand::Audit { command } => run_audit(s, command)?,
+        MonthEndCommand::Import { command } => super::import_cli::run(s, &actor, command)?,
         MonthEndCommand::Freeze { command } => match command {
             FreezeCommand::On { unit, reason } | FreezeCommand::Off { unit, reason } => {
                 let on = matches!(command, FreezeCommand::On { .. });
