@@ -9,8 +9,8 @@ use super::import_store::{self, ImportRefused, ImportSummary, ImportedFile};
 use super::imports::{self, ImportError};
 use crate::storage::sqlite::SqliteStorage;
 
-/// The file's bytes as text, its name and SHA-256.
-fn read(path: &Path) -> Result<(String, ImportedFile), String> {
+/// The file's bytes, its name and SHA-256 (the parsers check the encoding).
+fn read(path: &Path) -> Result<(Vec<u8>, ImportedFile), String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: tidak dapat dibaca: {e}", path.display()))?;
     let file = ImportedFile {
         name: path
@@ -18,13 +18,7 @@ fn read(path: &Path) -> Result<(String, ImportedFile), String> {
             .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned()),
         sha256: hadir_core::photo::sha256_hex(&bytes),
     };
-    let text = String::from_utf8(bytes).map_err(|_| {
-        format!(
-            "{}:1: berkas bukan teks UTF-8; simpan ulang sebagai CSV UTF-8 [IMPORT_ENCODING]",
-            file.name
-        )
-    })?;
-    Ok((text, file))
+    Ok((bytes, file))
 }
 
 /// Every error, one per line, and a closing sentence.
@@ -79,6 +73,7 @@ pub fn run(s: &SqliteStorage, actor: &str, command: &ImportCommand) -> Result<()
             }
             .map_err(|e| report(&e))?;
             bar.inc(1);
+            let offices = offices.into_iter().map(|row| row.office).collect();
             let summary = import_store::import_offices(s, actor, f, offices).map_err(refused)?;
             ("kantor", summary)
         }
