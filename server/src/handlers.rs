@@ -8,8 +8,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hadir_core::api::{
-    CheckInBatchResponse, CheckInResult, CheckInStatus, DeviceConfig, DevicePerson, PhoneSuspension, EnrollRequest,
-    EnrollResponse, MAX_BATCH, SelfieStored, ServerTime,
+    CheckInBatchResponse, CheckInResult, CheckInStatus, DeviceConfig, DevicePerson, EnrollRequest,
+    EnrollResponse, MAX_BATCH, PhoneSuspension, SelfieStored, ServerTime,
 };
 use hadir_core::attestation::attestation_challenge;
 use hadir_core::auth::ENROLL_DEVICE;

@@ -40,9 +40,9 @@ use hadir_core::ids::{PersonId, PersonIdKind};
 use hadir_server::admin::{self, AdminError};
 use hadir_server::attestation::{AttestationRoots, sanitize_reason};
 use hadir_server::attestation_status::{self, MAX_STATUS_LIST_BYTES};
+use hadir_server::month::cli::{self as month_cli, MonthEndCommand};
 use hadir_server::storage::sqlite::SqliteStorage;
 use hadir_server::storage::{PersonRecord, Storage};
-use hadir_server::month::cli::{self as month_cli, MonthEndCommand};
 use hadir_server::{ServerConfig, serve};
 
 /// Hadir attendance server.
@@ -329,12 +329,6 @@ fn config_from(cli: &Cli) -> Result<ServerConfig, String> {
     Ok(config)
 }
 
-fn open_storage(config: &ServerConfig) -> Result<Arc<dyn Storage>, String> {
-    SqliteStorage::open(&config.db, config.write_queue)
-        .map(|s| Arc::new(s) as Arc<dyn Storage>)
-        .map_err(|e| format!("cannot open {}: {e}", config.db.display()))
-}
-
 fn office_from(args: &OfficeAdd, qr_required: bool) -> Result<Office, String> {
     if let Some(path) = &args.polygon_file {
         let text = std::fs::read_to_string(path)
@@ -373,21 +367,37 @@ fn run_admin(cli: &Cli, config: &ServerConfig) -> Result<(), String> {
     if let Command::MonthEnd(command) = &cli.command {
         return month_cli::run(&sqlite, cli.admin.as_deref(), command);
     }
-    let any_admin = sqlite
-        .read(hadir_server::storage::month_tables::admin_count)
-        .map_err(|e| e.to_string())?
-        > 0;
-    let actor = if any_admin || matches!(cli.command, Command::Qr { command: QrCommand::Waive { .. } }) {
+    let any_admin =
+        hadir_server::month::store::admin_count(&sqlite).map_err(|e| e.to_string())? > 0;
+    let actor = if any_admin
+        || matches!(
+            cli.command,
+            Command::Qr {
+                command: QrCommand::Waive { .. }
+            }
+        ) {
         Some(month_cli::acting_admin(&sqlite, cli.admin.as_deref())?)
     } else {
         None
     };
-    if let (Command::Qr { command: QrCommand::Waive { office, date, reason } }, Some(actor)) =
-        (&cli.command, &actor)
+    if let (
+        Command::Qr {
+            command:
+                QrCommand::Waive {
+                    office,
+                    date,
+                    reason,
+                },
+        },
+        Some(actor),
+    ) = (&cli.command, &actor)
     {
-        let seq = hadir_server::month::corrections::qr_waiver(&sqlite, actor, office, *date, reason)
-            .map_err(|e| e.to_string())?;
-        eprintln!("QR of office {office} waived on {date} by {actor}: {reason} (correction #{seq})");
+        let seq =
+            hadir_server::month::corrections::qr_waiver(&sqlite, actor, office, *date, reason)
+                .map_err(|e| e.to_string())?;
+        eprintln!(
+            "QR of office {office} waived on {date} by {actor}: {reason} (correction #{seq})"
+        );
         return Ok(());
     }
     let storage: Arc<dyn Storage> = Arc::new(sqlite);

@@ -111,9 +111,24 @@ fn time_at(now: i64, boot: u64) -> TimeEvidence {
 }
 
 impl Month {
-    fn request(&self, phone: &Phone, device: &str, method: &str, path: &str, body: Vec<u8>) -> Request<Body> {
+    fn request(
+        &self,
+        phone: &Phone,
+        device: &str,
+        method: &str,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Request<Body> {
         let now = self.clock.now_ms();
-        signed_request_at(&phone.key, device, method, path, body, "application/json", now)
+        signed_request_at(
+            &phone.key,
+            device,
+            method,
+            path,
+            body,
+            "application/json",
+            now,
+        )
     }
 
     async fn enroll(&self, who: &PersonId) -> Phone {
@@ -129,9 +144,20 @@ impl Month {
             attestation: Vec::new(),
         })
         .unwrap();
-        let r = send(&self.router, self.request(&phone, "enroll", "POST", "/v1/enroll", body)).await;
-        assert_eq!(r.status, StatusCode::OK, "{}", String::from_utf8_lossy(&r.body));
-        phone.device_id = serde_json::from_slice::<EnrollResponse>(&r.body).unwrap().device_id;
+        let r = send(
+            &self.router,
+            self.request(&phone, "enroll", "POST", "/v1/enroll", body),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+        phone.device_id = serde_json::from_slice::<EnrollResponse>(&r.body)
+            .unwrap()
+            .device_id;
         phone
     }
 
@@ -151,8 +177,16 @@ impl Month {
         self.seed.set(seed + 1);
         let s = selfie(seed, 1);
         let path = format!("/v1/selfies/{}", s.sha256_hex());
-        let r = send(&self.router, self.request(phone, &phone.device_id, "PUT", &path, s.jpeg.clone())).await;
-        assert!(r.status.is_success(), "{}", String::from_utf8_lossy(&r.body));
+        let r = send(
+            &self.router,
+            self.request(phone, &phone.device_id, "PUT", &path, s.jpeg.clone()),
+        )
+        .await;
+        assert!(
+            r.status.is_success(),
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
         let mut p = payload(&phone.device_id, who, north_of_center(north_m), &s);
         p.kind = kind;
         p.fix.fix_time_ms = at_ms - 3_000;
@@ -162,16 +196,33 @@ impl Month {
             envelopes: vec![phone.envelope(&p)],
         })
         .unwrap();
-        let r = send(&self.router, self.request(phone, &phone.device_id, "POST", "/v1/checkins", body)).await;
-        assert_eq!(r.status, StatusCode::OK, "{}", String::from_utf8_lossy(&r.body));
+        let r = send(
+            &self.router,
+            self.request(phone, &phone.device_id, "POST", "/v1/checkins", body),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
         serde_json::from_slice::<hadir_core::api::CheckInBatchResponse>(&r.body)
             .unwrap()
             .results
             .remove(0)
     }
 
-    async fn check_in(&self, phone: &Phone, who: &PersonId, kind: AttendanceKind, at_ms: i64) -> CheckInResult {
-        let r = self.check_in_late(phone, who, kind, at_ms, 0.0, 2_000).await;
+    async fn check_in(
+        &self,
+        phone: &Phone,
+        who: &PersonId,
+        kind: AttendanceKind,
+        at_ms: i64,
+    ) -> CheckInResult {
+        let r = self
+            .check_in_late(phone, who, kind, at_ms, 0.0, 2_000)
+            .await;
         assert!(r.status.counts_as_attendance(), "{r:?}");
         r
     }
@@ -226,9 +277,24 @@ async fn setup() -> Month {
         router,
         seed: std::cell::Cell::new(9000),
     };
-    cli(db(&m), &["admin", "init", "--person", ADMIN, "--name", "Admin BKPSDM"]);
+    cli(
+        db(&m),
+        &["admin", "init", "--person", ADMIN, "--name", "Admin BKPSDM"],
+    );
     let table = write(&m, "tabel.json", TABLE);
-    admin(&m, &["pemda", "set", "--name", "Kabupaten Contoh", "--deduction-table", &table, "--reason", "Perbup uji"]);
+    admin(
+        &m,
+        &[
+            "pemda",
+            "set",
+            "--name",
+            "Kabupaten Contoh",
+            "--deduction-table",
+            &table,
+            "--reason",
+            "Perbup uji",
+        ],
+    );
     let offices = write(
         &m,
         "kantor.csv",
@@ -258,27 +324,57 @@ async fn setup() -> Month {
         ),
     );
     admin(&m, &["import", "people", "--file", &people]);
-    admin(&m, &["machine", "set", "--id", "MESIN-RSUD-1", "--office", "rsud", "--clock-offset-seconds", "120", "--reason", "jam mesin 2 menit lebih cepat"]);
+    admin(
+        &m,
+        &[
+            "machine",
+            "set",
+            "--id",
+            "MESIN-RSUD-1",
+            "--office",
+            "rsud",
+            "--clock-offset-seconds",
+            "120",
+            "--reason",
+            "jam mesin 2 menit lebih cepat",
+        ],
+    );
     m
 }
 
 fn read_xlsx(path: &Path) -> serde_json::Value {
     let python = std::env::var("HADIR_PY_XLSX").unwrap_or_else(|_| {
-        format!("{}/../target/py-xlsx/bin/python", env!("CARGO_MANIFEST_DIR"))
+        format!(
+            "{}/../target/py-xlsx/bin/python",
+            env!("CARGO_MANIFEST_DIR")
+        )
     });
-    let script = format!("{}/../tests/python/read_xlsx.py", env!("CARGO_MANIFEST_DIR"));
+    let script = format!(
+        "{}/../tests/python/read_xlsx.py",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let out = std::process::Command::new(&python)
         .arg(&script)
         .arg(path)
         .output()
         .unwrap_or_else(|e| panic!("{python}: {e}; run scripts/setup.sh (openpyxl venv)"));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// The row of a sheet whose NIP/ID column holds `id`, as (header → cell).
-fn person_row(book: &serde_json::Value, sheet: &str, id: &str) -> std::collections::HashMap<String, serde_json::Value> {
-    let rows = book["sheets"][sheet].as_array().unwrap_or_else(|| panic!("no sheet {sheet}: {book}"));
+fn person_row(
+    book: &serde_json::Value,
+    sheet: &str,
+    id: &str,
+) -> std::collections::HashMap<String, serde_json::Value> {
+    let rows = book["sheets"][sheet]
+        .as_array()
+        .unwrap_or_else(|| panic!("no sheet {sheet}: {book}"));
     let header_at = rows
         .iter()
         .position(|r| r.as_array().unwrap().iter().any(|c| c == "Nama"))
@@ -311,7 +407,11 @@ async fn a_month_counted_from_check_ins_machines_and_corrections_matches_the_han
     use AttendanceKind::{CheckIn, CheckOut};
     let m = setup().await;
     let (budi, siti, dewi) = (nip(NIP_A), nip(NIP_B), nip(NIP_D));
-    let (pb, ps, pd) = (m.enroll(&budi).await, m.enroll(&siti).await, m.enroll(&dewi).await);
+    let (pb, ps, pd) = (
+        m.enroll(&budi).await,
+        m.enroll(&siti).await,
+        m.enroll(&dewi).await,
+    );
 
     // Budi: the band edges (Ramadan 08:00–15:00, Friday 15:30).
     for (d, (ih, im), out) in [
@@ -338,29 +438,177 @@ async fn a_month_counted_from_check_ins_machines_and_corrections_matches_the_han
     // Siti and Dewi on the 2nd; Dewi's arrival from 500 m away is rejected.
     m.check_in(&ps, &siti, CheckIn, wib(2, 8, 0)).await;
     m.check_in(&ps, &siti, CheckOut, wib(2, 15, 0)).await;
-    let outside = m.check_in_late(&pd, &dewi, CheckIn, wib(2, 7, 55), 500.0, 2_000).await;
+    let outside = m
+        .check_in_late(&pd, &dewi, CheckIn, wib(2, 7, 55), 500.0, 2_000)
+        .await;
     assert_eq!(outside.status, CheckInStatus::Rejected, "{outside:?}");
     m.check_in(&pd, &dewi, CheckOut, wib(2, 15, 0)).await;
 
     // The corrections, as an admin makes them.
-    let leave = admin(&m, &["leave", "add", "--person", NIP_A, "--kind", "cuti", "--from", "2026-03-27", "--to", "2026-03-30", "--note", "800/12/2026"]);
-    admin(&m, &["leave", "add", "--person", NIP_B, "--kind", "cuti", "--from", "2026-03-03", "--to", "2026-03-31", "--note", "cuti besar"]);
+    let leave = admin(
+        &m,
+        &[
+            "leave",
+            "add",
+            "--person",
+            NIP_A,
+            "--kind",
+            "cuti",
+            "--from",
+            "2026-03-27",
+            "--to",
+            "2026-03-30",
+            "--note",
+            "800/12/2026",
+        ],
+    );
+    admin(
+        &m,
+        &[
+            "leave",
+            "add",
+            "--person",
+            NIP_B,
+            "--kind",
+            "cuti",
+            "--from",
+            "2026-03-03",
+            "--to",
+            "2026-03-31",
+            "--note",
+            "cuti besar",
+        ],
+    );
     // Recorded on the wrong dates first, then corrected: only the correction counts.
-    let wrong = admin(&m, &["leave", "add", "--person", NIP_D, "--kind", "dinas_luar", "--from", "2026-03-04", "--to", "2026-03-06", "--note", "ST 090/1"]);
-    admin(&m, &["leave", "correct", "--leave", &wrong, "--kind", "dinas_luar", "--from", "2026-03-03", "--to", "2026-03-31", "--note", "ST 090/1", "--reason", "tanggal ST salah ketik"]);
-    admin(&m, &["attendance", "add", "--person", NIP_A, "--date", "2026-03-24", "--reason", "dinas ke provinsi, ST 090/7"]);
-    admin(&m, &["checkin", "overturn", "--id", &overturned.checkin_id, "--reason", "foto bukan yang bersangkutan"]);
-    admin(&m, &["checkin", "accept", "--id", &outside.checkin_id, "--reason", "apel di halaman belakang kantor"]);
-    admin(&m, &["manipulation", "record", "--person", NIP_B, "--month", "2026-03", "--reason", "BAP Inspektorat 700/3"]);
-    let users = write(&m, "peta.csv", &format!("user_id,orang\n17,non_asn:{NON_ASN_C}\n"));
+    let wrong = admin(
+        &m,
+        &[
+            "leave",
+            "add",
+            "--person",
+            NIP_D,
+            "--kind",
+            "dinas_luar",
+            "--from",
+            "2026-03-04",
+            "--to",
+            "2026-03-06",
+            "--note",
+            "ST 090/1",
+        ],
+    );
+    admin(
+        &m,
+        &[
+            "leave",
+            "correct",
+            "--leave",
+            &wrong,
+            "--kind",
+            "dinas_luar",
+            "--from",
+            "2026-03-03",
+            "--to",
+            "2026-03-31",
+            "--note",
+            "ST 090/1",
+            "--reason",
+            "tanggal ST salah ketik",
+        ],
+    );
+    admin(
+        &m,
+        &[
+            "attendance",
+            "add",
+            "--person",
+            NIP_A,
+            "--date",
+            "2026-03-24",
+            "--reason",
+            "dinas ke provinsi, ST 090/7",
+        ],
+    );
+    admin(
+        &m,
+        &[
+            "checkin",
+            "overturn",
+            "--id",
+            &overturned.checkin_id,
+            "--reason",
+            "foto bukan yang bersangkutan",
+        ],
+    );
+    admin(
+        &m,
+        &[
+            "checkin",
+            "accept",
+            "--id",
+            &outside.checkin_id,
+            "--reason",
+            "apel di halaman belakang kantor",
+        ],
+    );
+    admin(
+        &m,
+        &[
+            "manipulation",
+            "record",
+            "--person",
+            NIP_B,
+            "--month",
+            "2026-03",
+            "--reason",
+            "BAP Inspektorat 700/3",
+        ],
+    );
+    let users = write(
+        &m,
+        "peta.csv",
+        &format!("user_id,orang\n17,non_asn:{NON_ASN_C}\n"),
+    );
     let attlog = write(&m, "1_attlog.dat", ATTLOG);
-    admin(&m, &["import", "attlog", "--machine", "MESIN-RSUD-1", "--file", &attlog, "--users", &users]);
+    admin(
+        &m,
+        &[
+            "import",
+            "attlog",
+            "--machine",
+            "MESIN-RSUD-1",
+            "--file",
+            &attlog,
+            "--users",
+            &users,
+        ],
+    );
     // The machine's export is cumulative: importing it again counts nothing twice.
-    admin(&m, &["import", "attlog", "--machine", "MESIN-RSUD-1", "--file", &attlog]);
+    admin(
+        &m,
+        &[
+            "import",
+            "attlog",
+            "--machine",
+            "MESIN-RSUD-1",
+            "--file",
+            &attlog,
+        ],
+    );
     let _ = leave;
 
     let xlsx = m.env.dir.path().join("rekap.xlsx");
-    admin(&m, &["recap", "export", "--month", "2026-03", "--xlsx", xlsx.to_str().unwrap()]);
+    admin(
+        &m,
+        &[
+            "recap",
+            "export",
+            "--month",
+            "2026-03",
+            "--xlsx",
+            xlsx.to_str().unwrap(),
+        ],
+    );
     let book = read_xlsx(&xlsx);
 
     let budi_row = person_row(&book, "diskominfo", NIP_A);
@@ -425,37 +673,93 @@ async fn a_month_counted_from_check_ins_machines_and_corrections_matches_the_han
     ] {
         assert_eq!(num(&andi_row, column), want, "Andi {column}: {andi_row:?}");
     }
-    assert!(andi_row["Dibayar (Rp)"].is_null(), "unknown TPP stays blank: {andi_row:?}");
+    assert!(
+        andi_row["Dibayar (Rp)"].is_null(),
+        "unknown TPP stays blank: {andi_row:?}"
+    );
     assert!(budi_row["NIP/ID"].is_string(), "ids are text");
     assert!(
-        budi_row["Koreksi"].as_str().unwrap_or_default().contains('#'),
+        budi_row["Koreksi"]
+            .as_str()
+            .unwrap_or_default()
+            .contains('#'),
         "the corrections that applied are named: {budi_row:?}"
     );
 
     // Closing: the snapshot is what the month paid, whatever arrives later.
-    admin(&m, &["month", "close", "--month", "2026-03", "--reason", "rekap TPP Maret dikirim"]);
-    let refused = admin_fails(&m, &["attendance", "add", "--person", NIP_A, "--date", "2026-03-16", "--reason", "terlambat diajukan"]);
+    admin(
+        &m,
+        &[
+            "month",
+            "close",
+            "--month",
+            "2026-03",
+            "--reason",
+            "rekap TPP Maret dikirim",
+        ],
+    );
+    let refused = admin_fails(
+        &m,
+        &[
+            "attendance",
+            "add",
+            "--person",
+            NIP_A,
+            "--date",
+            "2026-03-16",
+            "--reason",
+            "terlambat diajukan",
+        ],
+    );
     assert!(refused.contains("MONTH_CLOSED"), "{refused}");
     // An offline phone delivers Budi's 16 March check-in on 2 April.
     let late = m
-        .check_in_late(&pb, &budi, CheckIn, wib(16, 8, 0), 0.0, april_2nd_9am() - wib(16, 8, 0))
+        .check_in_late(
+            &pb,
+            &budi,
+            CheckIn,
+            wib(16, 8, 0),
+            0.0,
+            april_2nd_9am() - wib(16, 8, 0),
+        )
         .await;
     assert!(late.status.counts_as_attendance(), "{late:?}");
     let review = admin(&m, &["review", "list", "--month", "2026-03"]);
     assert!(
-        review.lines().any(|l| l.starts_with("late_checkin") && l.contains(&late.checkin_id)),
+        review
+            .lines()
+            .any(|l| l.starts_with("late_checkin") && l.contains(&late.checkin_id)),
         "{review}"
     );
     let closed = admin(&m, &["recap", "show", "--month", "2026-03"]);
     let budi_line = closed.lines().find(|l| l.contains(NIP_A)).unwrap();
-    assert!(closed.starts_with("# Kabupaten Contoh 2026-03 TERKUNCI"), "{closed}");
-    assert!(budi_line.contains("\t2050\t7950\t1590000\t"), "closed month unchanged: {budi_line}");
-    admin(&m, &["month", "reopen", "--month", "2026-03", "--reason", "keberatan Budi diterima"]);
+    assert!(
+        closed.starts_with("# Kabupaten Contoh 2026-03 TERKUNCI"),
+        "{closed}"
+    );
+    assert!(
+        budi_line.contains("\t2050\t7950\t1590000\t"),
+        "closed month unchanged: {budi_line}"
+    );
+    admin(
+        &m,
+        &[
+            "month",
+            "reopen",
+            "--month",
+            "2026-03",
+            "--reason",
+            "keberatan Budi diterima",
+        ],
+    );
     let reopened = admin(&m, &["recap", "show", "--month", "2026-03"]);
     let budi_line = reopened.lines().find(|l| l.contains(NIP_A)).unwrap();
     // The 16th now counts, without a check-out: TK 2, PSW4 +1 (1900 bp), paid 81.00 %
     // = 1,620,000.
-    assert!(budi_line.contains("\t1900\t8100\t1620000\t"), "reopened month recounted: {budi_line}");
+    assert!(
+        budi_line.contains("\t1900\t8100\t1620000\t"),
+        "reopened month recounted: {budi_line}"
+    );
 
     // The audit chain: intact, then one reason edited behind the tool's back.
     let verified = admin(&m, &["audit", "verify"]);
@@ -479,24 +783,70 @@ async fn a_frozen_unit_refuses_phone_check_ins_made_after_the_switch_and_says_wh
     let phone = m.enroll(&budi).await;
     // Made offline at 08:00, before the switch at 09:00; delivered at 10:00.
     m.clock.set(wib(2, 9, 0));
-    admin(&m, &["freeze", "on", "--unit", "diskominfo", "--reason", "evaluasi aplikasi oleh BKPSDM"]);
+    admin(
+        &m,
+        &[
+            "freeze",
+            "on",
+            "--unit",
+            "diskominfo",
+            "--reason",
+            "evaluasi aplikasi oleh BKPSDM",
+        ],
+    );
     let before = m
-        .check_in_late(&phone, &budi, CheckIn, wib(2, 8, 0), 0.0, wib(2, 10, 0) - wib(2, 8, 0))
+        .check_in_late(
+            &phone,
+            &budi,
+            CheckIn,
+            wib(2, 8, 0),
+            0.0,
+            wib(2, 10, 0) - wib(2, 8, 0),
+        )
         .await;
     assert!(before.status.counts_as_attendance(), "{before:?}");
-    let after = m.check_in_late(&phone, &budi, CheckIn, wib(2, 10, 5), 0.0, 2_000).await;
+    let after = m
+        .check_in_late(&phone, &budi, CheckIn, wib(2, 10, 5), 0.0, 2_000)
+        .await;
     assert_eq!(after.status, CheckInStatus::Rejected);
     assert_eq!(after.codes, vec!["PHONE_ATTENDANCE_SUSPENDED".to_string()]);
-    assert!(after.message.contains("evaluasi aplikasi oleh BKPSDM"), "{}", after.message);
+    assert!(
+        after.message.contains("evaluasi aplikasi oleh BKPSDM"),
+        "{}",
+        after.message
+    );
     // The phone learns it from its config.
-    let r = send(&m.router, m.request(&phone, &phone.device_id, "GET", "/v1/config", vec![])).await;
+    let r = send(
+        &m.router,
+        m.request(&phone, &phone.device_id, "GET", "/v1/config", vec![]),
+    )
+    .await;
     let config: hadir_core::api::DeviceConfig = serde_json::from_slice(&r.body).unwrap();
     let me = config.people.iter().find(|p| p.person == budi).unwrap();
     assert_eq!(
         me.phone_suspended.as_ref().map(|s| s.reason.as_str()),
         Some("evaluasi aplikasi oleh BKPSDM")
     );
-    admin(&m, &["freeze", "off", "--unit", "diskominfo", "--reason", "evaluasi selesai"]);
-    let resumed = m.check_in_late(&phone, &budi, AttendanceKind::CheckOut, wib(2, 15, 0), 0.0, 2_000).await;
+    admin(
+        &m,
+        &[
+            "freeze",
+            "off",
+            "--unit",
+            "diskominfo",
+            "--reason",
+            "evaluasi selesai",
+        ],
+    );
+    let resumed = m
+        .check_in_late(
+            &phone,
+            &budi,
+            AttendanceKind::CheckOut,
+            wib(2, 15, 0),
+            0.0,
+            2_000,
+        )
+        .await;
     assert!(resumed.status.counts_as_attendance(), "{resumed:?}");
 }

@@ -394,6 +394,17 @@ pub enum RecapCommand {
         #[arg(long)]
         csv: Option<PathBuf>,
     },
+    /// Unexcused absence (TK) over a year, per person, with the PP 94/2021 thresholds
+    /// reached (3, 7, 11, 14, 21, 28 days ...; 10 working days in a row): the months of
+    /// the year so far, counted from the records with their corrections.
+    Yearly {
+        /// E.g. 2026.
+        #[arg(long)]
+        year: i32,
+        /// One unit only.
+        #[arg(long)]
+        unit: Option<String>,
+    },
 }
 
 /// `review ...`.
@@ -530,7 +541,9 @@ pub fn run(
         command: AdminCommand::Init { person, name },
     } = command
     {
-        let id: PersonId = person.parse().map_err(|e: hadir_core::ids::IdError| e.to_string())?;
+        let id: PersonId = person
+            .parse()
+            .map_err(|e: hadir_core::ids::IdError| e.to_string())?;
         let seq = store::init_admin(storage, &id, name).map_err(text)?;
         eprintln!("admin {} registered (correction #{seq})", person_key(&id));
         return Ok(());
@@ -548,7 +561,9 @@ pub fn run(
             AdminCommand::List => {
                 let rows: Vec<(String, i64)> = s
                     .read(|c| {
-                        let mut st = c.prepare("SELECT person_key, added_seq FROM admins ORDER BY added_seq")?;
+                        let mut st = c.prepare(
+                            "SELECT person_key, added_seq FROM admins ORDER BY added_seq",
+                        )?;
                         let v = st
                             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
                             .collect::<Result<Vec<_>, _>>()?;
@@ -663,6 +678,11 @@ pub fn run(
                 let r = recap::recap(s, month_arg(month)?, unit.as_deref()).map_err(text)?;
                 print_recap(&r);
             }
+            RecapCommand::Yearly { year, unit } => {
+                for line in yearly(s, *year, unit.as_deref())? {
+                    println!("{line}");
+                }
+            }
             RecapCommand::Export {
                 month,
                 unit,
@@ -709,9 +729,11 @@ pub fn run(
         MonthEndCommand::Freeze { command } => match command {
             FreezeCommand::On { unit, reason } | FreezeCommand::Off { unit, reason } => {
                 let on = matches!(command, FreezeCommand::On { .. });
-                let seq = corrections::freeze(s, &actor, unit.as_deref(), on, reason)
-                    .map_err(text)?;
-                let scope = unit.as_deref().map_or("the pemda".to_string(), |u| format!("unit {u}"));
+                let seq =
+                    corrections::freeze(s, &actor, unit.as_deref(), on, reason).map_err(text)?;
+                let scope = unit
+                    .as_deref()
+                    .map_or("the pemda".to_string(), |u| format!("unit {u}"));
                 eprintln!(
                     "attendance by phone {} for {scope} (correction #{seq})",
                     if on { "suspended" } else { "resumed" }
@@ -817,8 +839,15 @@ fn run_audit(s: &SqliteStorage, command: &AuditCommand) -> Result<(), String> {
             }
         }
         AuditCommand::List { person, month } => {
-            let key = person.as_deref().map(|p| resolve_person(s, p)).transpose()?;
-            let m = month.as_deref().map(month_arg).transpose()?.map(recap::month_text);
+            let key = person
+                .as_deref()
+                .map(|p| resolve_person(s, p))
+                .transpose()?;
+            let m = month
+                .as_deref()
+                .map(month_arg)
+                .transpose()?
+                .map(recap::month_text);
             let rows = s
                 .read(|c| month_tables::corrections(c, key.as_deref(), m.as_deref()))
                 .map_err(text)?;
@@ -840,13 +869,58 @@ fn run_audit(s: &SqliteStorage, command: &AuditCommand) -> Result<(), String> {
     Ok(())
 }
 
+/// `recap yearly`: every person with TK in the year, with their counts and the lines of
+/// the thresholds reached.
+fn yearly(s: &SqliteStorage, year: i32, unit: Option<&str>) -> Result<Vec<String>, String> {
+    use std::collections::BTreeMap;
+    let today = chrono::DateTime::from_timestamp_millis(crate::storage::Storage::clock(s).now_ms())
+        .map(|t| t.date_naive())
+        .unwrap_or_default();
+    let mut days: BTreeMap<String, (String, Vec<hadir_recap::model::CountedDay>)> = BTreeMap::new();
+    for month in 1..=12u32 {
+        let m = hadir_recap::model::Month { year, month };
+        if recap::month_days(m).0 > today {
+            break;
+        }
+        for row in recap::compute(s, m, unit).map_err(text)?.rows {
+            let entry = days
+                .entry(row.person_key.clone())
+                .or_insert_with(|| (row.display_name.clone(), Vec::new()));
+            entry.1.extend(row.counted.days);
+        }
+    }
+    let mut out = vec!["id	nama	TK	berturut_terpanjang	ambang".to_string()];
+    for (key, (name, person_days)) in days {
+        let y = hadir_recap::yearly::yearly_absence(year, &person_days);
+        if y.tk_days == 0 {
+            continue;
+        }
+        let reached: Vec<String> = y.thresholds_reached.iter().map(u32::to_string).collect();
+        out.push(format!(
+            "{key}\t{name}\t{}\t{}\t{}{}",
+            y.tk_days,
+            y.longest_run,
+            reached.join(","),
+            if y.run_of_ten { ",10-berturut" } else { "" }
+        ));
+        for line in y.lines() {
+            out.push(format!("\t{line}"));
+        }
+    }
+    Ok(out)
+}
+
 /// One header line and one tab-separated line per person.
 fn print_recap(r: &hadir_recap::model::PemdaRecap) {
     println!(
         "# {} {} {}",
         r.pemda,
         recap::month_text(r.month),
-        if r.closed { "TERKUNCI" } else { "belum dikunci" }
+        if r.closed {
+            "TERKUNCI"
+        } else {
+            "belum dikunci"
+        }
     );
     println!(
         "unit\tid\tnama\thari_kerja\thadir\tTL1\tTL2\tTL3\tTL4\tPSW1\tPSW2\tPSW3\tPSW4\tTK\tcuti\t\

@@ -21,9 +21,11 @@ fn refuse(code: &str, message: impl std::fmt::Display) -> StorageError {
 /// What the chain's head is now (sequence number; 0 when empty).
 fn head_seq(storage: &SqliteStorage) -> Result<i64, StorageError> {
     storage.read(|c| {
-        Ok(c.query_row("SELECT COALESCE(MAX(seq), 0) FROM corrections", [], |r| {
-            r.get(0)
-        })?)
+        Ok(
+            c.query_row("SELECT COALESCE(MAX(seq), 0) FROM corrections", [], |r| {
+                r.get(0)
+            })?,
+        )
     })
 }
 
@@ -88,7 +90,10 @@ pub fn reopen(
     };
     correct(storage, actor, spec, move |c, _| {
         if c.execute("DELETE FROM month_locks WHERE month = ?1", [&key])? == 0 {
-            return Err(refuse("MONTH_NOT_CLOSED", format!("bulan {key} tidak sedang dikunci")));
+            return Err(refuse(
+                "MONTH_NOT_CLOSED",
+                format!("bulan {key} tidak sedang dikunci"),
+            ));
         }
         Ok(())
     })

@@ -68,7 +68,14 @@ fn insert_leave(c: &Connection, person: &str, l: &LeaveSpec, seq: i64) -> Result
     c.execute(
         "INSERT INTO leaves (person_key, kind, from_date, to_date, note, created_ms, \
          correction_seq) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)",
-        params![person, l.kind, l.from.to_string(), l.to.to_string(), l.note, seq],
+        params![
+            person,
+            l.kind,
+            l.from.to_string(),
+            l.to.to_string(),
+            l.note,
+            seq
+        ],
     )?;
     Ok(())
 }
@@ -475,7 +482,10 @@ pub fn machine_add(
             |r| r.get(0),
         )?;
         if !known {
-            return Err(refuse("OFFICE_UNKNOWN", format!("tidak ada kantor {office:?}")));
+            return Err(refuse(
+                "OFFICE_UNKNOWN",
+                format!("tidak ada kantor {office:?}"),
+            ));
         }
         c.execute(
             "INSERT INTO machines (id, office_id, clock_offset_s, label) VALUES (?1, ?2, ?3, ?4) \

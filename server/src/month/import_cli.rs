@@ -11,11 +11,13 @@ use crate::storage::sqlite::SqliteStorage;
 
 /// The file's bytes, its name and SHA-256 (the parsers check the encoding).
 fn read(path: &Path) -> Result<(Vec<u8>, ImportedFile), String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: tidak dapat dibaca: {e}", path.display()))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("{}: tidak dapat dibaca: {e}", path.display()))?;
     let file = ImportedFile {
-        name: path
-            .file_name()
-            .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned()),
+        name: path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
         sha256: hadir_core::photo::sha256_hex(&bytes),
     };
     Ok((bytes, file))
@@ -24,7 +26,10 @@ fn read(path: &Path) -> Result<(Vec<u8>, ImportedFile), String> {
 /// Every error, one per line, and a closing sentence.
 fn report(errors: &[ImportError]) -> String {
     let mut out: Vec<String> = errors.iter().map(ToString::to_string).collect();
-    out.push(format!("{} kesalahan; tidak ada yang disimpan", errors.len()));
+    out.push(format!(
+        "{} kesalahan; tidak ada yang disimpan",
+        errors.len()
+    ));
     out.join("\n")
 }
 
@@ -53,23 +58,23 @@ pub fn run(s: &SqliteStorage, actor: &str, command: &ImportCommand) -> Result<()
     let bar = progress_bar(3, "impor");
     let result = match command {
         ImportCommand::People { file } => {
-            let (text, f) = read(file)?;
+            let (bytes, f) = read(file)?;
             bar.inc(1);
-            let rows = imports::parse_people(&f.name, &text).map_err(|e| report(&e))?;
+            let rows = imports::parse_people(&f.name, &bytes).map_err(|e| report(&e))?;
             bar.inc(1);
             let summary = import_store::import_people(s, actor, f, rows).map_err(refused)?;
             ("pegawai", summary)
         }
         ImportCommand::Offices { file } => {
-            let (text, f) = read(file)?;
+            let (bytes, f) = read(file)?;
             bar.inc(1);
-            let geojson = file
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("geojson") || e.eq_ignore_ascii_case("json"));
+            let geojson = file.extension().is_some_and(|e| {
+                e.eq_ignore_ascii_case("geojson") || e.eq_ignore_ascii_case("json")
+            });
             let offices = if geojson {
-                imports::parse_offices_geojson(&f.name, &text)
+                imports::parse_offices_geojson(&f.name, &bytes)
             } else {
-                imports::parse_offices_csv(&f.name, &text)
+                imports::parse_offices_csv(&f.name, &bytes)
             }
             .map_err(|e| report(&e))?;
             bar.inc(1);
@@ -78,9 +83,9 @@ pub fn run(s: &SqliteStorage, actor: &str, command: &ImportCommand) -> Result<()
             ("kantor", summary)
         }
         ImportCommand::Holidays { file } => {
-            let (text, f) = read(file)?;
+            let (bytes, f) = read(file)?;
             bar.inc(1);
-            let rows = imports::parse_holidays(&f.name, &text).map_err(|e| report(&e))?;
+            let rows = imports::parse_holidays(&f.name, &bytes).map_err(|e| report(&e))?;
             bar.inc(1);
             let summary = import_store::import_holidays(s, actor, f, rows).map_err(refused)?;
             ("hari libur", summary)
@@ -92,16 +97,22 @@ pub fn run(s: &SqliteStorage, actor: &str, command: &ImportCommand) -> Result<()
         } => {
             let user_map = match users {
                 Some(path) => {
-                    let (text, f) = read(path)?;
-                    super::attlog::parse_user_map(&f.name, &text).map_err(|e| report(&e))?
+                    let (bytes, f) = read(path)?;
+                    super::attlog::parse_user_map(&f.name, &bytes).map_err(|e| report(&e))?
                 }
                 None => Vec::new(),
             };
-            let (text, f) = read(file)?;
+            let (bytes, f) = read(file)?;
             bar.inc(1);
-            let log = super::attlog::parse_attlog(&f.name, &text).map_err(|e| report(&e))?;
+            let log = super::attlog::parse_attlog(&f.name, &bytes).map_err(|e| report(&e))?;
             bar.inc(1);
-            let summary = import_store::import_attlog(s, actor, machine, f, log, user_map)
+            if log.duplicates_in_file > 0 {
+                eprintln!(
+                    "{} baris berulang di berkas dilewati",
+                    log.duplicates_in_file
+                );
+            }
+            let summary = import_store::import_attlog(s, actor, machine, f, log.punches, user_map)
                 .map_err(refused)?;
             ("log mesin", summary)
         }

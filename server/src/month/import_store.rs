@@ -10,7 +10,7 @@ use chrono::NaiveDateTime;
 use rusqlite::{Connection, params};
 use serde_json::json;
 
-use super::attlog::MachinePunch;
+use super::attlog::{MachinePunch, UserMapRow};
 use super::imports::{HolidayRow, ImportError, PersonRow};
 use super::store::{CorrectionSpec, bump_directory, correct};
 use crate::storage::sqlite::SqliteStorage;
@@ -112,13 +112,15 @@ pub fn import_people(
     };
     let name = file.name.clone();
     let now = crate::storage::Storage::clock(s).now_ms();
-    correct(s, actor, spec, move |c, _| write_people(c, &name, &rows, now))
-        .map(|(seq, ())| ImportSummary {
-            seq,
-            written: n,
-            already_stored: 0,
-        })
-        .map_err(unwrap_rows)
+    correct(s, actor, spec, move |c, _| {
+        write_people(c, &name, &rows, now)
+    })
+    .map(|(seq, ())| ImportSummary {
+        seq,
+        written: n,
+        already_stored: 0,
+    })
+    .map_err(unwrap_rows)
 }
 
 fn write_people(
@@ -161,7 +163,9 @@ fn write_people(
             None => None,
             Some(spec) => {
                 let key = if spec.contains(':') {
-                    spec.parse::<hadir_core::ids::PersonId>().ok().map(|id| person_key(&id))
+                    spec.parse::<hadir_core::ids::PersonId>()
+                        .ok()
+                        .map(|id| person_key(&id))
                 } else {
                     file_by_value
                         .get(spec.as_str())
@@ -345,7 +349,11 @@ struct Machine {
 
 /// The instant of a machine's local reading: the office's zone, minus how far the
 /// machine's clock runs ahead.
-pub fn machine_instant(local: NaiveDateTime, office_offset_minutes: i32, clock_offset_s: i64) -> i64 {
+pub fn machine_instant(
+    local: NaiveDateTime,
+    office_offset_minutes: i32,
+    clock_offset_s: i64,
+) -> i64 {
     local.and_utc().timestamp_millis()
         - i64::from(office_offset_minutes) * 60_000
         - clock_offset_s * 1000
@@ -362,7 +370,7 @@ pub fn import_attlog(
     machine_id: &str,
     file: ImportedFile,
     punches: Vec<MachinePunch>,
-    user_map: Vec<(u64, String, String)>,
+    user_map: Vec<UserMapRow>,
 ) -> Result<ImportSummary, ImportRefused> {
     let machine_id = machine_id.to_string();
     let n = punches.len() as u64;
@@ -392,7 +400,7 @@ fn write_punches(
     machine_id: &str,
     seq: i64,
     punches: &[MachinePunch],
-    user_map: &[(u64, String, String)],
+    user_map: &[UserMapRow],
 ) -> Result<(u64, u64), StorageError> {
     let machine: Option<Machine> = {
         use rusqlite::OptionalExtension as _;
@@ -428,9 +436,17 @@ fn write_punches(
         "INSERT INTO machine_users (machine_id, user_id, person_key) VALUES (?1, ?2, ?3) \
          ON CONFLICT (machine_id, user_id) DO UPDATE SET person_key = excluded.person_key",
     )?;
-    for (line, user, person) in user_map {
+    for UserMapRow {
+        line,
+        user_id: user,
+        person,
+    } in user_map
+    {
         let key = if person.contains(':') {
-            person.parse::<hadir_core::ids::PersonId>().ok().map(|id| person_key(&id))
+            person
+                .parse::<hadir_core::ids::PersonId>()
+                .ok()
+                .map(|id| person_key(&id))
         } else {
             registered.get(person.as_str()).cloned()
         };
@@ -477,7 +493,11 @@ fn write_punches(
         if !errors.is_empty() {
             continue;
         }
-        let at_ms = machine_instant(p.local, machine.office_offset_minutes, machine.clock_offset_s);
+        let at_ms = machine_instant(
+            p.local,
+            machine.office_offset_minutes,
+            machine.clock_offset_s,
+        );
         let local = p.local.format("%Y-%m-%d %H:%M:%S").to_string();
         if insert.execute(params![
             machine_id,

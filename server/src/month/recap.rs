@@ -124,7 +124,9 @@ pub fn compute(
                 unit_name: unit_name.unwrap_or_else(|| "Tanpa unit".into()),
                 unit_id,
                 tpp,
-                schedule: hadir_core::roster::office_schedule(directory.schedules.get(first_office)),
+                schedule: hadir_core::roster::office_schedule(
+                    directory.schedules.get(first_office),
+                ),
                 offset: offices.get(first_office.as_str()).copied().unwrap_or(420),
                 key,
             });
@@ -302,10 +304,7 @@ fn gather(
                 continue;
             };
             let parse = |t: &str| hadir_core::schedule::iso_date::parse(t);
-            let (Some(from), Some(to)) = (
-                parse(str_at(r, 2)?),
-                parse(str_at(r, 3)?),
-            ) else {
+            let (Some(from), Some(to)) = (parse(str_at(r, 2)?), parse(str_at(r, 3)?)) else {
                 continue;
             };
             let g = &mut out[i];
@@ -320,9 +319,8 @@ fn gather(
         }
     }
     {
-        let mut stmt = tx.prepare(
-            "SELECT person_key, correction_seq FROM manipulations WHERE month = ?1",
-        )?;
+        let mut stmt =
+            tx.prepare("SELECT person_key, correction_seq FROM manipulations WHERE month = ?1")?;
         let mut rows = stmt.query([month_text(month)])?;
         while let Some(r) = rows.next()? {
             let Some(&i) = index.get(str_at(r, 0)?) else {
@@ -344,7 +342,9 @@ fn count_all(
     gathered: Vec<Gathered>,
 ) -> Vec<RecapRow> {
     let pairs: Vec<(Staff, Gathered)> = staff.into_iter().zip(gathered).collect();
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
     let chunk = pairs.len().div_ceil(workers).max(1);
     let mut rows: Vec<RecapRow> = Vec::with_capacity(pairs.len());
     std::thread::scope(|scope| {
@@ -365,7 +365,13 @@ fn count_all(
     rows
 }
 
-fn count_one(month: Month, now_ms: i64, table: &DeductionTable, s: &Staff, g: &Gathered) -> RecapRow {
+fn count_one(
+    month: Month,
+    now_ms: i64,
+    table: &DeductionTable,
+    s: &Staff,
+    g: &Gathered,
+) -> RecapRow {
     let input = PersonMonthInput {
         month,
         schedule: s.schedule.clone(),
@@ -404,13 +410,12 @@ pub fn recap(
     let key = month_text(month);
     let snapshot: Option<Vec<u8>> = storage.read(|c| {
         use rusqlite::OptionalExtension as _;
-        Ok(c
-            .query_row(
-                "SELECT snapshot FROM month_locks WHERE month = ?1",
-                [&key],
-                |r| r.get(0),
-            )
-            .optional()?)
+        Ok(c.query_row(
+            "SELECT snapshot FROM month_locks WHERE month = ?1",
+            [&key],
+            |r| r.get(0),
+        )
+        .optional()?)
     })?;
     match snapshot {
         Some(bytes) => {

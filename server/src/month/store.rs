@@ -185,9 +185,10 @@ pub fn add_admin(
 
 /// Whether this person key is on the roster.
 pub fn person_registered(c: &Connection, key: &str) -> Result<bool, StorageError> {
-    Ok(c
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM people WHERE person_key = ?1)")?
-        .query_row([key], |r| r.get(0))?)
+    Ok(
+        c.prepare_cached("SELECT EXISTS (SELECT 1 FROM people WHERE person_key = ?1)")?
+            .query_row([key], |r| r.get(0))?,
+    )
 }
 
 /// Checks (read-only) that `actor` is a registered admin: for exports and listings.
@@ -210,12 +211,17 @@ pub fn leave_of_correction(
     c: &Connection,
     leave_seq: i64,
 ) -> Result<Option<(String, String, String)>, StorageError> {
-    Ok(c
-        .query_row(
-            "SELECT person_key, from_date, to_date FROM leaves \
+    Ok(c.query_row(
+        "SELECT person_key, from_date, to_date FROM leaves \
              WHERE correction_seq = ?1 AND removed_seq IS NULL",
-            [leave_seq],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?)
+        [leave_seq],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+    .optional()?)
+}
+
+/// How many admins are registered (0 on a fresh database: setup commands then run
+/// unattributed).
+pub fn admin_count(storage: &SqliteStorage) -> Result<i64, StorageError> {
+    storage.read(month_tables::admin_count)
 }

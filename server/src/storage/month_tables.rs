@@ -325,9 +325,10 @@ pub fn verify_chain(c: &Connection) -> Result<ChainReport, StorageError> {
 
 /// Whether a person is a registered admin.
 pub fn is_admin(c: &Connection, person_key: &str) -> Result<bool, StorageError> {
-    Ok(c
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM admins WHERE person_key = ?1)")?
-        .query_row([person_key], |r| r.get(0))?)
+    Ok(
+        c.prepare_cached("SELECT EXISTS (SELECT 1 FROM admins WHERE person_key = ?1)")?
+            .query_row([person_key], |r| r.get(0))?,
+    )
 }
 
 /// Number of registered admins.
@@ -337,13 +338,12 @@ pub fn admin_count(c: &Connection) -> Result<i64, StorageError> {
 
 /// A pemda setting (`name`, `deduction_table`), if set.
 pub fn setting(c: &Connection, key: &str) -> Result<Option<String>, StorageError> {
-    Ok(c
-        .query_row(
-            "SELECT value FROM pemda_settings WHERE key = ?1",
-            [key],
-            |r| r.get(0),
-        )
-        .optional()?)
+    Ok(c.query_row(
+        "SELECT value FROM pemda_settings WHERE key = ?1",
+        [key],
+        |r| r.get(0),
+    )
+    .optional()?)
 }
 
 /// Sets a pemda setting.
@@ -384,8 +384,7 @@ pub fn freezes(c: &Connection) -> Result<Vec<Freeze>, StorageError> {
 
 /// The unit of every person that has one: (person key, unit id).
 pub fn person_units(c: &Connection) -> Result<Vec<(String, String)>, StorageError> {
-    let mut stmt =
-        c.prepare("SELECT person_key, unit_id FROM people WHERE unit_id IS NOT NULL")?;
+    let mut stmt = c.prepare("SELECT person_key, unit_id FROM people WHERE unit_id IS NOT NULL")?;
     let rows = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<Vec<_>, _>>()?;
@@ -403,8 +402,9 @@ pub fn pemda_holidays(c: &Connection) -> Result<Vec<(String, String)>, StorageEr
 
 /// The month (`YYYY-MM`) locked, with when it was closed, if it is.
 pub fn month_closed_ms(c: &Connection, month: &str) -> Result<Option<i64>, StorageError> {
-    Ok(c
-        .prepare_cached("SELECT closed_ms FROM month_locks WHERE month = ?1")?
-        .query_row([month], |r| r.get(0))
-        .optional()?)
+    Ok(
+        c.prepare_cached("SELECT closed_ms FROM month_locks WHERE month = ?1")?
+            .query_row([month], |r| r.get(0))
+            .optional()?,
+    )
 }
