@@ -111,6 +111,17 @@ fn time_at(now: i64, boot: u64) -> TimeEvidence {
 }
 
 impl Month {
+    /// The admin's storage on the server's database and clock (the CLI's clock is the
+    /// system's; a switch or a close must happen at the test's time).
+    fn admin_store(&self) -> hadir_server::storage::sqlite::SqliteStorage {
+        hadir_server::storage::sqlite::SqliteStorage::open_with_clock(
+            &self.env.config.db,
+            16,
+            self.clock.clone(),
+        )
+        .unwrap()
+    }
+
     fn request(
         &self,
         phone: &Phone,
@@ -686,18 +697,20 @@ async fn a_month_counted_from_check_ins_machines_and_corrections_matches_the_han
         "the corrections that applied are named: {budi_row:?}"
     );
 
-    // Closing: the snapshot is what the month paid, whatever arrives later.
-    admin(
-        &m,
-        &[
-            "month",
-            "close",
-            "--month",
-            "2026-03",
-            "--reason",
-            "rekap TPP Maret dikirim",
-        ],
-    );
+    // Closing on 1 April (on the test's clock, as the server sees it): the snapshot is
+    // what the month paid, whatever arrives later.
+    m.clock.set(april_2nd_9am() - 86_400_000);
+    let (close_seq, _) = hadir_server::month::close::close(
+        &m.admin_store(),
+        ADMIN,
+        hadir_recap::model::Month {
+            year: 2026,
+            month: 3,
+        },
+        "rekap TPP Maret dikirim",
+    )
+    .unwrap();
+    assert!(close_seq > 1);
     let refused = admin_fails(
         &m,
         &[
@@ -783,17 +796,14 @@ async fn a_frozen_unit_refuses_phone_check_ins_made_after_the_switch_and_says_wh
     let phone = m.enroll(&budi).await;
     // Made offline at 08:00, before the switch at 09:00; delivered at 10:00.
     m.clock.set(wib(2, 9, 0));
-    admin(
-        &m,
-        &[
-            "freeze",
-            "on",
-            "--unit",
-            "diskominfo",
-            "--reason",
-            "evaluasi aplikasi oleh BKPSDM",
-        ],
-    );
+    hadir_server::month::corrections::freeze(
+        &m.admin_store(),
+        ADMIN,
+        Some("diskominfo"),
+        true,
+        "evaluasi aplikasi oleh BKPSDM",
+    )
+    .unwrap();
     let before = m
         .check_in_late(
             &phone,

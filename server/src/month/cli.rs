@@ -177,6 +177,7 @@ pub enum LeaveKindArg {
     /// Sakit.
     Sakit,
     /// Dinas luar.
+    #[value(alias = "dinas_luar")]
     DinasLuar,
     /// Izin.
     Izin,
