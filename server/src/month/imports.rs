@@ -146,6 +146,11 @@ impl<'f> Errors<'f> {
         }
     }
 
+    /// How many errors were pushed (listed or beyond the cap).
+    fn count(&self) -> u64 {
+        self.list.len() as u64 + self.more
+    }
+
     pub(crate) fn push(&mut self, line: u64, code: &'static str, message: String) {
         if self.list.len() < MAX_ERRORS {
             self.list.push(ImportError {
@@ -414,7 +419,7 @@ fn read_header(
         .find(|&i| !header[i].is_empty())
         .map_or(0, |i| i + 1);
     let mut columns = vec![None; spec.required.len() + spec.optional.len()];
-    let before = errors.list.len() + errors.more as usize;
+    let before = errors.count();
     let expected = spec.expected_header();
     for (at, name) in header.iter().take(width).enumerate() {
         let name = name.to_ascii_lowercase();
@@ -452,7 +457,7 @@ fn read_header(
             );
         }
     }
-    (errors.list.len() + errors.more as usize == before).then_some((columns, width))
+    (errors.count() == before).then_some((columns, width))
 }
 
 /// Records `key` as first seen at `line`; on a repeat, the line it was first seen at.
