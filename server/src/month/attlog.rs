@@ -167,8 +167,16 @@ fn parse_punch(content: &str) -> Result<(String, NaiveDateTime, u32), String> {
     let time = parse_log_time(time).ok_or_else(|| {
         format!("jam \"{time}\" tidak ada atau bukan HH:MM:SS / HH:MM (contoh: 07:29:03)")
     })?;
-    let rest: Vec<&str> = fields.collect();
-    let verify = match rest.len() {
+    // The first three fields after the time, and how many there are (no allocation).
+    let mut rest = [""; 3];
+    let mut count = 0;
+    for field in fields {
+        if let Some(slot) = rest.get_mut(count) {
+            *slot = field;
+        }
+        count += 1;
+    }
+    let verify = match count {
         1 => rest[0],
         4 => rest[2],
         n if n >= 5 => rest[1],

@@ -146,6 +146,11 @@ impl<'f> Errors<'f> {
         }
     }
 
+    /// How many errors were pushed (listed or beyond the cap).
+    fn count(&self) -> u64 {
+        self.list.len() as u64 + self.more
+    }
+
     pub(crate) fn push(&mut self, line: u64, code: &'static str, message: String) {
         if self.list.len() < MAX_ERRORS {
             self.list.push(ImportError {
@@ -278,6 +283,7 @@ pub(crate) fn read_table(
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let mut record = csv::StringRecord::new();
+    let mut lines = LineCounter::new(text);
     let blank = |r: &csv::StringRecord| r.iter().all(str::is_empty);
 
     // The header: the first non-blank record.
@@ -295,10 +301,10 @@ pub(crate) fn read_table(
                 return;
             }
             Ok(true) if blank(&record) => continue,
-            Ok(true) => break (record_line(&record), record.clone()),
+            Ok(true) => break (lines.line_of(record.position()), record.clone()),
             Err(e) => {
                 errors.push(
-                    error_line(&e),
+                    lines.line_of(e.position()),
                     CODE_FIELD,
                     "berkas tidak terbaca sebagai CSV".into(),
                 );
@@ -317,7 +323,7 @@ pub(crate) fn read_table(
             Ok(true) if blank(&record) => continue,
             Ok(true) => {
                 rows += 1;
-                let line = record_line(&record);
+                let line = lines.line_of(record.position());
                 let extra_filled = record.iter().skip(width).any(|f| !f.is_empty());
                 if record.len() < width || extra_filled {
                     errors.push(
@@ -347,7 +353,7 @@ pub(crate) fn read_table(
             }
             Err(e) => {
                 errors.push(
-                    error_line(&e),
+                    lines.line_of(e.position()),
                     CODE_FIELD,
                     "baris tidak terbaca sebagai CSV".into(),
                 );
@@ -364,12 +370,40 @@ pub(crate) fn read_table(
     }
 }
 
-fn record_line(record: &csv::StringRecord) -> u64 {
-    record.position().map_or(0, csv::Position::line)
+/// Physical line numbers from the byte offsets the CSV reader reports. (Its own line
+/// count misses skipped blank lines and CRLF; its offset of a record that follows blank
+/// lines points at them, so the line breaks there are stepped over first.)
+struct LineCounter<'t> {
+    text: &'t [u8],
+    pos: usize,
+    line: u64,
 }
 
-fn error_line(e: &csv::Error) -> u64 {
-    e.position().map_or(0, csv::Position::line)
+impl<'t> LineCounter<'t> {
+    fn new(text: &'t str) -> Self {
+        LineCounter {
+            text: text.as_bytes(),
+            pos: 0,
+            line: 1,
+        }
+    }
+
+    /// The line of the record starting at `position` (offsets only grow).
+    fn line_of(&mut self, position: Option<&csv::Position>) -> u64 {
+        let Some(position) = position else {
+            return 0;
+        };
+        let mut start = (position.byte() as usize).clamp(self.pos, self.text.len());
+        while start < self.text.len() && matches!(self.text[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        self.line += self.text[self.pos..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        self.pos = start;
+        self.line
+    }
 }
 
 /// Maps the header onto `spec`: for each spec column, its index in the record; and the
@@ -385,7 +419,7 @@ fn read_header(
         .find(|&i| !header[i].is_empty())
         .map_or(0, |i| i + 1);
     let mut columns = vec![None; spec.required.len() + spec.optional.len()];
-    let before = errors.list.len() + errors.more as usize;
+    let before = errors.count();
     let expected = spec.expected_header();
     for (at, name) in header.iter().take(width).enumerate() {
         let name = name.to_ascii_lowercase();
@@ -423,36 +457,26 @@ fn read_header(
             );
         }
     }
-    (errors.list.len() + errors.more as usize == before).then_some((columns, width))
+    (errors.count() == before).then_some((columns, width))
 }
 
-/// Records `key` first seen at `line`; on a repeat, an `IMPORT_DUPLICATE` error naming
-/// both lines.
-fn check_unique<K: std::hash::Hash + Eq>(
+/// Records `key` as first seen at `line`; on a repeat, the line it was first seen at.
+fn first_seen<K: std::hash::Hash + Eq>(
     seen: &mut HashMap<K, u64>,
     key: K,
     line: u64,
-    what: impl FnOnce() -> String,
-    errors: &mut Errors<'_>,
-) -> bool {
+) -> Option<u64> {
     match seen.entry(key) {
-        Entry::Occupied(first) => {
-            errors.push(
-                line,
-                CODE_DUPLICATE,
-                format!(
-                    "{} sudah ada di baris {}; setiap baris harus unik",
-                    what(),
-                    first.get()
-                ),
-            );
-            false
-        }
+        Entry::Occupied(first) => Some(*first.get()),
         Entry::Vacant(slot) => {
             slot.insert(line);
-            true
+            None
         }
     }
+}
+
+fn duplicate_message(what: &str, first: u64) -> String {
+    format!("{what} sudah ada di baris {first}; setiap baris harus unik")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -505,17 +529,8 @@ pub fn parse_people(file: &str, bytes: &[u8]) -> Result<Vec<PersonRow>, Vec<Impo
     let mut seen: HashMap<PersonId, u64> = HashMap::new();
     let mut units: HashMap<String, (String, u64)> = HashMap::new();
     read_table(text, &PEOPLE, &mut errors, |row, errors| {
-        if let Some(person) = person_row(row, errors, &mut units) {
-            let id = person.id.clone();
-            if check_unique(
-                &mut seen,
-                id,
-                row.line,
-                || format!("orang {}", person.id),
-                errors,
-            ) {
-                rows.push(person);
-            }
+        if let Some(person) = person_row(row, errors, &mut seen, &mut units) {
+            rows.push(person);
         }
     });
     errors.finish(rows)
@@ -524,77 +539,109 @@ pub fn parse_people(file: &str, bytes: &[u8]) -> Result<Vec<PersonRow>, Vec<Impo
 fn person_row(
     row: &Row<'_>,
     errors: &mut Errors<'_>,
+    seen: &mut HashMap<PersonId, u64>,
     units: &mut HashMap<String, (String, u64)>,
 ) -> Option<PersonRow> {
     let line = row.line;
-    let mut bad = |message: String| errors.push(line, CODE_FIELD, message);
+    let mut report = |code: &'static str, message: String| errors.push(line, code, message);
     let kind_text = row.get(0);
     let kind = PersonIdKind::parse(kind_text);
     if kind.is_none() {
-        bad(format!(
-            "kolom \"jenis_id\": \"{kind_text}\" bukan jenis yang dikenal (nip, ni_pppk atau \
+        report(
+            CODE_FIELD,
+            format!(
+                "kolom \"jenis_id\": \"{kind_text}\" bukan jenis yang dikenal (nip, ni_pppk atau \
              non_asn)"
-        ));
+            ),
+        );
     }
     let id_text = row.get(1);
     let id = kind.and_then(|kind| match PersonId::parse(kind, id_text) {
         Ok(id) => Some(id),
         Err(e) => {
-            bad(format!("kolom \"id\": \"{id_text}\" {}", id_rule(kind, &e)));
+            report(
+                CODE_FIELD,
+                format!("kolom \"id\": \"{id_text}\" {}", id_rule(kind, &e)),
+            );
             None
         }
     });
+    let duplicate = id.as_ref().and_then(|id| {
+        let first = first_seen(seen, id.clone(), line)?;
+        report(
+            CODE_DUPLICATE,
+            duplicate_message(&format!("orang {id}"), first),
+        );
+        Some(())
+    });
     let name = row.get(2);
     if name.is_empty() {
-        bad("kolom \"nama\" kosong; isi nama lengkap".into());
+        report(CODE_FIELD, "kolom \"nama\" kosong; isi nama lengkap".into());
     }
     let unit_id = row.get(3).to_ascii_lowercase();
     let unit_ok = valid_unit_id(&unit_id);
     if !unit_ok {
-        bad(format!(
-            "kolom \"unit_id\": \"{}\" tidak sah; pakai 1–40 huruf kecil, angka, \"_\" atau \
+        report(
+            CODE_FIELD,
+            format!(
+                "kolom \"unit_id\": \"{}\" tidak sah; pakai 1–40 huruf kecil, angka, \"_\" atau \
              \"-\" (contoh: dinkes)",
-            row.get(3)
-        ));
+                row.get(3)
+            ),
+        );
     }
     let unit_name = row.get(4);
     if unit_name.is_empty() {
-        bad("kolom \"unit_nama\" kosong; isi nama unit (OPD)".into());
+        report(
+            CODE_FIELD,
+            "kolom \"unit_nama\" kosong; isi nama unit (OPD)".into(),
+        );
     } else if unit_ok {
         match units.get(&unit_id) {
-            Some((first, first_line)) if first != unit_name => bad(format!(
-                "kolom \"unit_nama\": unit \"{unit_id}\" bernama \"{first}\" di baris \
+            Some((first, first_line)) if first != unit_name => report(
+                CODE_FIELD,
+                format!(
+                    "kolom \"unit_nama\": unit \"{unit_id}\" bernama \"{first}\" di baris \
                  {first_line}, di sini \"{unit_name}\"; satu unit_id harus satu nama"
-            )),
+                ),
+            ),
             Some(_) => {}
             None => {
                 units.insert(unit_id.clone(), (unit_name.to_string(), line));
             }
         }
     }
-    let offices = parse_office_list(row.get(5)).map_err(&mut bad).ok();
+    let offices = parse_office_list(row.get(5))
+        .map_err(|m| report(CODE_FIELD, m))
+        .ok();
     let supervisor = match parse_person_ref(row.get(6)) {
         Ok(None) => Some(None),
         Ok(Some(reference)) => {
             if id.as_ref().is_some_and(|id| reference.names(id)) {
-                bad(format!(
-                    "kolom \"atasan\": \"{}\" adalah orang itu sendiri; atasan harus orang lain \
+                report(
+                    CODE_FIELD,
+                    format!(
+                        "kolom \"atasan\": \"{}\" adalah orang itu sendiri; atasan harus orang lain \
                      atau dikosongkan",
-                    row.get(6)
-                ));
+                        row.get(6)
+                    ),
+                );
                 None
             } else {
                 Some(Some(reference.text))
             }
         }
         Err(why) => {
-            bad(format!("kolom \"atasan\": {why}"));
+            report(CODE_FIELD, format!("kolom \"atasan\": {why}"));
             None
         }
     };
     let tpp = parse_rupiah(row.get(7))
-        .map_err(|why| bad(format!("kolom \"tpp\": {why}")))
+        .map_err(|why| report(CODE_FIELD, format!("kolom \"tpp\": {why}")))
         .ok();
+    if duplicate.is_some() {
+        return None;
+    }
     Some(PersonRow {
         line,
         id: id?,
@@ -809,11 +856,8 @@ pub fn parse_offices_csv(file: &str, bytes: &[u8]) -> Result<Vec<OfficeRow>, Vec
     let mut seen: HashMap<String, u64> = HashMap::new();
     read_table(text, &OFFICES, &mut errors, |row, errors| {
         let line = row.line;
-        let mut failed = false;
-        let mut bad = |message: String| {
-            failed = true;
-            errors.push(line, CODE_FIELD, message);
-        };
+        let mut problems: Vec<String> = Vec::new();
+        let mut bad = |message: String| problems.push(message);
         let common = OfficeFields::read(
             row.get(0),
             row.get(1),
@@ -834,32 +878,38 @@ pub fn parse_offices_csv(file: &str, bytes: &[u8]) -> Result<Vec<OfficeRow>, Vec
                 None
             }
         };
-        let (Some(f), Some(lat), Some(lon), Some(radius)) = (common, lat, lon, radius) else {
-            return;
+        let office = match (common, lat, lon, radius) {
+            (Some(f), Some(lat), Some(lon), Some(radius)) => {
+                let mut office = circle_office(
+                    &f.id,
+                    &f.name,
+                    f.utc_offset,
+                    LatLon::new(lat, lon),
+                    radius,
+                    f.max_accuracy_m,
+                );
+                office.qr_required = f.qr_required;
+                match office.validate() {
+                    Ok(()) => Some(office),
+                    Err(e) => {
+                        bad(format!("kantor \"{}\" tidak sah: {}", f.id, e.message()));
+                        None
+                    }
+                }
+            }
+            _ => None,
         };
-        let mut office = circle_office(
-            &f.id,
-            &f.name,
-            f.utc_offset,
-            LatLon::new(lat, lon),
-            radius,
-            f.max_accuracy_m,
-        );
-        office.qr_required = f.qr_required;
-        if let Err(e) = office.validate() {
-            bad(format!("kantor \"{}\" tidak sah: {}", f.id, e.message()));
-            return;
+        for message in problems {
+            errors.push(line, CODE_FIELD, message);
         }
-        if failed {
-            return;
-        }
-        if check_unique(
-            &mut seen,
-            f.id,
-            line,
-            || format!("kantor \"{}\"", office.id),
-            errors,
-        ) {
+        let id = row.get(0);
+        let duplicate = valid_office_id(id)
+            .then(|| first_seen(&mut seen, id.to_string(), line))
+            .flatten();
+        if let Some(first) = duplicate {
+            let message = duplicate_message(&format!("kantor \"{id}\""), first);
+            errors.push(line, CODE_DUPLICATE, message);
+        } else if let Some(office) = office {
             rows.push(OfficeRow { line, office });
         }
     });
@@ -1264,10 +1314,12 @@ pub fn parse_holidays(file: &str, bytes: &[u8]) -> Result<Vec<HolidayRow>, Vec<I
                 ),
             );
         }
-        let (Some(date), Some(kind), false) = (date, kind, name.is_empty()) else {
+        if let Some(first) = date.and_then(|date| first_seen(&mut seen, date, line)) {
+            let what = format!("tanggal {}", row.get(0));
+            errors.push(line, CODE_DUPLICATE, duplicate_message(&what, first));
             return;
-        };
-        if check_unique(&mut seen, date, line, || format!("tanggal {date}"), errors) {
+        }
+        if let (Some(date), Some(kind), false) = (date, kind, name.is_empty()) {
             rows.push(HolidayRow {
                 line,
                 date,
