@@ -47,6 +47,7 @@ fn month_of(working: u32, present: u32) -> PersonMonth {
         attendance_part_rupiah: None,
         paid_rupiah: None,
         days: Vec::new(),
+        unmatched_punches: 0,
     }
 }
 

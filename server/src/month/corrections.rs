@@ -229,16 +229,17 @@ pub fn review_checkin(
     reason: &str,
 ) -> Result<i64, StorageError> {
     let id = checkin_id.to_string();
-    let found: Option<(i64, String, String, Option<i64>, Option<String>)> = s.read(|c| {
+    /// A stored check-in as a review needs it: rowid, person, status, trusted instant.
+    type Reviewed = (i64, String, String, Option<i64>);
+    let found: Option<Reviewed> = s.read(|c| {
         Ok(c.query_row(
-            "SELECT rowid, person_key, status, trusted_ms, office_id FROM checkins \
-             WHERE checkin_id = ?1",
+            "SELECT rowid, person_key, status, trusted_ms FROM checkins WHERE checkin_id = ?1",
             [&id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()?)
     })?;
-    let Some((rowid, person, status, trusted_ms, _)) = found else {
+    let Some((rowid, person, status, trusted_ms)) = found else {
         return Err(refuse(
             "CHECKIN_UNKNOWN",
             format!("tidak ada data absensi {checkin_id}"),

@@ -52,6 +52,9 @@ pub fn deduction_table(c: &Connection) -> Result<DeductionTable, StorageError> {
     }
 }
 
+/// A person's unit id, unit name and TPP, as stored.
+type PersonExtras = (Option<String>, Option<String>, Option<i64>);
+
 /// Everything one person's line needs besides the records.
 struct Staff {
     key: String,
@@ -94,8 +97,7 @@ pub fn compute(
         let tx = c.unchecked_transaction()?; // one snapshot for every query below
         let table = deduction_table(&tx)?;
         let pemda = month_tables::setting(&tx, "name")?.unwrap_or_else(|| "Pemda".into());
-        let mut extras: HashMap<String, (Option<String>, Option<String>, Option<i64>)> =
-            HashMap::new();
+        let mut extras: HashMap<String, PersonExtras> = HashMap::new();
         {
             let mut stmt = tx.prepare(
                 "SELECT p.person_key, p.unit_id, u.name, p.tpp_rupiah FROM people p \
