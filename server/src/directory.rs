@@ -54,7 +54,7 @@ pub struct StaticDirectory {
     pub teams: HashMap<String, Vec<String>>,
     /// Offices' own schedules, by office id.
     pub schedules: HashMap<String, OfficeSchedule>,
-    /// The switches suspending attendance by phone now in force.
+    /// The windows of suspended attendance by phone, in force or lifted.
     pub freezes: Vec<Freeze>,
 }
 
@@ -76,11 +76,22 @@ impl StaticDirectory {
     /// The switch suspending this person's attendance by phone, if one is in force: the
     /// pemda's, else their unit's (the earlier when both are).
     pub fn phone_suspension(&self, person: &PersonEntry) -> Option<&Freeze> {
+        self.freezes_of(person)
+            .filter(|f| f.until_ms.is_none())
+            .min_by_key(|f| f.since_ms)
+    }
+
+    /// The suspension window (in force or lifted) covering a check-in of this person made
+    /// at `instant_ms`, if any: such a check-in is refused even after the switch is lifted.
+    pub fn suspended_at(&self, person: &PersonEntry, instant_ms: i64) -> Option<&Freeze> {
+        self.freezes_of(person).find(|f| f.covers(instant_ms))
+    }
+
+    fn freezes_of<'a>(&'a self, person: &PersonEntry) -> impl Iterator<Item = &'a Freeze> {
         let unit_scope = person.unit_id.as_ref().map(|u| format!("unit:{u}"));
         self.freezes
             .iter()
-            .filter(|f| f.scope == "pemda" || Some(&f.scope) == unit_scope.as_ref())
-            .min_by_key(|f| f.since_ms)
+            .filter(move |f| f.scope == "pemda" || Some(&f.scope) == unit_scope.as_ref())
     }
 
     /// The number of people registered under this person.

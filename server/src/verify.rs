@@ -209,9 +209,14 @@ pub fn prepare(
     // Step 6: the cited anchor and the trusted time.
     let time = judge_time(&payload, &device.device_id, policy, received_ms, time_rules);
     let trusted = time.trusted;
+    // When it was made, for the freeze: only an anchored time proves a check-in older
+    // than its receipt (a phone's own clock could be set back to before the switch).
+    let made_ms = match trusted.source {
+        hadir_core::clock::TimeSource::Anchored => trusted.instant_ms,
+        _ => trusted.instant_ms.max(received_ms),
+    };
     let suspended = person
-        .and_then(|p| directory.phone_suspension(p))
-        .filter(|f| trusted.instant_ms >= f.since_ms)
+        .and_then(|p| directory.suspended_at(p, made_ms))
         .map(|f| ("PHONE_ATTENDANCE_SUSPENDED", phone_suspended_message(f)));
     let early_rejection = person_rejection.or(time.rejection).or(suspended);
 

@@ -293,6 +293,15 @@ pub enum AttendanceCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Withdraws a manual attendance (by the correction number that recorded it).
+    Remove {
+        /// The correction number.
+        #[arg(long)]
+        correction: i64,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 /// `checkin ...`.
@@ -339,6 +348,15 @@ pub enum ManipulationCommand {
         #[arg(long)]
         month: String,
         /// The finding (e.g. the inspection report's number).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Withdraws a manipulation decision (by the correction number that recorded it).
+    Revoke {
+        /// The correction number.
+        #[arg(long)]
+        correction: i64,
+        /// Why (e.g. the appeal's decision).
         #[arg(long)]
         reason: String,
     },
@@ -456,7 +474,7 @@ pub enum FreezeCommand {
         #[arg(long)]
         reason: String,
     },
-    /// Lists the switches in force.
+    /// Lists the suspension windows, in force and lifted.
     Show,
 }
 
@@ -617,6 +635,20 @@ pub fn run(
         },
         MonthEndCommand::Leave { command } => run_leave(s, &actor, command)?,
         MonthEndCommand::Attendance {
+            command: AttendanceCommand::Remove { correction, reason },
+        } => {
+            let seq = corrections::withdraw(s, &actor, *correction, "manual_attendance", reason)
+                .map_err(text)?;
+            eprintln!("manual attendance #{correction} withdrawn (correction #{seq})");
+        }
+        MonthEndCommand::Manipulation {
+            command: ManipulationCommand::Revoke { correction, reason },
+        } => {
+            let seq = corrections::withdraw(s, &actor, *correction, "manipulation", reason)
+                .map_err(text)?;
+            eprintln!("manipulation #{correction} withdrawn (correction #{seq})");
+        }
+        MonthEndCommand::Attendance {
             command:
                 AttendanceCommand::Add {
                     person,
@@ -742,7 +774,8 @@ pub fn run(
             }
             FreezeCommand::Show => {
                 for f in s.read(month_tables::freezes).map_err(text)? {
-                    println!("{}\tsince {}\t{}", f.scope, ms_text(f.since_ms), f.reason);
+                    let until = f.until_ms.map_or("in force".to_string(), |u| format!("until {}", ms_text(u)));
+                    println!("{}\tsince {}\t{until}\t{}", f.scope, ms_text(f.since_ms), f.reason);
                 }
             }
         },

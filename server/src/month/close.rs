@@ -39,6 +39,17 @@ pub fn close(
 ) -> Result<(i64, PemdaRecap), StorageError> {
     super::store::check_admin(storage, actor)?;
     let key = month_text(month);
+    // Taken before the snapshot is read: a check-in received while it is counted is
+    // then after the close for the review list, never in neither.
+    let now = crate::storage::Storage::clock(storage).now_ms();
+    let (_, last) = month_days(month);
+    let month_over_ms = hadir_core::schedule::day_start_ms(last + chrono::Days::new(1), 420);
+    if now < month_over_ms {
+        return Err(refuse(
+            "MONTH_NOT_OVER",
+            format!("bulan {key} belum berakhir di semua zona waktu (WIB paling akhir)"),
+        ));
+    }
     let head_before = head_seq(storage)?;
     let mut snapshot = recap::compute(storage, month, None)?;
     snapshot.closed = true;
@@ -47,7 +58,6 @@ pub fn close(
     }
     let bytes = serde_json::to_vec(&snapshot).expect("a recap serialises");
     let sha = hadir_core::photo::sha256_hex(&bytes);
-    let now = crate::storage::Storage::clock(storage).now_ms();
     let spec = CorrectionSpec {
         kind: "month_close",
         reason: reason.into(),
@@ -139,7 +149,7 @@ pub fn review_list(storage: &SqliteStorage, month: Month) -> Result<Vec<ReviewIt
             "SELECT c.person_key, c.trusted_ms, c.checkin_id, c.codes FROM checkins c \
              INDEXED BY checkins_recap \
              WHERE c.trusted_ms >= ?1 AND c.trusted_ms < ?2 AND c.status = 'accepted_with_flags' \
-             AND NOT EXISTS (SELECT 1 FROM checkin_reviews r WHERE r.checkin_rowid = c.rowid) \
+             AND NOT EXISTS (SELECT 1 FROM checkin_reviews r WHERE r.checkin_id = c.checkin_id) \
              ORDER BY c.trusted_ms",
         )?;
         let mut rows = stmt.query([from, to])?;
@@ -157,9 +167,9 @@ pub fn review_list(storage: &SqliteStorage, month: Month) -> Result<Vec<ReviewIt
         if let Some((closed_ms, close_seq)) = lock {
             let mut stmt = tx.prepare(
                 "SELECT person_key, trusted_ms, checkin_id, codes FROM checkins \
-                 INDEXED BY checkins_recap WHERE trusted_ms >= ?1 AND trusted_ms < ?2 \
-                 AND received_ms > ?3 AND status IN ('accepted', 'accepted_with_flags') \
-                 ORDER BY trusted_ms",
+                 INDEXED BY checkins_received WHERE received_ms > ?3 \
+                 AND trusted_ms >= ?1 AND trusted_ms < ?2 \
+                 AND status IN ('accepted', 'accepted_with_flags') ORDER BY trusted_ms",
             )?;
             let mut rows = stmt.query([from, to, closed_ms])?;
             while let Some(r) = rows.next()? {

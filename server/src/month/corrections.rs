@@ -230,23 +230,32 @@ pub fn review_checkin(
 ) -> Result<i64, StorageError> {
     let id = checkin_id.to_string();
     /// A stored check-in as a review needs it: rowid, person, status, trusted instant.
-    type Reviewed = (i64, String, String, Option<i64>);
+    type Reviewed = (String, String, Option<i64>);
     let found: Option<Reviewed> = s.read(|c| {
         Ok(c.query_row(
-            "SELECT rowid, person_key, status, trusted_ms FROM checkins WHERE checkin_id = ?1",
+            "SELECT person_key, status, trusted_ms FROM checkins WHERE checkin_id = ?1",
             [&id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?)
     })?;
-    let Some((rowid, person, status, trusted_ms)) = found else {
+    let Some((person, status, trusted_ms)) = found else {
         return Err(refuse(
             "CHECKIN_UNKNOWN",
             format!("tidak ada data absensi {checkin_id}"),
         ));
     };
+    let current: Option<String> = s.read(|c| {
+        Ok(c.query_row(
+            "SELECT verdict FROM checkin_reviews WHERE checkin_id = ?1",
+            [&id],
+            |r| r.get(0),
+        )
+        .optional()?)
+    })?;
+    let overturned = current.as_deref() == Some("overturn");
     let fits = match verdict {
-        Verdict::Accept => status == "rejected",
+        Verdict::Accept => status == "rejected" || overturned,
         Verdict::Overturn => status == "accepted" || status == "accepted_with_flags",
         Verdict::Confirm => status == "accepted_with_flags",
     };
@@ -254,8 +263,8 @@ pub fn review_checkin(
         return Err(refuse(
             "CHECKIN_REVIEW_MISMATCH",
             format!(
-                "absensi {checkin_id} berstatus {status}: `accept` untuk yang ditolak, \
-                 `overturn` untuk yang diterima, `confirm` untuk yang berflag"
+                "absensi {checkin_id} berstatus {status}: `accept` untuk yang ditolak atau \
+                 dibatalkan, `overturn` untuk yang diterima, `confirm` untuk yang berflag"
             ),
         ));
     }
@@ -280,10 +289,10 @@ pub fn review_checkin(
     };
     correct(s, actor, spec, move |c, seq| {
         c.execute(
-            "INSERT INTO checkin_reviews (checkin_rowid, checkin_id, verdict, correction_seq) \
-             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (checkin_rowid) DO UPDATE SET \
+            "INSERT INTO checkin_reviews (checkin_id, verdict, correction_seq) \
+             VALUES (?1, ?2, ?3) ON CONFLICT (checkin_id) DO UPDATE SET \
              verdict = excluded.verdict, correction_seq = excluded.correction_seq",
-            params![rowid, id, verdict.as_str(), seq],
+            params![id, verdict.as_str(), seq],
         )?;
         Ok(())
     })
@@ -405,14 +414,28 @@ pub fn freeze(
                 return Err(refuse("UNIT_UNKNOWN", format!("tidak ada unit {u:?}")));
             }
         }
+        let in_force: bool = c.query_row(
+            "SELECT EXISTS (SELECT 1 FROM freezes WHERE scope = ?1 AND until_ms IS NULL)",
+            [&scope],
+            |r| r.get(0),
+        )?;
+        if on && in_force {
+            return Err(refuse(
+                "FREEZE_ALREADY",
+                format!("absensi ponsel untuk {scope} sudah dihentikan"),
+            ));
+        }
         if on {
             c.execute(
-                "INSERT INTO freezes (scope, since_ms, reason, correction_seq) \
-                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (scope) DO UPDATE SET \
-                 reason = excluded.reason, correction_seq = excluded.correction_seq",
-                params![scope, now, why, seq],
+                "INSERT INTO freezes (correction_seq, scope, since_ms, reason) \
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![seq, scope, now, why],
             )?;
-        } else if c.execute("DELETE FROM freezes WHERE scope = ?1", [&scope])? == 0 {
+        } else if c.execute(
+            "UPDATE freezes SET until_ms = ?1 WHERE scope = ?2 AND until_ms IS NULL",
+            params![now, scope],
+        )? == 0
+        {
             return Err(refuse(
                 "FREEZE_NONE",
                 format!("absensi ponsel untuk {scope} tidak sedang dihentikan"),
@@ -494,6 +517,63 @@ pub fn machine_add(
              clock_offset_s = excluded.clock_offset_s, label = excluded.label",
             params![id, office, clock_offset_s, label],
         )?;
+        Ok(())
+    })
+    .map(|(seq, ())| seq)
+}
+
+/// `attendance remove` / `manipulation revoke`: withdraws a manual attendance or a
+/// manipulation decision recorded by correction `target` (of kind `expected_kind`); the
+/// month must be open. The withdrawn row stays in the chain.
+pub fn withdraw(
+    s: &SqliteStorage,
+    actor: &str,
+    target: i64,
+    expected_kind: &'static str,
+    reason: &str,
+) -> Result<i64, StorageError> {
+    let found = s.read(|c| {
+        Ok(c.query_row(
+            "SELECT kind, person_key, month FROM corrections WHERE seq = ?1",
+            [target],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            },
+        )
+        .optional()?)
+    })?;
+    let Some((kind, person, month)) = found.filter(|(k, _, _)| k == expected_kind) else {
+        return Err(refuse(
+            "CORRECTION_UNKNOWN",
+            format!("koreksi #{target} bukan {expected_kind} (lihat `audit list`)"),
+        ));
+    };
+    let spec = CorrectionSpec {
+        kind: "withdraw",
+        reason: reason.into(),
+        person_key: person,
+        months: month.into_iter().collect(),
+        body: json!({"withdraws": target, "kind": kind}),
+    };
+    correct(s, actor, spec, move |c, _| {
+        let table = match expected_kind {
+            "manual_attendance" => "manual_attendance",
+            _ => "manipulations",
+        };
+        let removed = c.execute(
+            &format!("DELETE FROM {table} WHERE correction_seq = ?1"),
+            [target],
+        )?;
+        if removed == 0 {
+            return Err(refuse(
+                "CORRECTION_WITHDRAWN",
+                format!("koreksi #{target} sudah ditarik sebelumnya"),
+            ));
+        }
         Ok(())
     })
     .map(|(seq, ())| seq)

@@ -95,12 +95,14 @@ pub fn run(s: &SqliteStorage, actor: &str, command: &ImportCommand) -> Result<()
             file,
             users,
         } => {
-            let user_map = match users {
+            let (user_map, users_file) = match users {
                 Some(path) => {
                     let (bytes, f) = read(path)?;
-                    super::attlog::parse_user_map(&f.name, &bytes).map_err(|e| report(&e))?
+                    let rows =
+                        super::attlog::parse_user_map(&f.name, &bytes).map_err(|e| report(&e))?;
+                    (rows, f.name)
                 }
-                None => Vec::new(),
+                None => (Vec::new(), String::new()),
             };
             let (bytes, f) = read(file)?;
             bar.inc(1);
@@ -112,7 +114,7 @@ pub fn run(s: &SqliteStorage, actor: &str, command: &ImportCommand) -> Result<()
                     log.duplicates_in_file
                 );
             }
-            let summary = import_store::import_attlog(s, actor, machine, f, log.punches, user_map)
+            let summary = import_store::import_attlog(s, actor, machine, f, log.punches, user_map, users_file)
                 .map_err(refused)?;
             ("log mesin", summary)
         }

@@ -146,6 +146,7 @@ fn write_people(
         .iter()
         .map(|r| (r.id.value(), person_key(&r.id)))
         .collect();
+    let file_keys: HashSet<&str> = file_by_value.values().map(String::as_str).collect();
     let mut errors = Vec::new();
     let mut resolved: Vec<Option<String>> = Vec::with_capacity(rows.len());
     for r in rows {
@@ -172,9 +173,9 @@ fn write_people(
                         .cloned()
                         .or_else(|| by_value.get(spec).cloned())
                 };
-                let known = key.as_ref().is_some_and(|k| {
-                    supervisor_of.contains_key(k) || rows.iter().any(|x| &person_key(&x.id) == k)
-                });
+                let known = key
+                    .as_ref()
+                    .is_some_and(|k| supervisor_of.contains_key(k) || file_keys.contains(k.as_str()));
                 if !known {
                     errors.push(row_error(
                         file,
@@ -371,6 +372,7 @@ pub fn import_attlog(
     file: ImportedFile,
     punches: Vec<MachinePunch>,
     user_map: Vec<UserMapRow>,
+    users_file: String,
 ) -> Result<ImportSummary, ImportRefused> {
     let machine_id = machine_id.to_string();
     let n = punches.len() as u64;
@@ -384,7 +386,7 @@ pub fn import_attlog(
     };
     let name = file.name.clone();
     correct(s, actor, spec, move |c, seq| {
-        write_punches(c, &name, &machine_id, seq, &punches, &user_map)
+        write_punches(c, &name, &machine_id, seq, &punches, &user_map, &users_file)
     })
     .map(|(seq, (written, already_stored))| ImportSummary {
         seq,
@@ -401,6 +403,7 @@ fn write_punches(
     seq: i64,
     punches: &[MachinePunch],
     user_map: &[UserMapRow],
+    users_file: &str,
 ) -> Result<(u64, u64), StorageError> {
     let machine: Option<Machine> = {
         use rusqlite::OptionalExtension as _;
@@ -432,6 +435,7 @@ fn write_punches(
         .prepare("SELECT user_id, person_key FROM machine_users WHERE machine_id = ?1")?
         .query_map([machine_id], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
+    let known_keys: HashSet<&str> = registered.values().map(String::as_str).collect();
     let mut map_insert = c.prepare(
         "INSERT INTO machine_users (machine_id, user_id, person_key) VALUES (?1, ?2, ?3) \
          ON CONFLICT (machine_id, user_id) DO UPDATE SET person_key = excluded.person_key",
@@ -450,13 +454,13 @@ fn write_punches(
         } else {
             registered.get(person.as_str()).cloned()
         };
-        match key.filter(|k| registered.values().any(|v| v == k)) {
+        match key.filter(|k| known_keys.contains(k.as_str())) {
             Some(k) => {
                 map_insert.execute(params![machine_id, user, k])?;
                 mapped.insert(user.clone(), k);
             }
             None => errors.push(row_error(
-                "peta pengguna",
+                users_file,
                 *line,
                 "IMPORT_MACHINE_USER_UNKNOWN",
                 format!("kolom \"orang\": {person:?} bukan pegawai terdaftar"),
@@ -471,9 +475,14 @@ fn write_punches(
     )?;
     let (mut written, mut already) = (0u64, 0u64);
     for p in punches {
-        let person = mapped
-            .get(&p.user_id)
-            .or_else(|| registered.get(&p.user_id));
+        // Unmapped: only an 18-digit NIP / NI PPPK of a registered person maps itself (a
+        // short PIN such as 105 must never land on an honorer whose id happens to be 105).
+        let person = mapped.get(&p.user_id).or_else(|| {
+            let nip_like = p.user_id.len() == 18 && p.user_id.bytes().all(|b| b.is_ascii_digit());
+            registered
+                .get(&p.user_id)
+                .filter(|k| nip_like && (k.starts_with("nip:") || k.starts_with("ni_pppk:")))
+        });
         let Some(person) = person else {
             errors.push(row_error(
                 file,

@@ -179,10 +179,15 @@ fn gather(
 ) -> Result<(), StorageError> {
     let (from_ms, to_ms) = record_range(month);
     let (first, last) = month_days(month);
+    let freezes = month_tables::freezes(tx)?;
+    // Reviews are keyed by check-in id; within this one snapshot they are matched to the
+    // rows the covering index returns by rowid (never stored: VACUUM may renumber it).
     let mut reviews: HashMap<i64, (String, i64)> = HashMap::new();
     {
-        let mut stmt =
-            tx.prepare("SELECT checkin_rowid, verdict, correction_seq FROM checkin_reviews")?;
+        let mut stmt = tx.prepare(
+            "SELECT c.rowid, r.verdict, r.correction_seq FROM checkin_reviews r \
+             JOIN checkins c ON c.checkin_id = r.checkin_id",
+        )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             reviews.insert(r.get(0)?, (r.get(1)?, r.get(2)?));
@@ -221,7 +226,15 @@ fn gather(
             if status == "accepted_with_flags" && review.is_none() && in_month {
                 g.flags_pending += 1;
             }
-            if counts && let Some(kind) = AttendanceKind::parse(str_at(r, 2)?) {
+            // A phone check-in inside a suspension window never counts, even one the
+            // server accepted before it saw the switch.
+            let suspended = freezes
+                .iter()
+                .any(|f| f.covers(at_ms) && f.applies_to(&staff[i].unit_id));
+            if counts
+                && !suspended
+                && let Some(kind) = AttendanceKind::parse(str_at(r, 2)?)
+            {
                 g.punches.push(Punch {
                     at_ms,
                     kind: Some(kind),

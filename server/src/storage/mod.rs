@@ -117,7 +117,7 @@ pub struct DirectorySnapshot {
     pub schedules: HashMap<String, OfficeSchedule>,
     /// The unit (OPD) of each person that has one, by [`person_key`].
     pub person_units: HashMap<String, String>,
-    /// The switches suspending attendance by phone now in force.
+    /// The windows of suspended attendance by phone, in force or lifted.
     pub freezes: Vec<month_tables::Freeze>,
 }
 

@@ -61,11 +61,10 @@ pub const MIGRATION: &str = r#"
     ALTER TABLE leaves ADD COLUMN removed_seq INTEGER;
     ALTER TABLE qr_waivers ADD COLUMN correction_seq INTEGER;
     CREATE TABLE checkin_reviews (
-        checkin_rowid INTEGER PRIMARY KEY,
-        checkin_id TEXT NOT NULL,
+        checkin_id TEXT PRIMARY KEY,
         verdict TEXT NOT NULL,
         correction_seq INTEGER NOT NULL
-    ) STRICT;
+    ) STRICT, WITHOUT ROWID;
     CREATE TABLE manual_attendance (
         correction_seq INTEGER PRIMARY KEY,
         person_key TEXT NOT NULL,
@@ -86,11 +85,13 @@ pub const MIGRATION: &str = r#"
         snapshot BLOB NOT NULL
     ) STRICT;
     CREATE TABLE freezes (
-        scope TEXT PRIMARY KEY,
+        correction_seq INTEGER PRIMARY KEY,
+        scope TEXT NOT NULL,
         since_ms INTEGER NOT NULL,
-        reason TEXT NOT NULL,
-        correction_seq INTEGER NOT NULL
+        until_ms INTEGER,
+        reason TEXT NOT NULL
     ) STRICT;
+    CREATE UNIQUE INDEX freezes_in_force ON freezes (scope) WHERE until_ms IS NULL;
     CREATE TABLE machines (
         id TEXT PRIMARY KEY,
         office_id TEXT NOT NULL REFERENCES offices(id),
@@ -115,6 +116,7 @@ pub const MIGRATION: &str = r#"
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX machine_punches_time ON machine_punches (at_ms, person_key);
     CREATE INDEX checkins_recap ON checkins (trusted_ms, person_key, kind, status);
+    CREATE INDEX checkins_received ON checkins (received_ms);
 "#;
 
 /// The `prev_hash` of the first correction.
@@ -280,7 +282,9 @@ pub struct ChainReport {
 
 /// Walks the chain from the first row: each row's sequence must follow the previous one,
 /// its `prev_hash` must be the previous row's hash and its `hash` must be what its fields
-/// hash to.
+/// hash to, and its admin must have been one then. Then the admins and the locked months
+/// (each closed month's paid snapshot against the SHA-256 its close recorded) are
+/// compared with what the chain says.
 pub fn verify_chain(c: &Connection) -> Result<ChainReport, StorageError> {
     let mut stmt = c.prepare(&format!(
         "SELECT {CORRECTION_COLUMNS} FROM corrections ORDER BY seq"
@@ -293,6 +297,7 @@ pub fn verify_chain(c: &Connection) -> Result<ChainReport, StorageError> {
     };
     let mut expected_prev = GENESIS_HASH.to_string();
     let mut expected_seq = 1i64;
+    let mut replay = Replay::default();
     while let Some(r) = rows.next()? {
         let row = correction_row(r)?;
         report.rows += 1;
@@ -316,11 +321,92 @@ pub fn verify_chain(c: &Connection) -> Result<ChainReport, StorageError> {
                 row.seq, row.kind
             ));
         }
+        replay.step(&row, &mut report.breaks);
         expected_prev = row.hash.clone();
         expected_seq = row.seq + 1;
         report.head = Some((row.seq, row.hash));
     }
+    drop(rows);
+    drop(stmt);
+    replay.compare(c, &mut report.breaks)?;
     Ok(report)
+}
+
+/// What the chain says the admins and the locked months are, replayed row by row, to
+/// compare with the tables the tool reads (which a hand edit could change without
+/// touching the chain).
+#[derive(Default)]
+struct Replay {
+    admins: std::collections::BTreeSet<String>,
+    /// Locked month → (close row, snapshot SHA-256 it recorded).
+    locks: std::collections::BTreeMap<String, (i64, String)>,
+}
+
+impl Replay {
+    fn step(&mut self, row: &Correction, breaks: &mut Vec<String>) {
+        let body: serde_json::Value = serde_json::from_str(&row.body).unwrap_or_default();
+        if row.kind != "admin_init" && !self.admins.contains(&row.admin_key) {
+            breaks.push(format!(
+                "row {} ({}) was made by {}, who was not an admin then",
+                row.seq, row.kind, row.admin_key
+            ));
+        }
+        match row.kind.as_str() {
+            "admin_init" | "admin_add" => {
+                if let Some(p) = &row.person_key {
+                    self.admins.insert(p.clone());
+                }
+            }
+            "month_close" => {
+                if let Some(m) = &row.month {
+                    let sha = body["snapshot_sha256"].as_str().unwrap_or_default();
+                    self.locks.insert(m.clone(), (row.seq, sha.to_string()));
+                }
+            }
+            "month_reopen" => {
+                if let Some(m) = &row.month {
+                    self.locks.remove(m);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn compare(&self, c: &Connection, breaks: &mut Vec<String>) -> Result<(), StorageError> {
+        let stored: std::collections::BTreeSet<String> = c
+            .prepare("SELECT person_key FROM admins")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for extra in stored.difference(&self.admins) {
+            breaks.push(format!("admin {extra} is in the admins table but no row made them one"));
+        }
+        for missing in self.admins.difference(&stored) {
+            breaks.push(format!("admin {missing} was made by the chain but is missing from the admins table"));
+        }
+        let mut stmt = c.prepare("SELECT month, correction_seq, snapshot FROM month_locks")?;
+        let mut rows = stmt.query([])?;
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(r) = rows.next()? {
+            let (month, seq, snapshot): (String, i64, Vec<u8>) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            match self.locks.get(&month) {
+                None => breaks.push(format!("month {month} is locked but the chain has it open")),
+                Some((close_seq, sha)) => {
+                    if *close_seq != seq || *sha != hadir_core::photo::sha256_hex(&snapshot) {
+                        breaks.push(format!(
+                            "the paid snapshot of {month} is not the one row {close_seq} closed it with"
+                        ));
+                    }
+                }
+            }
+            seen.insert(month);
+        }
+        for (month, (seq, _)) in &self.locks {
+            if !seen.contains(month) {
+                breaks.push(format!("month {month} was closed by row {seq} but is no longer locked"));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Whether a person is a registered admin.
@@ -356,26 +442,44 @@ pub fn set_setting(c: &Connection, key: &str, value: &str) -> Result<(), Storage
     Ok(())
 }
 
-/// A switch suspending attendance by phone.
+/// A window during which attendance by phone was (or is) suspended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Freeze {
     /// `pemda`, or `unit:<id>`.
     pub scope: String,
     /// Check-ins made at or after this instant (Unix ms) are refused.
     pub since_ms: i64,
+    /// When the switch was lifted; `None` while it is in force. Check-ins made inside
+    /// the window stay refused after it is lifted.
+    pub until_ms: Option<i64>,
     /// Why, shown to staff.
     pub reason: String,
 }
 
-/// Every switch in force.
+impl Freeze {
+    /// Whether a check-in made at `instant_ms` falls inside the window.
+    pub fn covers(&self, instant_ms: i64) -> bool {
+        instant_ms >= self.since_ms && self.until_ms.is_none_or(|u| instant_ms < u)
+    }
+
+    /// Whether it applies to people of this unit (the pemda's applies to everyone).
+    pub fn applies_to(&self, unit_id: &str) -> bool {
+        self.scope == "pemda" || self.scope.strip_prefix("unit:") == Some(unit_id)
+    }
+}
+
+/// Every suspension window, in force or lifted, oldest first.
 pub fn freezes(c: &Connection) -> Result<Vec<Freeze>, StorageError> {
-    let mut stmt = c.prepare("SELECT scope, since_ms, reason FROM freezes ORDER BY scope")?;
+    let mut stmt = c.prepare(
+        "SELECT scope, since_ms, until_ms, reason FROM freezes ORDER BY since_ms, scope",
+    )?;
     let rows = stmt
         .query_map([], |r| {
             Ok(Freeze {
                 scope: r.get(0)?,
                 since_ms: r.get(1)?,
-                reason: r.get(2)?,
+                until_ms: r.get(2)?,
+                reason: r.get(3)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
