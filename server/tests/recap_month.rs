@@ -774,18 +774,96 @@ async fn a_month_counted_from_check_ins_machines_and_corrections_matches_the_han
         "reopened month recounted: {budi_line}"
     );
 
-    // The audit chain: intact, then one reason edited behind the tool's back.
+    // Siti's appeal succeeds: the manipulation decision is withdrawn (the row stays).
+    let manipulation_seq = admin(&m, &["audit", "list", "--month", "2026-03"])
+        .lines()
+        .find(|l| l.contains("\tmanipulation\t"))
+        .and_then(|l| l.split('\t').next())
+        .map(|n| n.trim_start_matches('#').to_string())
+        .unwrap();
+    admin(
+        &m,
+        &[
+            "manipulation",
+            "revoke",
+            "--correction",
+            &manipulation_seq,
+            "--reason",
+            "banding diterima",
+        ],
+    );
+    let after_appeal = admin(&m, &["recap", "show", "--month", "2026-03"]);
+    let siti_line = after_appeal.lines().find(|l| l.contains(NIP_B)).unwrap();
+    assert!(siti_line.contains("\t0\t10000\t1600000\t"), "{siti_line}");
+
+    // The audit chain: intact; then an admin added and a reason edited behind the tool's
+    // back are both named.
     let verified = admin(&m, &["audit", "verify"]);
     assert!(verified.contains("head\t#"), "{verified}");
     let conn = rusqlite::Connection::open(db(&m)).unwrap();
-    conn.execute_batch(
-        "DROP TRIGGER corrections_append_only_update; \
-         UPDATE corrections SET reason = 'dinas' WHERE kind = 'manipulation';",
-    )
+    conn.execute_batch(&format!(
+        "INSERT INTO admins (person_key, added_seq) VALUES ('nip:{NIP_A}', 1); \
+         DROP TRIGGER corrections_append_only_update; \
+         UPDATE corrections SET reason = 'dinas' WHERE kind = 'manipulation';"
+    ))
     .unwrap();
     drop(conn);
-    let broken = admin_fails(&m, &["audit", "verify"]);
-    assert!(broken.contains("AUDIT_CHAIN_BROKEN"), "{broken}");
+    let out = common::live::run_cli(db(&m), &["audit", "verify", "--admin", ADMIN]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        !out.status.success() && stderr.contains("AUDIT_CHAIN_BROKEN"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("was changed"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "admin nip:{NIP_A} is in the admins table but no row made them one"
+        )),
+        "{stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_months_paid_snapshot_edited_by_hand_is_caught() {
+    let m = setup().await;
+    m.clock.set(april_2nd_9am());
+    hadir_server::month::close::close(
+        &m.admin_store(),
+        ADMIN,
+        hadir_recap::model::Month {
+            year: 2026,
+            month: 3,
+        },
+        "rekap TPP Maret dikirim",
+    )
+    .unwrap();
+    // A month not over cannot be closed.
+    let early = hadir_server::month::close::close(
+        &m.admin_store(),
+        ADMIN,
+        hadir_recap::model::Month {
+            year: 2026,
+            month: 4,
+        },
+        "terlalu awal",
+    )
+    .unwrap_err();
+    assert!(early.to_string().contains("MONTH_NOT_OVER"), "{early}");
+    assert!(admin(&m, &["audit", "verify"]).contains("head\t#"));
+    let conn = rusqlite::Connection::open(db(&m)).unwrap();
+    conn.execute("UPDATE month_locks SET snapshot = CAST('{}' AS BLOB)", [])
+        .unwrap();
+    drop(conn);
+    let out = common::live::run_cli(db(&m), &["audit", "verify", "--admin", ADMIN]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("the paid snapshot of 2026-03 is not the one row"),
+        "{stdout}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -837,16 +915,30 @@ async fn a_frozen_unit_refuses_phone_check_ins_made_after_the_switch_and_says_wh
         me.phone_suspended.as_ref().map(|s| s.reason.as_str()),
         Some("evaluasi aplikasi oleh BKPSDM")
     );
-    admin(
-        &m,
-        &[
-            "freeze",
-            "off",
-            "--unit",
-            "diskominfo",
-            "--reason",
-            "evaluasi selesai",
-        ],
+    m.clock.set(wib(2, 14, 0));
+    hadir_server::month::corrections::freeze(
+        &m.admin_store(),
+        ADMIN,
+        Some("diskominfo"),
+        false,
+        "evaluasi selesai",
+    )
+    .unwrap();
+    // Made offline while the switch was on, delivered after it was lifted: still refused.
+    let inside_window = m
+        .check_in_late(
+            &phone,
+            &budi,
+            AttendanceKind::BreakStart,
+            wib(2, 12, 0),
+            0.0,
+            wib(2, 14, 50) - wib(2, 12, 0),
+        )
+        .await;
+    assert_eq!(
+        inside_window.codes,
+        vec!["PHONE_ATTENDANCE_SUSPENDED".to_string()],
+        "{inside_window:?}"
     );
     let resumed = m
         .check_in_late(

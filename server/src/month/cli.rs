@@ -774,8 +774,15 @@ pub fn run(
             }
             FreezeCommand::Show => {
                 for f in s.read(month_tables::freezes).map_err(text)? {
-                    let until = f.until_ms.map_or("in force".to_string(), |u| format!("until {}", ms_text(u)));
-                    println!("{}\tsince {}\t{until}\t{}", f.scope, ms_text(f.since_ms), f.reason);
+                    let until = f
+                        .until_ms
+                        .map_or("in force".to_string(), |u| format!("until {}", ms_text(u)));
+                    println!(
+                        "{}\tsince {}\t{until}\t{}",
+                        f.scope,
+                        ms_text(f.since_ms),
+                        f.reason
+                    );
                 }
             }
         },

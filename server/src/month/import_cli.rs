@@ -114,8 +114,16 @@ pub fn run(s: &SqliteStorage, actor: &str, command: &ImportCommand) -> Result<()
                     log.duplicates_in_file
                 );
             }
-            let summary = import_store::import_attlog(s, actor, machine, f, log.punches, user_map, users_file)
-                .map_err(refused)?;
+            let summary = import_store::import_attlog(
+                s,
+                actor,
+                machine,
+                f,
+                log.punches,
+                user_map,
+                users_file,
+            )
+            .map_err(refused)?;
             ("log mesin", summary)
         }
     };

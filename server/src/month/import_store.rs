@@ -173,9 +173,9 @@ fn write_people(
                         .cloned()
                         .or_else(|| by_value.get(spec).cloned())
                 };
-                let known = key
-                    .as_ref()
-                    .is_some_and(|k| supervisor_of.contains_key(k) || file_keys.contains(k.as_str()));
+                let known = key.as_ref().is_some_and(|k| {
+                    supervisor_of.contains_key(k) || file_keys.contains(k.as_str())
+                });
                 if !known {
                     errors.push(row_error(
                         file,

@@ -378,10 +378,14 @@ impl Replay {
             .query_map([], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         for extra in stored.difference(&self.admins) {
-            breaks.push(format!("admin {extra} is in the admins table but no row made them one"));
+            breaks.push(format!(
+                "admin {extra} is in the admins table but no row made them one"
+            ));
         }
         for missing in self.admins.difference(&stored) {
-            breaks.push(format!("admin {missing} was made by the chain but is missing from the admins table"));
+            breaks.push(format!(
+                "admin {missing} was made by the chain but is missing from the admins table"
+            ));
         }
         let mut stmt = c.prepare("SELECT month, correction_seq, snapshot FROM month_locks")?;
         let mut rows = stmt.query([])?;
@@ -402,7 +406,9 @@ impl Replay {
         }
         for (month, (seq, _)) in &self.locks {
             if !seen.contains(month) {
-                breaks.push(format!("month {month} was closed by row {seq} but is no longer locked"));
+                breaks.push(format!(
+                    "month {month} was closed by row {seq} but is no longer locked"
+                ));
             }
         }
         Ok(())
