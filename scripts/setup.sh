@@ -9,6 +9,8 @@
 #     (scripts/test-arm.sh);
 #   - kotlin-compiler (npm) into .tools/: kotlinc for those tests;
 #   - python3-cryptography and python3-pil: the independent Python client;
+#   - a venv target/py-xlsx with openpyxl (PyPI): the real reader of the recap's XLSX
+#     (tests/python/read_xlsx.py, server/tests/recap_export.rs);
 #   - rustfmt and clippy components.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,10 +32,23 @@ fi
 if [ "${1:-}" != "--minimal" ] && ! /usr/bin/python3 -c 'import cryptography, PIL' 2>/dev/null; then
   need_apt+=(python3-cryptography python3-pil)
 fi
+# The venv for openpyxl below: Debian splits `python3 -m venv` (ensurepip) into
+# python3-venv.
+if ! target/py-xlsx/bin/python -c 'import openpyxl' 2>/dev/null \
+  && ! /usr/bin/python3 -c 'import ensurepip' 2>/dev/null; then
+  need_apt+=(python3-venv)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get -o DPkg::Lock::Timeout=600 update -qq
   apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need_apt[@]}"
+fi
+# The recap export's reader (tests/python/read_xlsx.py): openpyxl pinned, in its own venv
+# so the system Python stays Debian's.
+if ! target/py-xlsx/bin/python -c 'import openpyxl' 2>/dev/null; then
+  rm -rf target/py-xlsx  # a venv left half-made by an interrupted run
+  python3 -m venv target/py-xlsx
+  target/py-xlsx/bin/pip install --quiet --disable-pip-version-check openpyxl==3.1.5
 fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 [ "${1:-}" = "--minimal" ] || rustup target add aarch64-linux-android armv7-linux-androideabi \

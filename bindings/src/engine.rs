@@ -160,11 +160,7 @@ impl HadirEngine {
                             .iter()
                             .find(|d| d.person.to_string() == p.person_id)
                     });
-                    EnrolledPersonInfo::from_core(
-                        p,
-                        listed.map(|d| d.office_ids.clone()).unwrap_or_default(),
-                        listed.is_some_and(|d| d.is_supervisor),
-                    )
+                    EnrolledPersonInfo::from_core(p, listed)
                 })
                 .collect()
         });

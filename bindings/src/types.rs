@@ -611,20 +611,27 @@ pub struct EnrolledPersonInfo {
     /// True when they supervise a team they may open on this phone (from the last
     /// config).
     pub is_supervisor: bool,
+    /// Set while an admin has suspended attendance by phone for them (from the last
+    /// config): the Indonesian notice to show instead of the check-in button. The server
+    /// refuses check-ins made after the switch with `PHONE_ATTENDANCE_SUSPENDED`.
+    pub phone_suspended_notice: Option<String>,
 }
 
 impl EnrolledPersonInfo {
+    /// A person enrolled here, with what the last config says of them (`listed`).
     pub(crate) fn from_core(
         p: &EnrolledPerson,
-        office_ids: Vec<String>,
-        is_supervisor: bool,
+        listed: Option<&DevicePerson>,
     ) -> Result<Self, DeviceError> {
         Ok(EnrolledPersonInfo {
             person: PersonRef::from_stored(&p.person_id)?,
             display_name: p.display_name.clone(),
             is_device_owner: p.is_device_owner,
-            office_ids,
-            is_supervisor,
+            office_ids: listed.map(|d| d.office_ids.clone()).unwrap_or_default(),
+            is_supervisor: listed.is_some_and(|d| d.is_supervisor),
+            phone_suspended_notice: listed
+                .and_then(|d| d.phone_suspended.as_ref())
+                .map(|s| s.staff_notice()),
         })
     }
 
@@ -636,6 +643,7 @@ impl EnrolledPersonInfo {
             is_device_owner: p.is_device_owner,
             office_ids: p.office_ids.clone(),
             is_supervisor: p.is_supervisor,
+            phone_suspended_notice: p.phone_suspended.as_ref().map(|s| s.staff_notice()),
         }
     }
 }

@@ -205,6 +205,7 @@ fn fixture() -> (Fixture, Vec<SoftwareDeviceKey>) {
                 display_name: format!("P{i}"),
                 office_ids: vec![OFFICE.into()],
                 supervisor_key: None,
+                unit_id: None,
             },
         );
         devices.push(DeviceEntry {
@@ -230,6 +231,7 @@ fn fixture() -> (Fixture, Vec<SoftwareDeviceKey>) {
         geofence: Arc::new(GeofenceIndex::new(vec![office]).unwrap()),
         teams: Default::default(),
         schedules: Default::default(),
+        freezes: Vec::new(),
     };
     let now = hadir_server::now_ms();
     let envelopes = (0..ENVELOPES)

@@ -20,6 +20,7 @@ use hadir_core::ids::PersonId;
 use hadir_core::roster;
 use hadir_core::schedule::OfficeSchedule;
 
+use crate::storage::month_tables::Freeze;
 use crate::storage::{
     DeviceMember, DeviceRecord, DirectorySnapshot, Storage, StorageError, person_key,
 };
@@ -38,6 +39,8 @@ pub struct PersonEntry {
     pub office_ids: Vec<String>,
     /// [`person_key`] of their supervisor.
     pub supervisor_key: Option<String>,
+    /// Their unit (OPD), if imported with one.
+    pub unit_id: Option<String>,
 }
 
 /// People and offices: replaced as a whole on reload.
@@ -51,6 +54,8 @@ pub struct StaticDirectory {
     pub teams: HashMap<String, Vec<String>>,
     /// Offices' own schedules, by office id.
     pub schedules: HashMap<String, OfficeSchedule>,
+    /// The windows of suspended attendance by phone, in force or lifted.
+    pub freezes: Vec<Freeze>,
 }
 
 impl StaticDirectory {
@@ -66,6 +71,27 @@ impl StaticDirectory {
             |id| self.geofence.office(id),
             |id| self.schedules.get(id),
         )
+    }
+
+    /// The switch suspending this person's attendance by phone, if one is in force: the
+    /// pemda's, else their unit's (the earlier when both are).
+    pub fn phone_suspension(&self, person: &PersonEntry) -> Option<&Freeze> {
+        self.freezes_of(person)
+            .filter(|f| f.until_ms.is_none())
+            .min_by_key(|f| f.since_ms)
+    }
+
+    /// The suspension window (in force or lifted) covering a check-in of this person made
+    /// at `instant_ms`, if any: such a check-in is refused even after the switch is lifted.
+    pub fn suspended_at(&self, person: &PersonEntry, instant_ms: i64) -> Option<&Freeze> {
+        self.freezes_of(person).find(|f| f.covers(instant_ms))
+    }
+
+    fn freezes_of<'a>(&'a self, person: &PersonEntry) -> impl Iterator<Item = &'a Freeze> {
+        let unit_scope = person.unit_id.as_ref().map(|u| format!("unit:{u}"));
+        self.freezes
+            .iter()
+            .filter(move |f| f.scope == "pemda" || Some(&f.scope) == unit_scope.as_ref())
     }
 
     /// The number of people registered under this person.
@@ -120,6 +146,7 @@ fn build_statics(snapshot: &DirectorySnapshot) -> StaticDirectory {
                     display_name: p.display_name.clone(),
                     office_ids: p.office_ids.clone(),
                     supervisor_key: p.supervisor.as_ref().map(person_key),
+                    unit_id: snapshot.person_units.get(&person_key(&p.id)).cloned(),
                 },
             )
         })
@@ -150,6 +177,7 @@ fn build_statics(snapshot: &DirectorySnapshot) -> StaticDirectory {
         geofence: Arc::new(geofence),
         teams,
         schedules,
+        freezes: snapshot.freezes.clone(),
     }
 }
 
@@ -164,6 +192,7 @@ impl Directory {
                 geofence: Arc::new(GeofenceIndex::new(Vec::new()).expect("an empty index builds")),
                 teams: HashMap::new(),
                 schedules: HashMap::new(),
+                freezes: Vec::new(),
             })),
             version: AtomicI64::new(snapshot.version),
             last_check: Mutex::new(Instant::now()),

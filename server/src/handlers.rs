@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hadir_core::api::{
     CheckInBatchResponse, CheckInResult, CheckInStatus, DeviceConfig, DevicePerson, EnrollRequest,
-    EnrollResponse, MAX_BATCH, SelfieStored, ServerTime,
+    EnrollResponse, MAX_BATCH, PhoneSuspension, SelfieStored, ServerTime,
 };
 use hadir_core::attestation::attestation_challenge;
 use hadir_core::auth::ENROLL_DEVICE;
@@ -217,6 +217,11 @@ impl AppState {
                     statics.direct_reports(&key),
                 ),
                 person: req.person,
+                phone_suspended: statics
+                    .people
+                    .get(&key)
+                    .and_then(|p| statics.phone_suspension(p))
+                    .map(phone_suspension),
                 display_name,
                 office_ids,
                 is_device_owner: enrolled.is_owner,
@@ -244,6 +249,7 @@ impl AppState {
                     member.is_owner,
                     statics.direct_reports(&member.person_key),
                 ),
+                phone_suspended: statics.phone_suspension(&person).map(phone_suspension),
                 person: person.id,
                 display_name: person.display_name,
                 office_ids: person.office_ids,
@@ -447,4 +453,12 @@ pub async fn checkins(
         tokio::task::spawn_blocking(move || st.ingest_batch(&signed.device, &signed.body))
             .await??,
     ))
+}
+
+/// The wire form of a switch in force.
+fn phone_suspension(freeze: &crate::storage::month_tables::Freeze) -> PhoneSuspension {
+    PhoneSuspension {
+        since_ms: freeze.since_ms,
+        reason: freeze.reason.clone(),
+    }
 }

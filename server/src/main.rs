@@ -9,8 +9,6 @@
 //! hadir-server office schedule --id kominfo --file schedule.json
 //! hadir-server person add --kind nip --id 198503122010011003 --name "Budi" --office kominfo \
 //!     [--supervisor nip:197001011995031001]
-//! hadir-server leave add --person 198503122010011003 --kind cuti --from 2026-12-01 \
-//!     --to 2026-12-03 [--note "ST 800/123"]
 //! hadir-server enroll-code issue --person 198503122010011003 [--valid-hours 72]
 //! hadir-server device list [--person 198503122010011003]   # with each key's attestation
 //! hadir-server device recheck          # judge stored chains again (roots, status list)
@@ -20,10 +18,16 @@
 //! hadir-server kiosk enroll --office kominfo [--label "Lobi lantai 1"]   # prints the credential
 //! hadir-server kiosk list                                   # with each kiosk's last fetch
 //! hadir-server kiosk revoke --kiosk kiosk-0123456789
-//! hadir-server qr waive --office kominfo --date 2026-12-01 --reason "monitor rusak" [--by NAME]
+//! hadir-server qr waive --office kominfo --date 2026-12-01 --reason "monitor rusak" --admin nip:...
 //! hadir-server qr waivers
 //! hadir-server demo-setup
 //! ```
+//!
+//! Month's end (`hadir_server::month::cli`; `docs/RECAP.md`): `admin init|add|list`,
+//! `pemda set|show`, `import ...`, `machine set`, `leave add|correct|remove`,
+//! `attendance add`, `checkin accept|overturn|confirm`, `manipulation record`,
+//! `month close|reopen`, `recap show|export|yearly`, `review list`, `audit verify|list`,
+//! `freeze on|off|show`, each with `--admin nip:...`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,12 +35,12 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use hadir_core::api::{LeaveInfo, LeaveKind};
 use hadir_core::geofence::{DEFAULT_MAX_ACCURACY_M, LatLon, Office};
 use hadir_core::ids::{PersonId, PersonIdKind};
 use hadir_server::admin::{self, AdminError};
 use hadir_server::attestation::{AttestationRoots, sanitize_reason};
 use hadir_server::attestation_status::{self, MAX_STATUS_LIST_BYTES};
+use hadir_server::month::cli::{self as month_cli, MonthEndCommand};
 use hadir_server::storage::sqlite::SqliteStorage;
 use hadir_server::storage::{PersonRecord, Storage};
 use hadir_server::{ServerConfig, serve};
@@ -54,6 +58,11 @@ struct Cli {
     /// Selfie folder (overrides the file and HADIR_SELFIE_DIR).
     #[arg(long, global = true, value_name = "DIR")]
     selfie_dir: Option<PathBuf>,
+    /// The admin running the command, `nip:...` (or the bare id), registered with
+    /// `admin init` / `admin add`. Required by every month's end command, and by every
+    /// other admin command once an admin is registered.
+    #[arg(long, global = true, env = "HADIR_ADMIN", value_name = "PERSON")]
+    admin: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -86,11 +95,6 @@ enum Command {
         #[command(subcommand)]
         command: DeviceCommand,
     },
-    /// Approved leave (cuti, sick, official travel, permission).
-    Leave {
-        #[command(subcommand)]
-        command: LeaveCommand,
-    },
     /// Office monitors showing the office QR (`GET /kiosk`).
     Kiosk {
         #[command(subcommand)]
@@ -109,6 +113,8 @@ enum Command {
     /// Create a demo office in Bengkulu, a demo person and their supervisor; print the
     /// person's enrollment code.
     DemoSetup,
+    #[command(flatten)]
+    MonthEnd(MonthEndCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,36 +131,6 @@ enum OfficeCommand {
         /// "periods": [...], "holidays": [...], "tolerance_minutes": 0}.
         #[arg(long)]
         file: PathBuf,
-    },
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum LeaveKindArg {
-    Cuti,
-    Sakit,
-    DinasLuar,
-    Izin,
-}
-
-#[derive(Debug, Subcommand)]
-enum LeaveCommand {
-    /// Record approved leave; the team view shows the person as on leave those days.
-    Add {
-        /// The person: `kind:value` or the bare id.
-        #[arg(long)]
-        person: String,
-        /// What kind of leave.
-        #[arg(long, value_enum)]
-        kind: LeaveKindArg,
-        /// First day, YYYY-MM-DD.
-        #[arg(long, value_parser = iso_date)]
-        from: NaiveDate,
-        /// Last day, YYYY-MM-DD (inclusive).
-        #[arg(long, value_parser = iso_date)]
-        to: NaiveDate,
-        /// A note, e.g. the letter number.
-        #[arg(long, default_value = "")]
-        note: String,
     },
 }
 
@@ -328,12 +304,9 @@ enum QrCommand {
         /// The office-local day, YYYY-MM-DD.
         #[arg(long, value_parser = iso_date)]
         date: NaiveDate,
-        /// Why (e.g. "monitor rusak").
+        /// Why (e.g. "monitor rusak"). Recorded as a correction by the --admin.
         #[arg(long)]
         reason: String,
-        /// Who grants it (default: the login name, $USER).
-        #[arg(long)]
-        by: Option<String>,
     },
     /// List recorded waivers.
     Waivers,
@@ -354,12 +327,6 @@ fn config_from(cli: &Cli) -> Result<ServerConfig, String> {
         config.selfie_dir = Some(dir.clone());
     }
     Ok(config)
-}
-
-fn open_storage(config: &ServerConfig) -> Result<Arc<dyn Storage>, String> {
-    SqliteStorage::open(&config.db, config.write_queue)
-        .map(|s| Arc::new(s) as Arc<dyn Storage>)
-        .map_err(|e| format!("cannot open {}: {e}", config.db.display()))
 }
 
 fn office_from(args: &OfficeAdd, qr_required: bool) -> Result<Office, String> {
@@ -395,13 +362,50 @@ fn office_from(args: &OfficeAdd, qr_required: bool) -> Result<Office, String> {
 /// Runs one admin command on the database (the server may be running on it: every
 /// change bumps the directory version it watches).
 fn run_admin(cli: &Cli, config: &ServerConfig) -> Result<(), String> {
-    let storage = open_storage(config)?;
+    let sqlite = SqliteStorage::open(&config.db, config.write_queue)
+        .map_err(|e| format!("cannot open {}: {e}", config.db.display()))?;
+    if let Command::MonthEnd(command) = &cli.command {
+        return month_cli::run(&sqlite, cli.admin.as_deref(), command);
+    }
+    let any_admin =
+        hadir_server::month::store::admin_count(&sqlite).map_err(|e| e.to_string())? > 0;
+    let actor = if any_admin
+        || matches!(
+            cli.command,
+            Command::Qr {
+                command: QrCommand::Waive { .. }
+            }
+        ) {
+        Some(month_cli::acting_admin(&sqlite, cli.admin.as_deref())?)
+    } else {
+        None
+    };
+    if let (
+        Command::Qr {
+            command:
+                QrCommand::Waive {
+                    office,
+                    date,
+                    reason,
+                },
+        },
+        Some(actor),
+    ) = (&cli.command, &actor)
+    {
+        let seq =
+            hadir_server::month::corrections::qr_waiver(&sqlite, actor, office, *date, reason)
+                .map_err(|e| e.to_string())?;
+        eprintln!(
+            "QR of office {office} waived on {date} by {actor}: {reason} (correction #{seq})"
+        );
+        return Ok(());
+    }
+    let storage: Arc<dyn Storage> = Arc::new(sqlite);
     let s = storage.as_ref();
     match &cli.command {
-        Command::Serve { .. } => unreachable!("handled by main"),
+        Command::Serve { .. } | Command::MonthEnd(_) => unreachable!("handled before"),
         Command::Office { command } => run_office(s, command),
         Command::Person { command } => run_person(s, command),
-        Command::Leave { command } => run_leave(s, command),
         Command::EnrollCode { command } => run_enroll_code(s, command),
         Command::Device { command } => run_device(s, command),
         Command::Kiosk { command } => run_kiosk(s, command),
@@ -489,41 +493,6 @@ fn run_person(s: &dyn Storage, command: &PersonCommand) -> Result<(), String> {
         ),
         None => eprintln!("person {} saved, without a supervisor", pid.value()),
     }
-    Ok(())
-}
-
-/// `leave add`.
-fn run_leave(s: &dyn Storage, command: &LeaveCommand) -> Result<(), String> {
-    let LeaveCommand::Add {
-        person,
-        kind,
-        from,
-        to,
-        note,
-    } = command;
-    let pid = admin::find_person(s, person).map_err(admin_err)?;
-    let kind = match kind {
-        LeaveKindArg::Cuti => LeaveKind::Cuti,
-        LeaveKindArg::Sakit => LeaveKind::Sakit,
-        LeaveKindArg::DinasLuar => LeaveKind::DinasLuar,
-        LeaveKindArg::Izin => LeaveKind::Izin,
-    };
-    admin::add_leave(
-        s,
-        &pid,
-        LeaveInfo {
-            kind,
-            from: *from,
-            to: *to,
-            note: note.clone(),
-        },
-    )
-    .map_err(admin_err)?;
-    eprintln!(
-        "{} leave of {} saved ({from} to {to})",
-        kind.as_str(),
-        pid.value()
-    );
     Ok(())
 }
 
@@ -721,23 +690,7 @@ fn run_kiosk(s: &dyn Storage, command: &KioskCommand) -> Result<(), String> {
 /// `qr waive|waivers`.
 fn run_qr(s: &dyn Storage, command: &QrCommand) -> Result<(), String> {
     match command {
-        QrCommand::Waive {
-            office,
-            date,
-            reason,
-            by,
-        } => {
-            let by = by
-                .clone()
-                .or_else(|| std::env::var("USER").ok())
-                .or_else(|| std::env::var("LOGNAME").ok())
-                .unwrap_or_default();
-            let w = hadir_server::qr::waive(s, office, *date, reason, &by).map_err(admin_err)?;
-            eprintln!(
-                "QR of office {} waived on {} by {}: {}",
-                w.office_id, w.local_date, w.waived_by, w.reason
-            );
-        }
+        QrCommand::Waive { .. } => unreachable!("recorded as a correction in run_admin"),
         QrCommand::Waivers => {
             for w in s.qr_waivers().map_err(|e| e.to_string())? {
                 println!(

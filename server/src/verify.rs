@@ -208,8 +208,17 @@ pub fn prepare(
 
     // Step 6: the cited anchor and the trusted time.
     let time = judge_time(&payload, &device.device_id, policy, received_ms, time_rules);
-    let early_rejection = person_rejection.or(time.rejection);
     let trusted = time.trusted;
+    // When it was made, for the freeze: only an anchored time proves a check-in older
+    // than its receipt (a phone's own clock could be set back to before the switch).
+    let made_ms = match trusted.source {
+        hadir_core::clock::TimeSource::Anchored => trusted.instant_ms,
+        _ => trusted.instant_ms.max(received_ms),
+    };
+    let suspended = person
+        .and_then(|p| directory.suspended_at(p, made_ms))
+        .map(|f| ("PHONE_ATTENDANCE_SUSPENDED", phone_suspended_message(f)));
+    let early_rejection = person_rejection.or(time.rejection).or(suspended);
 
     // Step 8 first (it tells which office's accuracy limit applies), then step 7.
     let (geofence, accuracy_limit_m) = match person {
@@ -250,4 +259,13 @@ pub fn prepare(
         boot_claim: time.boot_claim,
         payload,
     }))
+}
+
+/// Staff text for `PHONE_ATTENDANCE_SUSPENDED` (the same notice the phone shows).
+pub fn phone_suspended_message(freeze: &crate::storage::month_tables::Freeze) -> String {
+    hadir_core::api::PhoneSuspension {
+        since_ms: freeze.since_ms,
+        reason: freeze.reason.clone(),
+    }
+    .staff_notice()
 }

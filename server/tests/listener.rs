@@ -104,6 +104,18 @@ async fn binary_serves_enrolls_checks_in_and_survives_restart() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Leave is a correction: it names its admin (HADIR_ADMIN, see `cli`).
+    cli(
+        &db,
+        &[
+            "admin",
+            "init",
+            "--person",
+            TEST_ADMIN,
+            "--name",
+            "Admin BKPSDM",
+        ],
+    );
     cli(
         &db,
         &[
@@ -117,6 +129,8 @@ async fn binary_serves_enrolls_checks_in_and_survives_restart() {
             "2026-12-01",
             "--to",
             "2026-12-02",
+            "--note",
+            "ST 090/12",
         ],
     );
     let err = cli_fails(

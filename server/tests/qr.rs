@@ -498,34 +498,21 @@ fn the_admin_cli_enrolls_lists_and_revokes_kiosks_and_records_waivers() {
     assert!(list.contains("revoked"), "{list}");
     assert!(!cli(&db, &["kiosk", "revoke", "--kiosk", "kiosk-none"]).0);
 
-    // A waiver needs a reason; it is recorded with who and why.
-    assert!(
-        !cli(
-            &db,
-            &["qr", "waive", "--office", OFFICE, "--date", "2026-12-01"]
-        )
-        .0
-    );
-    let (ok, _, stderr) = cli(
-        &db,
-        &[
-            "qr",
-            "waive",
-            "--office",
-            OFFICE,
-            "--date",
-            "2026-12-01",
-            "--reason",
-            "monitor rusak",
-            "--by",
-            "Siti",
-        ],
-    );
+    // A waiver is a correction: it needs a reason and a registered admin, and is
+    // recorded with who and why.
+    let siti = "nip:199009132015032001";
+    let waive = ["qr", "waive", "--office", OFFICE, "--date", "2026-12-01"];
+    let with_reason = [&waive[..], &["--reason", "monitor rusak", "--admin", siti]].concat();
+    assert!(!cli(&db, &waive).0);
+    let (ok, _, stderr) = cli(&db, &with_reason);
+    assert!(!ok && stderr.contains("ADMIN_NONE"), "{stderr}");
+    assert!(cli(&db, &["admin", "init", "--person", siti, "--name", "Siti"]).0);
+    let (ok, _, stderr) = cli(&db, &with_reason);
     assert!(ok, "{stderr}");
-    let (_, waivers, _) = cli(&db, &["qr", "waivers"]);
+    let (_, waivers, _) = cli(&db, &["qr", "waivers", "--admin", siti]);
     assert!(
         waivers.contains("2026-12-01")
-            && waivers.contains("Siti")
+            && waivers.contains(siti)
             && waivers.contains("monitor rusak"),
         "{waivers}"
     );

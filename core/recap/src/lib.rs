@@ -2,5 +2,7 @@
 //! attendance part of TPP. The rules are written in `docs/RECAP.md`; each is decided
 //! once, here.
 
+pub mod count;
 pub mod deductions;
 pub mod model;
+pub mod yearly;

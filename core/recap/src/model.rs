@@ -152,6 +152,11 @@ pub struct PersonMonth {
     pub paid_rupiah: Option<i64>,
     /// Every day of the month.
     pub days: Vec<CountedDay>,
+    /// Punches of the month's dates that matched no scheduled time (a kinded punch
+    /// more than 12 hours from any time of its kind, a machine punch outside the
+    /// table's window): they do not count.
+    #[serde(default)]
+    pub unmatched_punches: u32,
 }
 
 /// One person's line in the recap.
@@ -169,6 +174,9 @@ pub struct RecapRow {
     pub unit_id: String,
     /// The unit's name.
     pub unit_name: String,
+    /// The person's monthly TPP in rupiah as on the roster, when known (the exports
+    /// print it beside the attendance part computed from it).
+    pub tpp_rupiah: Option<i64>,
     /// The month counted.
     pub counted: PersonMonth,
     /// Sequence numbers of the corrections that applied to this person's month.

@@ -79,6 +79,33 @@ pub struct DevicePerson {
     /// on their own device: a guest on a shared phone never reads a team).
     #[serde(default)]
     pub is_supervisor: bool,
+    /// Set while an admin has suspended attendance by phone for this person's pemda or
+    /// unit: check-ins made from `since_ms` on are refused with
+    /// `PHONE_ATTENDANCE_SUSPENDED`; the phone shows the reason instead of the check-in
+    /// button. Absent from an older server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_suspended: Option<PhoneSuspension>,
+}
+
+/// Attendance by phone suspended by an admin ("absensi lewat ponsel dihentikan").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneSuspension {
+    /// Since when, Unix ms: check-ins made before it still count.
+    pub since_ms: i64,
+    /// The admin's reason, shown to staff.
+    pub reason: String,
+}
+
+impl PhoneSuspension {
+    /// What the phone shows instead of the check-in button, and the server says when it
+    /// refuses a check-in made after the switch (`PHONE_ATTENDANCE_SUSPENDED`).
+    pub fn staff_notice(&self) -> String {
+        format!(
+            "Absensi lewat ponsel dihentikan sementara oleh admin: {}. Absensi yang dibuat \
+             sebelumnya tetap dihitung. Gunakan mesin absensi di kantor atau hubungi admin.",
+            self.reason.trim()
+        )
+    }
 }
 
 /// Verification policy: the same numbers drive the phone's instant feedback and the

@@ -12,6 +12,9 @@
 //! * [`deviation`] measures lateness (TL, arriving after the time) and early leave
 //!   (PSW, leaving before it) in the bands the deduction tables use: 1–30, 31–60, 61–90
 //!   and ≥ 91 minutes.
+//! * A night shift (24-hour units) marks its times after midnight
+//!   [`AttendanceTime::next_day`]: they are due the day after the plan's date
+//!   ([`AttendanceTime::instant_on`]), and the shift counts toward the day it starts.
 //! * [`next_expected`] answers "what should this person record next, and by when?";
 //!   [`day_status`] answers "where is this person today?" for a supervisor's team view.
 //!
@@ -91,6 +94,16 @@ pub struct AttendanceTime {
     pub kind: AttendanceKind,
     /// When it is due, office local time.
     pub at: ClockTime,
+    /// True when the time falls on the day after the plan's date: the check-out of a
+    /// night shift (24-hour units: RSUD, Damkar, Satpol PP), which counts toward the day
+    /// the shift starts. Absent from JSON when false, so day-shift schedules read and
+    /// write exactly as before.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub next_day: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 impl AttendanceTime {
@@ -98,7 +111,21 @@ impl AttendanceTime {
         AttendanceTime {
             kind,
             at: ClockTime::new(hour, minute).expect("a valid constant time"),
+            next_day: false,
         }
+    }
+
+    /// The instant (Unix ms) this time is due on the plan of `date`: the office-local
+    /// time on `date`, or on the day after when [`AttendanceTime::next_day`]. The one
+    /// place the next-day rule is decided.
+    pub fn instant_on(&self, date: NaiveDate, utc_offset_minutes: i32) -> i64 {
+        let day_after = if self.next_day { MS_PER_DAY } else { 0 };
+        instant_of(date, self.at, utc_offset_minutes) + day_after
+    }
+
+    /// Minutes from the start of the plan's date, past 24 h for a next-day time.
+    fn minutes_from_plan_start(&self) -> u32 {
+        self.at.minutes_of_day() + if self.next_day { 24 * 60 } else { 0 }
     }
 }
 
@@ -155,8 +182,9 @@ impl WeekSchedule {
         .map(|d| (d, self.day(d)))
     }
 
-    /// Working minutes in the week: from the first to the last time of each day, minus
-    /// the break between `break_start` and `break_end`.
+    /// Working minutes in the week: from the first to the last time of each day (across
+    /// midnight for a next-day time), minus the break between `break_start` and
+    /// `break_end`.
     pub fn working_minutes(&self) -> u32 {
         self.days()
             .iter()
@@ -165,11 +193,13 @@ impl WeekSchedule {
                     times
                         .iter()
                         .find(|t| t.kind == k)
-                        .map(|t| t.at.minutes_of_day())
+                        .map(|t| t.minutes_from_plan_start())
                 };
                 match (times.first(), times.last()) {
                     (Some(first), Some(last)) => {
-                        let span = last.at.minutes_of_day() - first.at.minutes_of_day();
+                        let span = last
+                            .minutes_from_plan_start()
+                            .saturating_sub(first.minutes_from_plan_start());
                         let pause =
                             match (at(AttendanceKind::BreakStart), at(AttendanceKind::BreakEnd)) {
                                 (Some(s), Some(e)) => e.saturating_sub(s),
@@ -241,10 +271,20 @@ pub enum ScheduleError {
         /// Where.
         day: String,
     },
-    /// Times of a day are not strictly increasing, or their kinds are out of order
-    /// (arrival, break start, break end, leaving), or a kind repeats.
+    /// Times of a day are not strictly increasing (a next-day time comes after every
+    /// time of the day itself), or their kinds are out of order (arrival, break start,
+    /// break end, leaving), or a kind repeats.
     #[error("{day}: times must increase and follow check_in, break_start, break_end, check_out")]
     OutOfOrder {
+        /// Where.
+        day: String,
+    },
+    /// A next-day time is not earlier than the day's first time: a shift must be
+    /// shorter than 24 hours.
+    #[error(
+        "{day}: a next_day time must be earlier than the day's first time (a shift is under 24 hours)"
+    )]
+    ShiftTooLong {
         /// Where.
         day: String,
     },
@@ -283,6 +323,7 @@ impl ScheduleError {
         match self {
             ScheduleError::TooManyTimes { .. } => "SCHEDULE_TOO_MANY_TIMES",
             ScheduleError::OutOfOrder { .. } => "SCHEDULE_OUT_OF_ORDER",
+            ScheduleError::ShiftTooLong { .. } => "SCHEDULE_SHIFT_TOO_LONG",
             ScheduleError::UnpairedBreak { .. } => "SCHEDULE_UNPAIRED_BREAK",
             ScheduleError::BadPeriod { .. } => "SCHEDULE_BAD_PERIOD",
             ScheduleError::BadTolerance => "SCHEDULE_BAD_TOLERANCE",
@@ -325,11 +366,17 @@ fn validate_week(week: &WeekSchedule, context: &str) -> Result<(), ScheduleError
         if times.iter().any(|t| !t.kind.is_known()) {
             return Err(ScheduleError::UnknownKind { day });
         }
-        let increasing = times
-            .windows(2)
-            .all(|w| w[0].at < w[1].at && kind_rank(w[0].kind) < kind_rank(w[1].kind));
+        let increasing = times.windows(2).all(|w| {
+            (w[0].next_day, w[0].at) < (w[1].next_day, w[1].at)
+                && kind_rank(w[0].kind) < kind_rank(w[1].kind)
+        });
         if !increasing {
             return Err(ScheduleError::OutOfOrder { day });
+        }
+        if let Some(first) = times.first()
+            && times.iter().any(|t| t.next_day && t.at >= first.at)
+        {
+            return Err(ScheduleError::ShiftTooLong { day });
         }
         let has = |k| times.iter().any(|t| t.kind == k);
         if has(AttendanceKind::BreakStart) != has(AttendanceKind::BreakEnd) {
@@ -361,6 +408,25 @@ impl DayPlan {
     /// The time due for a kind, if the day has it.
     pub fn time_of(&self, kind: AttendanceKind) -> Option<ClockTime> {
         self.times.iter().find(|t| t.kind == kind).map(|t| t.at)
+    }
+
+    /// The instant the time of a kind is due, if the day has it (the day after the
+    /// plan's date for a next-day time).
+    pub fn instant_of_kind(&self, kind: AttendanceKind, utc_offset_minutes: i32) -> Option<i64> {
+        self.times
+            .iter()
+            .find(|t| t.kind == kind)
+            .map(|t| t.instant_on(self.date, utc_offset_minutes))
+    }
+
+    /// When the day is over: local midnight after its date, or its last time when that
+    /// is later (a night shift's check-out the next morning). Until then a missing
+    /// check-out is not yet missing, nor an absent person absent.
+    pub fn over_ms(&self, utc_offset_minutes: i32) -> i64 {
+        let midnight = day_start_ms(self.date, utc_offset_minutes) + MS_PER_DAY;
+        self.times.last().map_or(midnight, |t| {
+            t.instant_on(self.date, utc_offset_minutes).max(midnight)
+        })
     }
 }
 
@@ -736,6 +802,11 @@ const LOOKAHEAD_DAYS: u64 = 21;
 /// skipped), and a break return only after a break start and until the next time is
 /// due. Times before the latest recorded kind are past (nothing follows a check-out).
 /// `None` when no working day follows within three weeks.
+///
+/// A night shift's next-day times are due on the day after (see
+/// [`AttendanceTime::instant_on`]) and its leaving stays expected until that time when
+/// it is later than midnight; `recorded_today` are then the kinds recorded since the
+/// shift began.
 pub fn next_expected(
     schedule: &OfficeSchedule,
     utc_offset_minutes: i32,
@@ -747,7 +818,7 @@ pub fn next_expected(
     // What comes before the latest recorded kind is past: after a check-out nothing
     // more is expected today, after a break start the arrival is not asked for again.
     let latest = recorded_today.iter().map(|k| kind_rank(*k)).max();
-    let day_end = day_start_ms(today, utc_offset_minutes) + MS_PER_DAY;
+    let day_end = plan.over_ms(utc_offset_minutes);
     for (i, t) in plan.times.iter().enumerate() {
         if recorded_today.contains(&t.kind) || latest.is_some_and(|r| kind_rank(t.kind) < r) {
             continue;
@@ -758,16 +829,15 @@ pub fn next_expected(
         {
             continue;
         }
-        let due_ms = instant_of(today, t.at, utc_offset_minutes);
+        let due_ms = t.instant_on(today, utc_offset_minutes);
         // Arrival and leaving stay expected all day; a break time only until the next
         // time is due (a break not taken is skipped, never made up later).
         let closes_ms = match t.kind {
             AttendanceKind::CheckIn | AttendanceKind::CheckOut | AttendanceKind::Unknown => day_end,
-            AttendanceKind::BreakStart | AttendanceKind::BreakEnd => {
-                plan.times.get(i + 1).map_or(day_end, |next| {
-                    instant_of(today, next.at, utc_offset_minutes)
-                })
-            }
+            AttendanceKind::BreakStart | AttendanceKind::BreakEnd => plan
+                .times
+                .get(i + 1)
+                .map_or(day_end, |next| next.instant_on(today, utc_offset_minutes)),
         };
         if now_ms < closes_ms {
             return Some(ExpectedAttendance {
@@ -786,7 +856,7 @@ pub fn next_expected(
             kind: first.kind,
             date,
             at: first.at,
-            due_ms: instant_of(date, first.at, utc_offset_minutes),
+            due_ms: first.instant_on(date, utc_offset_minutes),
             overdue: false,
         })
     })
@@ -892,7 +962,7 @@ pub fn day_status(
             AttendanceKind::Unknown => None,
         }
     };
-    let day_end = day_start_ms(plan.date, utc_offset_minutes) + MS_PER_DAY;
+    let day_end = plan.over_ms(utc_offset_minutes);
     let worked = !recorded.is_empty();
     let mut others = Vec::new();
     for t in plan
@@ -900,7 +970,7 @@ pub fn day_status(
         .iter()
         .filter(|t| t.kind != AttendanceKind::CheckIn)
     {
-        let due = instant_of(plan.date, t.at, utc_offset_minutes);
+        let due = t.instant_on(plan.date, utc_offset_minutes);
         match counted(t.kind) {
             // A break return without a recorded break start is not a late return.
             Some(_)
@@ -917,9 +987,7 @@ pub fn day_status(
             None => {}
         }
     }
-    let arrival_due = plan
-        .time_of(AttendanceKind::CheckIn)
-        .map(|at| instant_of(plan.date, at, utc_offset_minutes));
+    let arrival_due = plan.instant_of_kind(AttendanceKind::CheckIn, utc_offset_minutes);
     let arrival = match (arrival_due, counted(AttendanceKind::CheckIn)) {
         (Some(due), Some(at)) => {
             deviation(AttendanceKind::CheckIn, due, at, schedule.tolerance_minutes)
@@ -1358,5 +1426,173 @@ mod tests {
             &[],
         );
         assert_eq!(off.state, DayState::DayOff);
+    }
+
+    /// A 24-hour unit's night shift: 19:00 in, 07:00 out the next morning.
+    fn night_shift() -> OfficeSchedule {
+        let night = vec![
+            AttendanceTime::new(CheckIn, 19, 0),
+            AttendanceTime {
+                next_day: true,
+                ..AttendanceTime::new(CheckOut, 7, 0)
+            },
+        ];
+        OfficeSchedule {
+            week: WeekSchedule {
+                mon: night.clone(),
+                tue: night.clone(),
+                wed: night.clone(),
+                thu: night.clone(),
+                fri: night.clone(),
+                sat: night.clone(),
+                sun: night,
+            },
+            ..OfficeSchedule::perpres_21_2023()
+        }
+    }
+
+    #[test]
+    fn next_day_is_absent_from_json_unless_set_and_reads_back() {
+        let day = serde_json::to_string(&AttendanceTime::new(CheckIn, 7, 30)).unwrap();
+        assert_eq!(day, r#"{"kind":"check_in","at":"07:30"}"#);
+        let s = night_shift();
+        s.validate().unwrap();
+        let json = serde_json::to_string(&s.week.mon).unwrap();
+        assert_eq!(
+            json,
+            r#"[{"kind":"check_in","at":"19:00"},{"kind":"check_out","at":"07:00","next_day":true}]"#
+        );
+        let back: Vec<AttendanceTime> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, s.week.mon);
+    }
+
+    #[test]
+    fn instant_on_moves_a_next_day_time_to_the_morning_after() {
+        let s = night_shift();
+        let mon = date(2026, 11, 23);
+        let [check_in, check_out] = [s.week.mon[0], s.week.mon[1]];
+        assert_eq!(check_in.instant_on(mon, WIB), wib(mon, 19, 0));
+        assert_eq!(
+            check_out.instant_on(mon, WIB),
+            wib(date(2026, 11, 24), 7, 0)
+        );
+        let plan = s.day(mon);
+        assert_eq!(
+            plan.instant_of_kind(CheckOut, WIB),
+            Some(wib(date(2026, 11, 24), 7, 0))
+        );
+        assert_eq!(plan.over_ms(WIB), wib(date(2026, 11, 24), 7, 0));
+        // A day shift is over at midnight.
+        let day = OfficeSchedule::perpres_21_2023().day(mon);
+        assert_eq!(day.over_ms(WIB), day_start_ms(date(2026, 11, 24), WIB));
+    }
+
+    #[test]
+    fn working_minutes_count_across_midnight() {
+        // Seven 12-hour nights.
+        assert_eq!(night_shift().week.working_minutes(), 7 * 12 * 60);
+        // A break after midnight: 19:00–07:00 with 01:00–02:00 off is 11 hours.
+        let mut s = night_shift();
+        s.week = WeekSchedule {
+            mon: vec![
+                AttendanceTime::new(CheckIn, 19, 0),
+                AttendanceTime {
+                    next_day: true,
+                    ..AttendanceTime::new(BreakStart, 1, 0)
+                },
+                AttendanceTime {
+                    next_day: true,
+                    ..AttendanceTime::new(BreakEnd, 2, 0)
+                },
+                AttendanceTime {
+                    next_day: true,
+                    ..AttendanceTime::new(CheckOut, 7, 0)
+                },
+            ],
+            ..WeekSchedule::default()
+        };
+        s.validate().unwrap();
+        assert_eq!(s.week.working_minutes(), 11 * 60);
+    }
+
+    #[test]
+    fn next_day_times_follow_the_day_and_stay_under_24_hours() {
+        // A same-day time after a next-day one is out of order.
+        let mut s = night_shift();
+        s.week.mon = vec![
+            AttendanceTime::new(CheckIn, 19, 0),
+            AttendanceTime {
+                next_day: true,
+                ..AttendanceTime::new(BreakStart, 1, 0)
+            },
+            AttendanceTime::new(BreakEnd, 23, 0),
+            AttendanceTime {
+                next_day: true,
+                ..AttendanceTime::new(CheckOut, 7, 0)
+            },
+        ];
+        assert_eq!(s.validate().unwrap_err().code(), "SCHEDULE_OUT_OF_ORDER");
+        // 19:00 to 19:00 the next day is 24 hours: refused, as is anything longer.
+        for (h, m) in [(19, 0), (19, 1)] {
+            let mut s = night_shift();
+            s.week.tue[1].at = at(h, m);
+            let err = s.validate().unwrap_err();
+            assert_eq!(err.code(), "SCHEDULE_SHIFT_TOO_LONG");
+            assert!(err.to_string().starts_with("week.tue:"), "{err}");
+        }
+        let mut s = night_shift();
+        s.week.tue[1].at = at(18, 59);
+        s.validate().unwrap();
+        // A day that starts on the next day is refused too.
+        let mut s = night_shift();
+        s.week.wed[0].next_day = true;
+        assert!(s.validate().is_err());
+    }
+
+    #[test]
+    fn a_night_shifts_check_out_is_due_the_next_morning() {
+        let s = night_shift();
+        let mon = date(2026, 11, 23);
+        let tue = date(2026, 11, 24);
+        let e = next_expected(&s, WIB, wib(mon, 20, 0), &[CheckIn]).unwrap();
+        assert_eq!((e.kind, e.date, e.at), (CheckOut, mon, at(7, 0)));
+        assert_eq!((e.due_ms, e.overdue), (wib(tue, 7, 0), false));
+        let e = next_expected(&s, WIB, wib(mon, 18, 0), &[]).unwrap();
+        assert_eq!((e.kind, e.due_ms), (CheckIn, wib(mon, 19, 0)));
+
+        let plan = s.day(mon);
+        let rec = |kind, d, h, m| RecordedAttendance {
+            kind,
+            at_ms: wib(d, h, m),
+        };
+        // Leaving at 06:30 the next morning is 30 minutes early (PSW1), not 11.5 h late.
+        let early = day_status(
+            &s,
+            &plan,
+            WIB,
+            wib(tue, 8, 0),
+            false,
+            &[rec(CheckIn, mon, 18, 55), rec(CheckOut, tue, 6, 30)],
+        );
+        assert_eq!(early.state, DayState::Present);
+        assert_eq!(early.others.len(), 1);
+        assert_eq!(
+            (early.others[0].1.minutes, early.others[0].1.code()),
+            (30, "PSW1".to_string())
+        );
+        // No check-out: not missing at 02:00 nor at 06:59, PSW4 from 07:00.
+        let only_in = [rec(CheckIn, mon, 19, 0)];
+        for (now, missing) in [
+            (wib(tue, 2, 0), false),
+            (wib(tue, 6, 59), false),
+            (wib(tue, 7, 0), true),
+        ] {
+            let st = day_status(&s, &plan, WIB, now, false, &only_in);
+            assert_eq!(!st.others.is_empty(), missing, "at {now}");
+        }
+        // Nobody came: not absent before the shift is over.
+        let st = |now| day_status(&s, &plan, WIB, now, false, &[]).state;
+        assert_eq!(st(wib(tue, 1, 0)), DayState::NotArrived);
+        assert_eq!(st(wib(tue, 7, 0)), DayState::Absent);
     }
 }

@@ -9,6 +9,7 @@
 //! one atomic step keyed on the check-in id's uniqueness.
 
 pub mod device_tables;
+pub mod month_tables;
 pub mod qr_tables;
 pub mod sqlite;
 
@@ -112,8 +113,12 @@ pub struct DirectorySnapshot {
     /// All devices (revoked ones too, so they get their own error).
     pub devices: Vec<DeviceRecord>,
     /// Offices' own schedules, by office id (an office without one follows the
-    /// national default).
+    /// national default), with the pemda's holidays merged in.
     pub schedules: HashMap<String, OfficeSchedule>,
+    /// The unit (OPD) of each person that has one, by [`person_key`].
+    pub person_units: HashMap<String, String>,
+    /// The windows of suspended attendance by phone, in force or lifted.
+    pub freezes: Vec<month_tables::Freeze>,
 }
 
 /// An enrollment to carry out atomically (code consumed, device created or joined).

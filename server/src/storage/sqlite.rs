@@ -38,7 +38,9 @@ use hadir_core::schedule::OfficeSchedule;
 use hadir_core::wire::AttendanceKind;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
-use super::{AttestedDevice, DeviceListing, KioskRecord, QrWaiver, device_tables, qr_tables};
+use super::{
+    AttestedDevice, DeviceListing, KioskRecord, QrWaiver, device_tables, month_tables, qr_tables,
+};
 use super::{
     DeviceMember, DeviceRecord, DirectorySnapshot, EnrollRefusal, Enrolled, FeedCheckIn,
     NewEnrollment, PersonRecord, SelfieMeta, Storage, StorageError, StoredCheckIn, person_key,
@@ -236,6 +238,9 @@ const MIGRATIONS: &[&str] = &[
         reason TEXT
     ) STRICT, WITHOUT ROWID;
     "#,
+    // 8: month's end (issue #15): units, admins, corrections and their projections,
+    // machine logs, month locks, freezes (see `month_tables.rs`).
+    month_tables::MIGRATION,
 ];
 
 /// Runs the pending migrations in one transaction.
@@ -436,7 +441,7 @@ impl SqliteStorage {
         &self.path
     }
 
-    fn read<T>(
+    pub(crate) fn read<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
@@ -476,7 +481,7 @@ impl SqliteStorage {
         }
     }
 
-    fn write<T: Send + 'static>(
+    pub(crate) fn write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection, &mut WriterCache) -> Result<T, StorageError> + Send + 'static,
     ) -> Result<T, StorageError> {
@@ -990,12 +995,35 @@ impl Storage for SqliteStorage {
                     revoked: revoked.is_some(),
                 });
             }
+            let holidays = month_tables::pemda_holidays(&tx)?;
+            if !holidays.is_empty() {
+                // The pemda's holidays apply at every office, on top of its own schedule.
+                for office in &offices {
+                    let schedule = schedules
+                        .entry(office.id.clone())
+                        .or_insert_with(OfficeSchedule::perpres_21_2023);
+                    for (date, name) in &holidays {
+                        let Some(date) = hadir_core::schedule::iso_date::parse(date) else {
+                            continue;
+                        };
+                        if !schedule.holidays.iter().any(|h| h.date == date) {
+                            schedule.holidays.push(hadir_core::schedule::Holiday {
+                                date,
+                                name: name.clone(),
+                            });
+                        }
+                    }
+                    schedule.holidays.sort_by_key(|h| h.date);
+                }
+            }
             Ok(DirectorySnapshot {
                 version,
                 offices,
                 people,
                 devices,
                 schedules,
+                person_units: month_tables::person_units(&tx)?.into_iter().collect(),
+                freezes: month_tables::freezes(&tx)?,
             })
         })
     }
@@ -1441,7 +1469,7 @@ impl Storage for SqliteStorage {
             let day = date.to_string(); // ISO dates compare as text
             let mut stmt = c.prepare_cached(
                 "SELECT kind, from_date, to_date, note FROM leaves \
-                 WHERE person_key = ?1 AND to_date >= ?2 AND from_date <= ?2 \
+                 WHERE person_key = ?1 AND to_date >= ?2 AND from_date <= ?2 AND removed_seq IS NULL \
                  ORDER BY id DESC LIMIT 1",
             )?;
             let mut out = HashMap::new();

@@ -21,9 +21,14 @@ use super::{Phone, sign_headers};
 /// The server binary cargo built for these tests.
 pub const BIN: &str = env!("CARGO_BIN_EXE_hadir-server");
 
+/// The admin the tests register (`admin init`) where a command needs one; passed to
+/// every CLI run as `HADIR_ADMIN` (ignored while no admin is registered).
+pub const TEST_ADMIN: &str = "nip:197001011995031001";
+
 /// Runs the admin CLI on `db`; its output, whatever the outcome.
 pub fn run_cli(db: &Path, args: &[&str]) -> std::process::Output {
     Command::new(BIN)
+        .env("HADIR_ADMIN", TEST_ADMIN)
         .arg("--db")
         .arg(db)
         .args(args)

@@ -36,6 +36,12 @@ data class HomeState(
     val batteryGuide: BatteryGuide? = null,
     /** The owner supervises a team: show the team button. */
     val canOpenTeam: Boolean = false,
+    /**
+     * Set while an admin has suspended attendance by phone for the chosen person (pemda or
+     * unit, with the admin's reason): shown instead of the check-in button, since the server
+     * refuses check-ins made after the switch.
+     */
+    val phoneSuspended: String? = null,
     val problem: Problem? = null,
 )
 
@@ -92,6 +98,7 @@ class HomePresenter(
             syncLine = Teks.lastSync(sync.lastSuccessMs, time.nowMs, sync.pending.toInt()),
             batteryGuide = BatteryGuide.whenStalled(backgroundSync.lastPassOrFirstAsked(time.nowMs), time.nowMs, manufacturer),
             canOpenTeam = people.any { it.isDeviceOwner && it.isSupervisor },
+            phoneSuspended = person.phoneSuspendedNotice,
         )
     }
 }

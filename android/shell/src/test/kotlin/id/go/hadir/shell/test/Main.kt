@@ -124,7 +124,9 @@ fun main() {
     waitOutWibMidnight()
     val bin = System.getenv("HADIR_SERVER_BIN") ?: error("set HADIR_SERVER_BIN")
     val work = Files.createTempDirectory("hadir-shell").toFile()
-    val server = Server(bin, File(work, "server.db"), File(work, "selfies"))
+    // Admin changes reach the running server at its next request (no 1 s refresh to wait out).
+    val serverConfig = File(work, "server.toml").apply { writeText("directory_refresh_ms = 0\n") }
+    val server = Server(bin, File(work, "server.db"), File(work, "selfies"), serverConfig)
     val schedule = File(work, "schedule.json").apply { writeText(MIDNIGHT_SCHEDULE) }
     server.admin("office", "add", "--id", "kominfo", "--name", "Dinas Kominfo", "--utc-offset-minutes", "420",
         "--lat", "$KOMINFO_LAT", "--lon", "$KOMINFO_LON", "--radius-m", "100")
@@ -447,6 +449,22 @@ fun main() {
         fresh.submit()
         expect(fresh.state.value.enrolled != null) { "${fresh.state.value}" }
         expect(dewi.engine.deviceId() != oldDevice) { "a new device" }
+    }
+
+    // Last: it registers the first admin, after which every admin command names one.
+    test("attendance by phone suspended by an admin: home says why instead of offering the button") {
+        val admin = "nip:$SUPERVISOR_NIP"
+        server.admin("admin", "init", "--person", admin, "--name", "Admin BKPSDM")
+        server.admin("freeze", "on", "--reason", "evaluasi aplikasi", "--admin", admin)
+        kotlinx.coroutines.runBlocking { phone.engine.refreshConfig() }
+        val home = HomePresenter(phone.engine, "Xiaomi", BackgroundSync(phone.settings))
+        home.refresh()
+        val notice = home.state.value.phoneSuspended
+        expect(notice != null && notice.contains("evaluasi aplikasi") && notice.startsWith("Absensi lewat ponsel dihentikan")) { "$notice" }
+        server.admin("freeze", "off", "--reason", "evaluasi selesai", "--admin", admin)
+        kotlinx.coroutines.runBlocking { phone.engine.refreshConfig() }
+        home.refresh()
+        expect(home.state.value.phoneSuspended == null) { "${home.state.value.phoneSuspended}" }
     }
 
     server.stop()

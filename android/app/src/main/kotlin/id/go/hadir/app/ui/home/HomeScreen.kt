@@ -78,11 +78,17 @@ fun HomeScreen(viewModel: HomeViewModel, actions: HomeActions) {
             state.problem?.let { ProblemCard(it, onRetry = viewModel::refresh) }
             if (state.people.size > 1) PersonSwitcher(state.people, state.person, viewModel::choose)
             Today(state)
-            Button(
-                onClick = actions.onCheckIn,
-                enabled = state.person != null,
-                modifier = Modifier.fillMaxWidth().heightIn(min = 96.dp),
-            ) { Text(stringResource(R.string.home_hadir), style = MaterialTheme.typography.displaySmall) }
+            val suspended = state.phoneSuspended
+            if (suspended != null) {
+                // The server refuses check-ins made now: say why instead of offering the button.
+                Text(suspended, style = MaterialTheme.typography.titleMedium, color = MaterialTheme.colorScheme.error)
+            } else {
+                Button(
+                    onClick = actions.onCheckIn,
+                    enabled = state.person != null,
+                    modifier = Modifier.fillMaxWidth().heightIn(min = 96.dp),
+                ) { Text(stringResource(R.string.home_hadir), style = MaterialTheme.typography.displaySmall) }
+            }
             Text(state.syncLine, style = MaterialTheme.typography.bodyLarge)
             state.batteryGuide?.let { BatteryGuideCard(it) }
             SecondButton(stringResource(R.string.home_history), actions.onHistory)
