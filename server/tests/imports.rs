@@ -160,7 +160,7 @@ fn a_wrong_header_names_the_expected_one() {
         [(1, "IMPORT_HEADER"), (1, "IMPORT_HEADER")],
         "Nama matches nama (case-insensitive); only the typo and the missing column count"
     );
-    let expected = "header yang benar: jenis_id,id,nama,unit_id,unit_nama,kantor,atasan,tpp";
+    let expected = "header yang benar: jenis_id,id,nama,unit_id,unit_nama,kantor,atasan,tpp (boleh ditambah: mulai)";
     assert_eq!(
         errors[0].message,
         format!("kolom \"tppp\" tidak dikenal; {expected}")
@@ -513,4 +513,28 @@ fn fifty_thousand_people_and_two_hundred_thousand_punches_parse() {
         parsed.duplicates_in_file, 1,
         "the first line again, without its CRLF, is a repeat"
     );
+}
+
+#[test]
+fn the_optional_mulai_column_gives_the_first_counted_day() {
+    let text = "jenis_id,id,nama,unit_id,unit_nama,kantor,atasan,tpp,mulai\n\
+                nip,198503122010011003,Budi,dinas,Dinas,kominfo,,,16/11/2026\n\
+                nip,199009132015032001,Siti,dinas,Dinas,kominfo,,,\n\
+                nip,197803212005012002,Rina,dinas,Dinas,kominfo,,,besok\n";
+    let errors = errors_of(parse_people("pegawai.csv", text.as_bytes()));
+    assert_eq!(where_and_what(&errors), [(4, "IMPORT_FIELD")]);
+    assert!(
+        errors[0]
+            .message
+            .starts_with("kolom \"mulai\": \"besok\" bukan tanggal"),
+        "{}",
+        errors[0].message
+    );
+    let good = text.lines().take(3).collect::<Vec<_>>().join("\n");
+    let rows = parse_people("pegawai.csv", good.as_bytes()).unwrap();
+    assert_eq!(
+        rows[0].counted_from,
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 16)
+    );
+    assert_eq!(rows[1].counted_from, None);
 }

@@ -175,7 +175,7 @@ fn count_day(input: &PersonMonthInput, plan: &DayPlan, counted: &[(Slot, Counted
         period: plan.period.clone(),
         machine: false,
     };
-    if plan.is_day_off() {
+    if plan.is_day_off() || input.counted_from.is_some_and(|from| plan.date < from) {
         return day;
     }
     if let Some(leave) = input

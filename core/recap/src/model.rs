@@ -78,6 +78,9 @@ pub struct PersonMonthInput {
     pub manipulation: bool,
     /// The person's monthly TPP in rupiah, when known.
     pub tpp_rupiah: Option<i64>,
+    /// The first day the person's attendance is counted (a new hire, or the pemda's
+    /// first day on Hadir): days before it are not working days for them.
+    pub counted_from: Option<NaiveDate>,
     /// Now, Unix ms: a day not over yet is not counted absent, nor its check-out missing.
     pub now_ms: i64,
 }

@@ -64,6 +64,7 @@ fn input(schedule: OfficeSchedule, punches: Vec<Punch>) -> PersonMonthInput {
         dispensations: vec![],
         manipulation: false,
         tpp_rupiah: Some(5_000_000),
+        counted_from: None,
         now_ms: wib(NaiveDate::from_ymd_opt(2026, 12, 5).unwrap(), 9, 0),
     }
 }
@@ -593,5 +594,22 @@ fn month_dates_cover_the_calendar() {
             month: 13
         })
         .is_empty()
+    );
+}
+
+#[test]
+fn r1_days_before_a_person_is_counted_from_are_not_working_days() {
+    // Hired on Monday 16 November, recorded nothing before: the 10 working days before
+    // are not theirs to miss; from the 16th, 11 working days, all absent but one.
+    let s = OfficeSchedule::perpres_21_2023();
+    let mut i = input(s.clone(), on_time(&s, nov(16)));
+    i.counted_from = Some(nov(16));
+    let m = count(&i);
+    assert_eq!((m.working_days, m.present_days, m.tk_days), (11, 1, 10));
+    i.counted_from = None;
+    assert_eq!(
+        count(&i).working_days,
+        21,
+        "without the date, the whole month counts"
     );
 }

@@ -220,7 +220,8 @@ pub enum LeaveCommand {
     },
     /// Replaces a recorded leave (by its correction number) with corrected dates/kind.
     Correct {
-        /// The correction number that recorded it (`leave add` printed it).
+        /// The correction number that recorded it (`leave add` printed it; after a
+        /// `leave correct`, the correction's own number).
         #[arg(long)]
         leave: i64,
         /// Kind of leave.
@@ -254,12 +255,16 @@ pub enum LeaveCommand {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum KindArg {
     /// Arrival.
+    #[value(alias = "check_in")]
     CheckIn,
     /// Break start.
+    #[value(alias = "break_start")]
     BreakStart,
     /// Break end.
+    #[value(alias = "break_end")]
     BreakEnd,
     /// Leaving.
+    #[value(alias = "check_out")]
     CheckOut,
 }
 
@@ -418,7 +423,7 @@ pub enum RecapCommand {
     /// the year so far, counted from the records with their corrections.
     Yearly {
         /// E.g. 2026.
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(i32).range(2000..=2100))]
         year: i32,
         /// One unit only.
         #[arg(long)]
@@ -514,17 +519,23 @@ fn month_arg(text: &str) -> Result<hadir_recap::model::Month, String> {
 pub fn resolve_person(storage: &SqliteStorage, spec: &str) -> Result<String, String> {
     crate::admin::find_person(storage, spec)
         .map(|id| person_key(&id))
-        .map_err(|e| e.to_string())
+        .map_err(|e| {
+            format!(
+                "PERSON_UNKNOWN: {spec:?} bukan pegawai terdaftar (tulis nip:..., ni_pppk:... \
+                 atau non_asn:..., atau id 18 digit; pegawai masuk lewat `import people`) ({e})"
+            )
+        })
 }
 
 /// The acting admin's person key, checked.
 pub fn acting_admin(storage: &SqliteStorage, admin: Option<&str>) -> Result<String, String> {
     let spec = admin.ok_or(
         "ADMIN_REQUIRED: setiap perintah admin wajib menyebut adminnya: --admin nip:... \
-         (atau HADIR_ADMIN)",
+         (atau HADIR_ADMIN); admin pertama didaftarkan dengan `admin init`",
     )?;
     let key = resolve_person(storage, spec)?;
-    store::check_admin(storage, &key).map_err(|e| e.to_string())?;
+    store::check_admin(storage, &key)
+        .map_err(|e| format!("{e} (lihat `admin list`; admin baru: `admin add`)"))?;
     Ok(key)
 }
 
@@ -538,6 +549,18 @@ pub fn progress_bar(total: u64, label: &str) -> indicatif::ProgressBar {
     }
     bar.set_message(label.to_string());
     bar
+}
+
+/// Whether a unit (OPD) id is known.
+fn unit_exists(s: &SqliteStorage, unit: &str) -> Result<bool, String> {
+    s.read(|c| {
+        Ok(c.query_row(
+            "SELECT EXISTS (SELECT 1 FROM units WHERE id = ?1)",
+            [unit],
+            |r| r.get(0),
+        )?)
+    })
+    .map_err(text)
 }
 
 fn text(e: crate::storage::StorageError) -> String {
@@ -707,6 +730,20 @@ pub fn run(
             }
         },
         MonthEndCommand::Recap { command } => match command {
+            RecapCommand::Show {
+                unit: Some(unit), ..
+            }
+            | RecapCommand::Export {
+                unit: Some(unit), ..
+            }
+            | RecapCommand::Yearly {
+                unit: Some(unit), ..
+            } if !unit_exists(s, unit)? => {
+                return Err(format!(
+                    "UNIT_UNKNOWN: tidak ada unit {unit:?} (id unit ditulis huruf kecil, seperti \
+                     di kolom unit_id berkas pegawai)"
+                ));
+            }
             RecapCommand::Show { month, unit } => {
                 let r = recap::recap(s, month_arg(month)?, unit.as_deref()).map_err(text)?;
                 print_recap(&r);

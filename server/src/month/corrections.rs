@@ -120,7 +120,10 @@ pub fn leave_replace(
         .ok_or_else(|| {
             refuse(
                 "LEAVE_UNKNOWN",
-                format!("tidak ada cuti aktif dari koreksi #{leave_seq} (lihat `correction list`)"),
+                format!(
+                    "tidak ada cuti aktif dari koreksi #{leave_seq}: bila sudah dikoreksi, pakai \
+                     nomor koreksinya (lihat `audit list --person ...`)"
+                ),
             )
         })?;
     let parse = |d: &str| hadir_core::schedule::iso_date::parse(d).unwrap_or(NaiveDate::MIN);

@@ -227,10 +227,11 @@ fn write_people(
     )?;
     let mut person = c.prepare(
         "INSERT INTO people (person_key, kind, value, display_name, updated_ms, supervisor_key, \
-         unit_id, tpp_rupiah) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+         unit_id, tpp_rupiah, counted_from) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
          ON CONFLICT (person_key) DO UPDATE SET display_name = excluded.display_name, \
          updated_ms = excluded.updated_ms, supervisor_key = excluded.supervisor_key, \
-         unit_id = excluded.unit_id, tpp_rupiah = excluded.tpp_rupiah",
+         unit_id = excluded.unit_id, tpp_rupiah = excluded.tpp_rupiah, \
+         counted_from = COALESCE(excluded.counted_from, people.counted_from)",
     )?;
     let mut clear = c.prepare("DELETE FROM person_offices WHERE person_key = ?1")?;
     let mut office = c.prepare(
@@ -250,7 +251,8 @@ fn write_people(
             now,
             sup,
             r.unit_id,
-            r.tpp_rupiah
+            r.tpp_rupiah,
+            r.counted_from.map(|d| d.to_string())
         ])?;
         clear.execute([&key])?;
         for (i, o) in r.offices.iter().enumerate() {
@@ -309,8 +311,18 @@ pub fn import_holidays(
     rows: Vec<HolidayRow>,
 ) -> Result<ImportSummary, ImportRefused> {
     let n = rows.len() as u64;
+    // A yearly file imported again touches only the months whose holidays it changes: an
+    // unchanged line of a closed month is no change to a paid month.
+    let stored: HashMap<String, (String, String)> = s.read(|c| {
+        Ok(c.prepare("SELECT date, name, kind FROM pemda_holidays")?
+            .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
+            .collect::<Result<_, _>>()?)
+    })?;
     let mut months: Vec<String> = rows
         .iter()
+        .filter(|r| {
+            stored.get(&r.date.to_string()) != Some(&(r.name.clone(), r.kind.as_str().to_string()))
+        })
         .map(|r| super::corrections::month_key(r.date))
         .collect();
     months.sort();

@@ -34,6 +34,7 @@
 //! | `kantor` | one or more office ids separated by `\|` (`kominfo\|kominfo-annex`); the first office's schedule applies |
 //! | `atasan` | empty, or the supervisor as `jenis:nomor` (`nip:197803212005012002`, written back in that canonical form) or a bare 18-digit number; resolved by the caller against the file and the database; a person may not be their own supervisor |
 //! | `tpp` | empty (unknown) or whole rupiah: digits, optionally with `.` thousands separators (`7.500.000`) and a leading `Rp` / `Rp.`; no decimals; at most 1.000.000.000 |
+//! | `mulai` | optional: the first day the person's attendance is counted (a new hire, or the pemda's first day on Hadir), a date as in the holidays file; empty keeps what is stored |
 //!
 //! The same person (kind and id) twice is `IMPORT_DUPLICATE`, naming both lines.
 //!
@@ -502,6 +503,10 @@ pub struct PersonRow {
     pub supervisor: Option<String>,
     /// TPP in whole rupiah, when known.
     pub tpp_rupiah: Option<i64>,
+    /// The first day their attendance is counted (optional column `mulai`: a new hire,
+    /// or the day the pemda started with Hadir); days before it are not working days
+    /// for them. `None`: as stored (counted from the start when never given).
+    pub counted_from: Option<NaiveDate>,
 }
 
 const PEOPLE: TableSpec = TableSpec {
@@ -515,7 +520,7 @@ const PEOPLE: TableSpec = TableSpec {
         "atasan",
         "tpp",
     ],
-    optional: &[],
+    optional: &["mulai"],
 };
 
 /// The largest TPP accepted, rupiah.
@@ -639,6 +644,22 @@ fn person_row(
     let tpp = parse_rupiah(row.get(7))
         .map_err(|why| report(CODE_FIELD, format!("kolom \"tpp\": {why}")))
         .ok();
+    let counted_from = match row.get(8) {
+        "" => Some(None),
+        text => match parse_date(text) {
+            Some(date) => Some(Some(date)),
+            None => {
+                report(
+                    CODE_FIELD,
+                    format!(
+                        "kolom \"mulai\": \"{text}\" bukan tanggal (tulis 2026-11-01, 01-11-2026 \
+                         atau 01/11/2026)"
+                    ),
+                );
+                None
+            }
+        },
+    };
     if duplicate.is_some() {
         return None;
     }
@@ -651,6 +672,7 @@ fn person_row(
         offices: offices?,
         supervisor: supervisor?,
         tpp_rupiah: tpp?,
+        counted_from: counted_from?,
     })
 }
 

@@ -52,8 +52,8 @@ pub fn deduction_table(c: &Connection) -> Result<DeductionTable, StorageError> {
     }
 }
 
-/// A person's unit id, unit name and TPP, as stored.
-type PersonExtras = (Option<String>, Option<String>, Option<i64>);
+/// A person's unit id, unit name, TPP and first counted day, as stored.
+type PersonExtras = (Option<String>, Option<String>, Option<i64>, Option<String>);
 
 /// Everything one person's line needs besides the records.
 struct Staff {
@@ -64,6 +64,7 @@ struct Staff {
     unit_id: String,
     unit_name: String,
     tpp: Option<i64>,
+    counted_from: Option<NaiveDate>,
     schedule: OfficeSchedule,
     offset: i32,
 }
@@ -100,12 +101,12 @@ pub fn compute(
         let mut extras: HashMap<String, PersonExtras> = HashMap::new();
         {
             let mut stmt = tx.prepare(
-                "SELECT p.person_key, p.unit_id, u.name, p.tpp_rupiah FROM people p \
-                 LEFT JOIN units u ON u.id = p.unit_id",
+                "SELECT p.person_key, p.unit_id, u.name, p.tpp_rupiah, p.counted_from \
+                 FROM people p LEFT JOIN units u ON u.id = p.unit_id",
             )?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
-                extras.insert(r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?));
+                extras.insert(r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?));
             }
         }
         let mut staff: Vec<Staff> = Vec::new();
@@ -114,7 +115,7 @@ pub fn compute(
                 continue; // an admin without an office does not check in
             };
             let key = person_key(&p.id);
-            let (unit_id, unit_name, tpp) = extras.remove(&key).unwrap_or_default();
+            let (unit_id, unit_name, tpp, from) = extras.remove(&key).unwrap_or_default();
             let unit_id = unit_id.unwrap_or_else(|| NO_UNIT.into());
             if unit.is_some_and(|u| u != unit_id) {
                 continue;
@@ -126,6 +127,7 @@ pub fn compute(
                 unit_name: unit_name.unwrap_or_else(|| "Tanpa unit".into()),
                 unit_id,
                 tpp,
+                counted_from: from.and_then(|d| hadir_core::schedule::iso_date::parse(&d)),
                 schedule: hadir_core::roster::office_schedule(
                     directory.schedules.get(first_office),
                 ),
@@ -396,6 +398,7 @@ fn count_one(
         dispensations: g.dispensations.clone(),
         manipulation: g.manipulation,
         tpp_rupiah: s.tpp,
+        counted_from: s.counted_from,
         now_ms,
     };
     let mut corrections = g.corrections.clone();

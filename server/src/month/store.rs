@@ -47,7 +47,7 @@ fn require_open(c: &Connection, months: &[String]) -> Result<(), StorageError> {
 }
 
 fn require_reason(reason: &str) -> Result<(), StorageError> {
-    if reason.trim().chars().count() < 3 {
+    if reason.trim().is_empty() {
         return Err(refuse(
             "REASON_REQUIRED",
             "setiap koreksi wajib disertai alasan (--reason \"...\")",

@@ -25,6 +25,7 @@ pub const MIGRATION: &str = r#"
     ) STRICT;
     ALTER TABLE people ADD COLUMN unit_id TEXT REFERENCES units(id);
     ALTER TABLE people ADD COLUMN tpp_rupiah INTEGER;
+    ALTER TABLE people ADD COLUMN counted_from TEXT;
     CREATE INDEX people_unit ON people (unit_id);
     CREATE TABLE admins (
         person_key TEXT PRIMARY KEY REFERENCES people(person_key),
